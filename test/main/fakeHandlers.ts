@@ -1,0 +1,55 @@
+// Contract handlers with canned answers, standing in for the workstation (no database needed).
+import type { BackendStatus, ContractHandlers } from '../../src/shared/contract';
+
+export const readyStatus: BackendStatus = {
+  mode: 'embedded',
+  state: 'ready',
+  message: 'Embedded PostgreSQL is running.',
+  serverVersion: '18.0',
+  schemaVersion: '0001_init.sql',
+  demoUsers: [],
+  session: null,
+};
+
+export const stagingRow = {
+  id: '2f1d7c4e-8a5b-4c3d-9e2f-1a2b3c4d5e6f',
+  state: 'proposed',
+  entityKind: 'study',
+  entityId: null,
+  studyId: '7a6b5c4d-3e2f-4a1b-8c9d-0e1f2a3b4c5d',
+  studyCode: 'CS-001',
+  agentId: 'agent-7',
+  modelVersion: 'm-1',
+  createdAt: '2025-01-01T00:00:00Z',
+  updatedAt: '2025-01-01T00:00:00Z',
+} as const;
+
+export interface RecordedCall {
+  channel: string;
+  request: unknown;
+}
+
+export function fakeHandlers(calls: RecordedCall[] = []): ContractHandlers {
+  return {
+    'backend.status': async (request) => {
+      calls.push({ channel: 'backend.status', request });
+      return readyStatus;
+    },
+    'session.signIn': async (request) => {
+      calls.push({ channel: 'session.signIn', request });
+      return { ok: false, error: `No user ${request.email}.` };
+    },
+    'session.signOut': async (request) => {
+      calls.push({ channel: 'session.signOut', request });
+      return readyStatus;
+    },
+    'staging.queue': async (request) => {
+      calls.push({ channel: 'staging.queue', request });
+      return {
+        rows: [stagingRow],
+        nextCursor: null,
+        countsByState: { proposed: 1, reviewing: 0, signed: 0, promoted: 0, rejected: 0 },
+      };
+    },
+  };
+}

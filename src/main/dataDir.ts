@@ -8,12 +8,16 @@ export interface DataDirEnvironment {
   env: Record<string, string | undefined>;
   platform: NodeJS.Platform;
   homeDir: string;
+  /** The process's user id (undefined on Windows). */
+  uid?: number;
 }
 
 /** Pure: the folder to use, without touching the disk. */
-export function resolveDataDir({ env, platform, homeDir }: DataDirEnvironment): string {
+export function resolveDataDir({ env, platform, homeDir, uid }: DataDirEnvironment): string {
   const explicit = env.COUNTERSIGN_DATA_DIR;
   if (explicit !== undefined && explicit !== '') return explicit;
+  // As root the embedded PostgreSQL runs as the system user postgres, which cannot enter /root.
+  if (uid === 0 && platform !== 'win32' && platform !== 'darwin') return '/var/lib/countersign';
   if (platform === 'darwin') return join(homeDir, 'Library', 'Application Support', 'Countersign');
   if (platform === 'win32') return join(env.APPDATA || join(homeDir, 'AppData', 'Roaming'), 'Countersign');
   const xdgDataHome = env.XDG_DATA_HOME;
@@ -23,7 +27,12 @@ export function resolveDataDir({ env, platform, homeDir }: DataDirEnvironment): 
 
 /** The default data folder for this machine, created (owner-only, 0700) if it does not exist. */
 export function defaultDataDir(): string {
-  const dir = resolveDataDir({ env: process.env, platform: process.platform, homeDir: homedir() });
+  const dir = resolveDataDir({
+    env: process.env,
+    platform: process.platform,
+    homeDir: homedir(),
+    uid: process.getuid?.(),
+  });
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   return dir;
 }

@@ -35,6 +35,8 @@ revoke create on schema public from public;
 do $$ begin execute format('revoke temporary on database %I from public', current_database()); end $$;
 
 grant usage on schema cro, diary, audit to authenticated;
+-- auth.uid() must be callable; auth.users itself stays without grants (Supabase grants the same usage).
+grant usage on schema auth to anon, authenticated;
 
 -- auth.users belongs to Supabase Auth when hosted; the embedded and postgres modes get a shim with
 -- the columns of seed 000. Guarded so that it is created only where Supabase's is absent.

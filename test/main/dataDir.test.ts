@@ -32,4 +32,21 @@ describe('resolveDataDir', () => {
       }),
     ).toBe(join('C:\\Users\\r\\AppData\\Roaming', 'Countersign'));
   });
+
+  it("puts a root user's data where the postgres system user can reach it on Linux", () => {
+    expect(resolveDataDir({ env: {}, platform: 'linux', homeDir: '/root', uid: 0 })).toBe(
+      '/var/lib/countersign',
+    );
+    expect(
+      resolveDataDir({
+        env: { COUNTERSIGN_DATA_DIR: '/srv/cs' },
+        platform: 'linux',
+        homeDir: '/root',
+        uid: 0,
+      }),
+    ).toBe('/srv/cs');
+    expect(resolveDataDir({ env: {}, platform: 'linux', homeDir: home, uid: 1000 })).toBe(
+      join(home, '.local', 'share', 'countersign'),
+    );
+  });
 });

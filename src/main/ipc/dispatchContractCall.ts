@@ -3,6 +3,7 @@
 // schema, and a response checked against the same schema, whichever transport carried it.
 import type { z } from 'zod';
 import { type Channel, type ContractHandlers, contract } from '../../shared/contract';
+import { UserFacingError } from '../userFacingError';
 
 export type ContractCallErrorKind =
   /** No such channel in the contract (HTTP 404). */
@@ -108,8 +109,10 @@ export function publicErrorMessage(error: ContractCallError): string {
     case 'unknown-channel':
     case 'invalid-request':
       return error.message;
-    case 'invalid-response':
     case 'handler-failed':
+      if (error.cause instanceof UserFacingError) return error.cause.message;
+      return `${error.channel} failed inside Countersign; the details are in the application log.`;
+    case 'invalid-response':
       return `${error.channel} failed inside Countersign; the details are in the application log.`;
   }
 }

@@ -1,0 +1,85 @@
+// The default backend: a real PostgreSQL in the app's data folder, migrated, with the demo study
+// seeded once. Writes <dataDir>/backend.json (where it listens; no secrets) for companion tools
+// such as `npm run demo:agent`.
+import { chmodSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import { embeddedDatabase } from '../backendConfig';
+import { isDemoSeeded, seedDemo } from '../demo/seedDemo';
+import { migrate, readMigrationFiles } from '../migrator';
+import type { ServerAddress } from '../postgres/postgresSession';
+import { startEmbeddedPostgres } from './embeddedPostgres';
+
+export interface EmbeddedBackend {
+  address: ServerAddress;
+  serverVersion: string;
+  schemaVersion: string | null;
+  stop(): Promise<void>;
+}
+
+export interface EmbeddedBackendOptions {
+  dataDir: string;
+  port: number;
+  migrationsDir: string;
+  log: (line: string) => void;
+  /** Seed the demo study on first start (default true). */
+  seed?: boolean;
+}
+
+export async function startEmbeddedBackend(options: EmbeddedBackendOptions): Promise<EmbeddedBackend> {
+  if (process.getuid?.() === 0) {
+    // As root the server runs as the system user postgres, which must be able to pass through the
+    // app's folder (0711: enter, not list) to reach its own cluster folder.
+    chmodSync(options.dataDir, 0o711);
+  }
+  const server = await startEmbeddedPostgres({
+    dataDir: join(options.dataDir, 'backend'),
+    port: options.port,
+    log: options.log,
+  });
+  try {
+    const connect = async (database: string) => {
+      const client = new pg.Client({
+        host: server.host,
+        port: server.port,
+        user: server.superuser,
+        password: server.superuserPassword,
+        database,
+        application_name: 'countersign-operator',
+      });
+      await client.connect();
+      return client;
+    };
+    const root = await connect('postgres');
+    try {
+      const { rows } = await root.query('select 1 from pg_database where datname = $1', [embeddedDatabase]);
+      if (rows.length === 0) await root.query(`create database ${embeddedDatabase}`);
+    } finally {
+      await root.end();
+    }
+    const operator = await connect(embeddedDatabase);
+    let schemaVersion: string | null;
+    try {
+      const result = await migrate(operator, readMigrationFiles(options.migrationsDir));
+      schemaVersion = result.newest;
+      if (result.applied.length > 0)
+        options.log(`embedded backend: applied ${result.applied.length} migrations`);
+      if (options.seed !== false && !(await isDemoSeeded(operator))) {
+        options.log('embedded backend: seeding the demo study (first start only)…');
+        await seedDemo(operator, { log: options.log });
+      }
+    } finally {
+      await operator.end();
+    }
+    const address: ServerAddress = { host: server.host, port: server.port, database: embeddedDatabase };
+    writeFileSync(
+      join(options.dataDir, 'backend.json'),
+      `${JSON.stringify({ mode: 'embedded', ...address }, null, 2)}\n`,
+      { mode: 0o600 },
+    );
+    return { address, serverVersion: server.version, schemaVersion, stop: () => server.stop() };
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+}

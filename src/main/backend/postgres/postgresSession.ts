@@ -1,0 +1,161 @@
+// A signed-in person on a PostgreSQL backend (embedded or postgres mode): one connection opened as
+// the person's own LOGIN role, so every query runs under their RLS. The password proves itself to
+// the server (SCRAM) and is not kept.
+import pg from 'pg';
+import type { StagingQueueRow } from '../../../shared/contract';
+import { type AppRole, appRoles, type StagingState, stagingStates } from '../../../shared/domain';
+import { UserFacingError } from '../../userFacingError';
+import { loginRoleName } from '../provisioning';
+
+export interface ServerAddress {
+  host: string;
+  port: number;
+  database: string;
+  ssl?: boolean;
+}
+
+export interface SessionIdentity {
+  userId: string;
+  email: string;
+  printedName: string;
+  roles: AppRole[];
+}
+
+export class SignInError extends UserFacingError {
+  override name = 'SignInError';
+}
+
+export interface StagingQueueQuery {
+  limit: number;
+  after: { createdAt: string; id: string } | null;
+  states: StagingState[];
+  studyId: string | null;
+}
+
+export interface StagingQueueResult {
+  rows: StagingQueueRow[];
+  nextCursor: { createdAt: string; id: string } | null;
+  countsByState: Record<StagingState, number>;
+}
+
+const isoMicros = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
+
+function signInErrorFor(error: unknown): SignInError {
+  const code = (error as { code?: string }).code;
+  if (code === '28P01' || code === '28000') return new SignInError('Wrong e-mail address or password.');
+  if (code === 'ECONNREFUSED' || code === 'ETIMEDOUT' || code === 'ENOTFOUND') {
+    return new SignInError('The backend cannot be reached; check that it is running and try again.');
+  }
+  if (code === '53300')
+    return new SignInError('Too many open sessions for this account; close one and retry.');
+  return new SignInError(`Sign-in failed: ${(error as Error).message}`);
+}
+
+export class PostgresSession {
+  private constructor(
+    private readonly client: pg.Client,
+    readonly identity: SessionIdentity,
+  ) {}
+
+  static async signIn(address: ServerAddress, email: string, password: string): Promise<PostgresSession> {
+    let user: string;
+    try {
+      user = loginRoleName(email);
+    } catch {
+      throw new SignInError('Wrong e-mail address or password.');
+    }
+    const client = new pg.Client({
+      host: address.host,
+      port: address.port,
+      database: address.database,
+      user,
+      password,
+      ssl: address.ssl ? { rejectUnauthorized: true } : false,
+      connectionTimeoutMillis: 10_000,
+      application_name: 'countersign',
+    });
+    client.on('error', () => undefined); // a dropped connection surfaces on the next query
+    try {
+      await client.connect();
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw signInErrorFor(error);
+    }
+    try {
+      const { rows } = await client.query<{ user_id: string | null; printed_name: string | null }>(
+        `select auth.uid() as user_id,
+                (select printed_name from cro.user_profile where user_id = auth.uid()) as printed_name`,
+      );
+      const userId = rows[0]?.user_id;
+      if (!userId) {
+        throw new SignInError(
+          `${user} is a database login but not a Countersign user; ask an administrator.`,
+        );
+      }
+      const roleRows = await client.query<{ role: string }>(
+        'select distinct role::text as role from cro.role_assignment where user_id = auth.uid() order by 1',
+      );
+      const roles = roleRows.rows
+        .map((row) => row.role)
+        .filter((role): role is AppRole => (appRoles as readonly string[]).includes(role));
+      return new PostgresSession(client, {
+        userId,
+        email: user,
+        printedName: rows[0]?.printed_name ?? user,
+        roles,
+      });
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error instanceof SignInError ? error : signInErrorFor(error);
+    }
+  }
+
+  async stagingQueue(query: StagingQueueQuery): Promise<StagingQueueResult> {
+    const params: unknown[] = [query.limit + 1, query.studyId, query.states.length > 0 ? query.states : null];
+    const filters = [
+      '($2::uuid is null or s.study_id = $2)',
+      '($3::cro.staging_state[] is null or s.state = any ($3))',
+    ];
+    if (query.after) {
+      params.push(query.after.createdAt, query.after.id);
+      filters.push('(s.created_at, s.id) > ($4::timestamptz, $5::uuid)');
+    }
+    const { rows } = await this.client.query<StagingQueueRow>(
+      `select s.id, s.state::text as "state", s.entity_kind as "entityKind", s.entity_id as "entityId",
+              s.study_id as "studyId", st.code as "studyCode", s.agent_id as "agentId",
+              case when m.id is null then null
+                   else m.provider || ' ' || m.model_id || ' (prompt ' || m.prompt_version || ')' end
+                as "modelVersion",
+              to_char(s.created_at at time zone 'UTC', ${isoMicros}) as "createdAt",
+              to_char(s.updated_at at time zone 'UTC', ${isoMicros}) as "updatedAt"
+       from cro.staging_record s
+       join cro.study st on st.id = s.study_id
+       left join cro.model_registry_version m on m.id = s.model_version_id
+       where ${filters.join(' and ')}
+       order by s.created_at, s.id
+       limit $1`,
+      params,
+    );
+    const counts = await this.client.query<{ state: StagingState; n: string }>(
+      `select s.state::text as state, count(*) as n from cro.staging_record s
+       where ($1::uuid is null or s.study_id = $1) group by s.state`,
+      [query.studyId],
+    );
+    const countsByState = Object.fromEntries(stagingStates.map((state) => [state, 0])) as Record<
+      StagingState,
+      number
+    >;
+    for (const row of counts.rows) countsByState[row.state] = Number(row.n);
+    const page = rows.slice(0, query.limit);
+    const last = page.at(-1);
+    return {
+      rows: page,
+      nextCursor: rows.length > query.limit && last ? { createdAt: last.createdAt, id: last.id } : null,
+      countsByState,
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.client.end().catch(() => undefined);
+  }
+}

@@ -1,0 +1,148 @@
+// The main-process services behind the contract, shared by the Electron window and the browser
+// host: starts the configured backend in the background, keeps the signed-in session, and answers
+// each channel. Transport code (IPC, HTTP) lives elsewhere and only calls these handlers.
+import type { BackendStatus, ContractHandlers } from '../shared/contract';
+import { type BackendConfig, backendConfigFrom } from './backend/backendConfig';
+import { demoSignInList } from './backend/demo/demoPeople';
+import { startEmbeddedBackend } from './backend/embedded/embeddedBackend';
+import { findMigrationsDir } from './backend/migrationsDir';
+import { PostgresSession, type ServerAddress, SignInError } from './backend/postgres/postgresSession';
+
+export interface WorkstationOptions {
+  dataDir: string;
+  log?: (line: string) => void;
+  /** Defaults to the process environment. */
+  env?: Record<string, string | undefined>;
+}
+
+export interface Workstation {
+  handlers: ContractHandlers;
+  /** Resolves when the backend is ready or has failed (the status says which). */
+  backendSettled: Promise<void>;
+  close(): Promise<void>;
+}
+
+type BackendState = Pick<BackendStatus, 'state' | 'message' | 'serverVersion' | 'schemaVersion'>;
+
+export async function createWorkstation(options: WorkstationOptions): Promise<Workstation> {
+  const log = options.log ?? (() => undefined);
+  let config: BackendConfig | null = null;
+  let backendState: BackendState = {
+    state: 'starting',
+    message: 'Starting the backend…',
+    serverVersion: null,
+    schemaVersion: null,
+  };
+  let address: ServerAddress | null = null;
+  let stopBackend: (() => Promise<void>) | null = null;
+  let session: PostgresSession | null = null;
+  let closing = false;
+
+  const backendSettled = (async () => {
+    try {
+      config = backendConfigFrom(options.env ?? process.env);
+      if (config.mode === 'embedded') {
+        backendState = { ...backendState, message: 'Starting the embedded demo database…' };
+        const backend = await startEmbeddedBackend({
+          dataDir: options.dataDir,
+          port: config.port,
+          migrationsDir: findMigrationsDir(),
+          log,
+        });
+        if (closing) {
+          await backend.stop();
+          return;
+        }
+        address = backend.address;
+        stopBackend = backend.stop;
+        backendState = {
+          state: 'ready',
+          message: `Embedded demo backend ready: PostgreSQL ${backend.serverVersion} on 127.0.0.1:${backend.address.port}.`,
+          serverVersion: backend.serverVersion,
+          schemaVersion: backend.schemaVersion,
+        };
+      } else if (config.mode === 'postgres') {
+        address = { host: config.host, port: config.port, database: config.database, ssl: config.ssl };
+        backendState = {
+          state: 'ready',
+          message: `PostgreSQL backend at ${config.host}:${config.port}/${config.database}; sign in with your account.`,
+          serverVersion: null,
+          schemaVersion: null,
+        };
+      } else {
+        backendState = {
+          state: 'error',
+          message:
+            'The Supabase backend is not available in this version yet; unset COUNTERSIGN_BACKEND to use the demo.',
+          serverVersion: null,
+          schemaVersion: null,
+        };
+      }
+      log(`countersign: ${backendState.message}`);
+    } catch (error) {
+      backendState = {
+        state: 'error',
+        message: error instanceof Error ? error.message : String(error),
+        serverVersion: null,
+        schemaVersion: null,
+      };
+      log(`countersign: backend failed to start: ${backendState.message}`);
+    }
+  })();
+
+  const status = (): BackendStatus => ({
+    mode: config?.mode ?? 'embedded',
+    ...backendState,
+    demoUsers: config?.mode === 'embedded' && backendState.state === 'ready' ? demoSignInList() : [],
+    session: session ? { ...session.identity } : null,
+  });
+
+  const handlers: ContractHandlers = {
+    'backend.status': async () => status(),
+    'session.signIn': async ({ email, password }) => {
+      if (backendState.state !== 'ready' || !address) {
+        return {
+          ok: false,
+          error:
+            backendState.state === 'starting'
+              ? 'The backend is still starting; try again in a moment.'
+              : `The backend is not available: ${backendState.message}`,
+        };
+      }
+      try {
+        const next = await PostgresSession.signIn(address, email, password);
+        await session?.close();
+        session = next;
+        log(
+          `countersign: ${next.identity.email} signed in (${next.identity.roles.join(', ') || 'no roles'})`,
+        );
+        return { ok: true, status: status() };
+      } catch (error) {
+        if (error instanceof SignInError) return { ok: false, error: error.message };
+        throw error;
+      }
+    },
+    'session.signOut': async () => {
+      const previous = session;
+      session = null;
+      await previous?.close();
+      return status();
+    },
+    'staging.queue': async (request) => {
+      if (!session) throw new SignInError('Sign in to see the staging queue.');
+      return session.stagingQueue(request);
+    },
+  };
+
+  return {
+    handlers,
+    backendSettled,
+    async close() {
+      closing = true;
+      await session?.close();
+      session = null;
+      await backendSettled;
+      await stopBackend?.();
+    },
+  };
+}

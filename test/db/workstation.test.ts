@@ -196,6 +196,6 @@ describe('workstation on the embedded demo backend', () => {
     await start();
     const current = await status();
     expect(current.state).toBe('error');
-    expect(current.message).toMatch(/9999_from_the_future\.sql.*newer version of Countersign/);
+    expect(current.message).toMatch(/9999_from_the_future\.sql.*created by a newer version/);
   });
 });

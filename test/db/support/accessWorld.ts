@@ -1,0 +1,488 @@
+// The world the access tests run in, built once per test database by the operator: studies A and B,
+// diary sites A1 (study A) and B1 (study B), sponsor organisations S1 and S2, one person per
+// application role scoped to A (admin: global) plus a counterpart scoped to B, a second patient at
+// A1, and one row in scope A and one in scope B in every table. Roles connect as themselves; `anon`
+// connects as a LOGIN role that is a member of `anon` only.
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import type { AppRole } from '../../../src/shared/domain';
+import type { TestDatabase } from './testServer';
+
+export const matrixRoles = [
+  'anon',
+  'sponsor',
+  'monitor',
+  'coordinator',
+  'signer',
+  'admin',
+  'inspector',
+  'agent',
+  'patient',
+  'investigator',
+  'analyst',
+] as const;
+export type MatrixRole = (typeof matrixRoles)[number];
+
+/** Roles that have an out-of-scope counterpart (everyone but admin, who is global). */
+export type ScopedRole = Exclude<AppRole, 'admin'>;
+
+export interface Person {
+  id: string;
+  email: string;
+  role: AppRole;
+  /** The person's cro.role_assignment row. */
+  assignmentId: string;
+}
+
+/** A fixture row in scope A (`in`) and its counterpart in scope B (`out`). */
+export interface Pair<T = string> {
+  in: T;
+  out: T;
+}
+
+export interface DiaryRecord {
+  eventUuid: string;
+  auditId: string;
+}
+
+export interface World {
+  db: TestDatabase;
+  studyA: string;
+  studyB: string;
+  /** The person of each role in scope A (admin: global). */
+  people: Record<AppRole, Person>;
+  /** The person of each scoped role in scope B (sponsor S2, study B, site B1). */
+  counterparts: Record<ScopedRole, Person>;
+  /** A second patient enrolled at site A1. */
+  patient2: Person;
+  /** An auth.users row with no login, role or enrolment: the subject of insert candidates. */
+  spareUserId: string;
+  /** diary records: P1 at A1 (`in`), the B1 patient (`out`), and the second A1 patient's. */
+  records: Pair<DiaryRecord> & { patient2: DiaryRecord };
+  /** Primary keys of the fixture rows, per table. */
+  rows: {
+    kpi: Pair;
+    milestone: Pair;
+    risk: Pair;
+    resource: Pair;
+    document: Pair;
+    provenance: Pair;
+    staging: Pair;
+    signature: Pair;
+    modelVersion: Pair;
+    validationRun: Pair;
+    appLog: Pair;
+    vectorDocument: Pair;
+    sponsorRequest: Pair;
+    annotation: Pair;
+    conflict: Pair;
+    auditSeq: Pair;
+    migration: Pair;
+  };
+  /** One reused connection per role of the matrix (the A-scoped person; anon: the anon login). */
+  clients: Record<MatrixRole, pg.Client>;
+  /** Connects as any person of the world (a new connection). */
+  connect(person: Person): Promise<pg.Client>;
+  /** Ends the anon connection and drops the anon login role. */
+  teardown(): Promise<void>;
+}
+
+export const worldPassword = 'correct horse battery staple';
+const totpSecret = 'JBSWY3DPEHPK3PXP';
+
+/** Runs `work` in an operator transaction, as `sub` (auth.uid() honours claims for the owner). */
+export async function operatorTransaction<T>(
+  operator: pg.ClientBase,
+  options: { sub?: string | null; bootstrap?: boolean },
+  work: () => Promise<T>,
+  commit = true,
+): Promise<T> {
+  await operator.query('begin');
+  try {
+    if (options.bootstrap) await operator.query("set local countersign.bootstrap = 'on'");
+    if (options.sub) {
+      await operator.query("select set_config('request.jwt.claims', $1, true)", [
+        JSON.stringify({ sub: options.sub }),
+      ]);
+    }
+    const result = await work();
+    await operator.query(commit ? 'commit' : 'rollback');
+    return result;
+  } catch (error) {
+    await operator.query('rollback');
+    throw error;
+  }
+}
+
+async function insertReturning(
+  client: pg.ClientBase,
+  table: string,
+  values: Record<string, unknown>,
+  returning = 'id',
+): Promise<string> {
+  const columns = Object.keys(values);
+  const { rows } = await client.query<{ key: string }>(
+    `insert into ${table} (${columns.join(', ')}) values (${columns.map((_, i) => `$${i + 1}`).join(', ')}) ` +
+      `returning ${returning}::text as key`,
+    Object.values(values),
+  );
+  return rows[0]?.key as string;
+}
+
+function studyRow(code: string, sponsor: string, createdBy: string) {
+  return {
+    code,
+    sponsor,
+    phase: 'III',
+    therapeutic_area: 'Cardiology',
+    indication: 'Heart failure',
+    status: 'enrolling',
+    health: 'green',
+    executive_summary: `Study ${code}`,
+    goals: '[]',
+    start_date: '2025-01-01',
+    planned_end_date: '2027-01-01',
+    current_forecast_end_date: '2027-03-01',
+    contracted_budget: 1000000,
+    ebv_spent: 250000,
+    eac_budget: 1100000,
+    currency: 'EUR',
+    created_by: createdBy,
+  };
+}
+
+export async function buildWorld(db: TestDatabase): Promise<World> {
+  const op = db.operator;
+  const provision = async (short: string, role: AppRole, studyId: string | null, sponsorId?: string) => {
+    const email = db.email(short);
+    const id = await db.provision({
+      email,
+      printedName: `${short} person`,
+      password: worldPassword,
+      roles: [{ role, studyId }],
+      sponsorId: sponsorId ?? null,
+      totpSecretBase32: totpSecret,
+    });
+    const { rows } = await op.query<{ id: string }>('select id from cro.role_assignment where user_id = $1', [
+      id,
+    ]);
+    return { id, email, role, assignmentId: rows[0]?.id as string } satisfies Person;
+  };
+
+  const admin = await provision('admin', 'admin', null);
+  const [studyA, studyB] = await operatorTransaction(op, { bootstrap: true }, async () => [
+    await insertReturning(op, 'cro.study', studyRow('STUDY-A', 'S1', admin.id)),
+    await insertReturning(op, 'cro.study', studyRow('STUDY-B', 'S2', admin.id)),
+  ]);
+  const pair = async (make: (study: string, scope: 'A' | 'B') => Promise<string>): Promise<Pair> => ({
+    in: await make(studyA as string, 'A'),
+    out: await make(studyB as string, 'B'),
+  });
+
+  const scoped: ScopedRole[] = [
+    'sponsor',
+    'monitor',
+    'coordinator',
+    'signer',
+    'inspector',
+    'agent',
+    'patient',
+    'investigator',
+    'analyst',
+  ];
+  const people = { admin } as Record<AppRole, Person>;
+  const counterparts = {} as Record<ScopedRole, Person>;
+  for (const role of scoped) {
+    people[role] = await provision(role, role, studyA as string, role === 'sponsor' ? 'S1' : undefined);
+    counterparts[role] = await provision(
+      `${role}-b`,
+      role,
+      studyB as string,
+      role === 'sponsor' ? 'S2' : undefined,
+    );
+  }
+  const patient2 = await provision('patient-2', 'patient', studyA as string);
+  const spareUserId = await insertReturning(op, 'auth.users', { email: db.email('spare') });
+
+  // Diary: sites, enrolments, assignments.
+  await op.query(
+    `insert into diary.sites (site_id, site_name, site_number, study_id)
+     values ('A1', 'Site A1', '101', $1), ('B1', 'Site B1', '201', $2)`,
+    [studyA, studyB],
+  );
+  await op.query(
+    `insert into diary.user_site_assignments (patient_id, site_id, subject_code)
+     values ($1, 'A1', 'A1-001'), ($2, 'A1', 'A1-002'), ($3, 'B1', 'B1-001')`,
+    [people.patient.id, patient2.id, counterparts.patient.id],
+  );
+  await op.query(
+    `insert into diary.investigator_site_assignments (investigator_id, site_id, access_level)
+     values ($1, 'A1', 'full'), ($2, 'B1', 'full')`,
+    [people.investigator.id, counterparts.investigator.id],
+  );
+  await op.query(
+    `insert into diary.analyst_site_assignments (analyst_id, site_id) values ($1, 'A1'), ($2, 'B1')`,
+    [people.analyst.id, counterparts.analyst.id],
+  );
+
+  // Diary records, created by their patients (auth.uid() from claims on the operator connection).
+  const createRecord = (patient: Person, site: string) =>
+    operatorTransaction(op, { sub: patient.id }, async () => {
+      const eventUuid = randomUUID();
+      const auditId = await insertReturning(
+        op,
+        'diary.record_audit',
+        {
+          event_uuid: eventUuid,
+          patient_id: patient.id,
+          site_id: site,
+          operation: 'USER_CREATE',
+          data: JSON.stringify({ symptom: 'headache', severity: 2 }),
+          client_timestamp: new Date().toISOString(),
+          change_reason: 'initial entry',
+        },
+        'audit_id',
+      );
+      return { eventUuid, auditId } satisfies DiaryRecord;
+    });
+  const records = {
+    in: await createRecord(people.patient, 'A1'),
+    out: await createRecord(counterparts.patient, 'B1'),
+    patient2: await createRecord(patient2, 'A1'),
+  };
+  const annotate = (investigator: Person, record: DiaryRecord) =>
+    operatorTransaction(op, { sub: investigator.id }, () =>
+      insertReturning(
+        op,
+        'diary.investigator_annotations',
+        {
+          event_uuid: record.eventUuid,
+          parent_audit_id: record.auditId,
+          patient_id: investigator.id, // replaced by the trigger with the record's patient
+          investigator_id: investigator.id,
+          site_id: 'A1', // replaced by the trigger with the record's site
+          annotation_kind: 'query',
+          annotation_text: 'Please confirm the severity.',
+          requires_response: true,
+        },
+        'annotation_id',
+      ),
+    );
+  const annotation = {
+    in: await annotate(people.investigator, records.in),
+    out: await annotate(counterparts.investigator, records.out),
+  };
+  const conflict = {
+    in: await insertReturning(
+      op,
+      'diary.audit_conflicts',
+      {
+        event_uuid: records.in.eventUuid,
+        patient_id: people.patient.id,
+        site_id: 'A1',
+        submitted_parent_audit_id: null,
+        current_audit_id: records.in.auditId,
+        submitted_data: '{}',
+      },
+      'conflict_id',
+    ),
+    out: await insertReturning(
+      op,
+      'diary.audit_conflicts',
+      {
+        event_uuid: records.out.eventUuid,
+        patient_id: counterparts.patient.id,
+        site_id: 'B1',
+        submitted_parent_audit_id: null,
+        current_audit_id: records.out.auditId,
+        submitted_data: '{}',
+      },
+      'conflict_id',
+    ),
+  };
+
+  // CRO: live rows (bootstrap), reference data, provenance, staging, signatures, requests.
+  const live = await operatorTransaction(op, { bootstrap: true }, async () => ({
+    kpi: await pair((study, s) =>
+      insertReturning(op, 'cro.study_kpi', {
+        study_id: study,
+        label: `Enrolment ${s}`,
+        value: '42',
+        position: 1,
+        created_by: admin.id,
+      }),
+    ),
+    milestone: await pair((study, s) =>
+      insertReturning(op, 'cro.study_milestone', {
+        study_id: study,
+        name: `First patient in ${s}`,
+        status: 'done',
+        position: 1,
+        created_by: admin.id,
+      }),
+    ),
+    risk: await pair((study, s) =>
+      insertReturning(op, 'cro.study_risk', {
+        study_id: study,
+        title: `Slow enrolment ${s}`,
+        severity: 'medium',
+        status: 'open',
+        created_by: admin.id,
+      }),
+    ),
+    resource: await pair((study) =>
+      insertReturning(op, 'cro.study_resource', {
+        study_id: study,
+        role: 'CRA',
+        headcount: 2,
+        created_by: admin.id,
+      }),
+    ),
+    document: await pair((study, s) =>
+      insertReturning(op, 'cro.live_essential_document', {
+        study_id: study,
+        document_type: 'protocol',
+        document_title: `Protocol ${s}`,
+        storage_uri: `s3://documents/${s}/protocol.pdf`,
+        metadata: '{}',
+        created_by: admin.id,
+      }),
+    ),
+  }));
+  const reference = (make: (n: 'in' | 'out') => Promise<string>) =>
+    (async (): Promise<Pair> => ({ in: await make('in'), out: await make('out') }))();
+  const modelVersion = await reference((n) =>
+    insertReturning(op, 'cro.model_registry_version', {
+      provider: 'anthropic',
+      model_id: `model-${n}`,
+      prompt_hash: `hash-${n}`,
+      prompt_version: '1',
+      notes: 'fixture',
+      created_by: admin.id,
+    }),
+  );
+  const validationRun = await reference((n) =>
+    insertReturning(op, 'cro.validation_evidence_run', {
+      commit_sha: `sha-${n}`,
+      evidence_paths: '[]',
+      created_by: admin.id,
+    }),
+  );
+  const appLog = await reference((n) =>
+    insertReturning(op, 'cro.app_log', { level: 'info', component: 'fixture', message: n, payload: '{}' }),
+  );
+  const vectorDocument = await reference((n) =>
+    insertReturning(op, 'cro.vector_document', {
+      source_kind: 'sop',
+      source_uri: `sop://${n}`,
+      chunk_index: 0,
+      content: 'fixture',
+      embedding: '[]',
+      metadata: '{}',
+    }),
+  );
+  const agentOf = (s: 'A' | 'B') => (s === 'A' ? people.agent : counterparts.agent);
+  const provenance = await pair((study, s) =>
+    insertReturning(op, 'cro.provenance_event', {
+      study_id: study,
+      actor_kind: 'agent',
+      actor_id: agentOf(s).id,
+      action: 'propose',
+      subject_kind: 'study_kpi',
+      subject_id: `kpi-${s}`,
+      retrieved_context: '[]',
+      payload: '{}',
+    }),
+  );
+  const staging = await pair((study, s) =>
+    insertReturning(op, 'cro.staging_record', {
+      entity_kind: 'study_kpi',
+      study_id: study,
+      agent_id: `agent-${s}`,
+      state: 'proposed',
+      proposed_state: JSON.stringify({ label: `Screen failures ${s}`, value: '3', position: 2 }),
+      created_by: agentOf(s).id,
+    }),
+  );
+  const signature = await pair((study, s) => {
+    const signer = s === 'A' ? people.signer : counterparts.signer;
+    return insertReturning(op, 'cro.signature_event', {
+      user_id: signer.id,
+      user_display_name: `signer ${s}`,
+      intent: 'approve',
+      subject_kind: 'staging_record',
+      subject_id: s === 'A' ? staging.in : staging.out,
+      re_auth_at: new Date().toISOString(),
+      meaning_of_signature: 'I approve this change',
+      signed_at: new Date().toISOString(),
+      created_by: signer.id,
+      study_id: study,
+      content_hash: '0'.repeat(64),
+    });
+  });
+  const sponsorRequest = await pair((study, s) =>
+    insertReturning(op, 'cro.sponsor_request', {
+      sponsor_id: s === 'A' ? 'S1' : 'S2',
+      study_id: study,
+      subject: `Request ${s}`,
+      body: 'Please send the enrolment forecast.',
+      priority: 'normal',
+      status: 'open',
+      created_by: s === 'A' ? people.sponsor.id : counterparts.sponsor.id,
+    }),
+  );
+
+  const { rows: seqs } = await op.query<{ first: string; last: string }>(
+    'select min(seq)::text as first, max(seq)::text as last from audit.audit_log',
+  );
+  const { rows: migrations } = await op.query<{ first: string; last: string }>(
+    'select min(name) as first, max(name) as last from countersign_meta.schema_migrations',
+  );
+
+  // Connections: one per role, reused by every case.
+  const anonEmail = db.email('anon');
+  await op.query(
+    `create role ${op.escapeIdentifier(anonEmail)} with login password ${op.escapeLiteral(worldPassword)} in role anon`,
+  );
+  const connect = async (person: Person) => {
+    const client = await db.connectAs(person.email, worldPassword);
+    await client.query("set lock_timeout = '5s'; set statement_timeout = '20s'");
+    return client;
+  };
+  const clients = {} as Record<MatrixRole, pg.Client>;
+  const anonClient = await db.connectAs(anonEmail, worldPassword);
+  clients.anon = anonClient;
+  for (const role of matrixRoles) if (role !== 'anon') clients[role] = await connect(people[role]);
+
+  return {
+    db,
+    studyA: studyA as string,
+    studyB: studyB as string,
+    people,
+    counterparts,
+    patient2,
+    spareUserId,
+    records,
+    rows: {
+      ...live,
+      provenance,
+      staging,
+      signature,
+      modelVersion,
+      validationRun,
+      appLog,
+      vectorDocument,
+      sponsorRequest,
+      annotation,
+      conflict,
+      auditSeq: { in: seqs[0]?.first as string, out: seqs[0]?.last as string },
+      migration: { in: migrations[0]?.first as string, out: migrations[0]?.last as string },
+    },
+    clients,
+    connect,
+    async teardown() {
+      await anonClient.end().catch(() => undefined);
+      await op.query(`drop role if exists ${op.escapeIdentifier(anonEmail)}`);
+    },
+  };
+}

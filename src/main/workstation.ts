@@ -3,7 +3,7 @@
 // each channel. Transport code (IPC, HTTP) lives elsewhere and only calls these handlers.
 import type { BackendStatus, ContractHandlers } from '../shared/contract';
 import { type BackendConfig, backendConfigFrom } from './backend/backendConfig';
-import { demoSignInList } from './backend/demo/demoPeople';
+import { demoSignInList, formatDemoCredentials } from './backend/demo/demoPeople';
 import { startEmbeddedBackend } from './backend/embedded/embeddedBackend';
 import { findMigrationsDir } from './backend/migrationsDir';
 import { PostgresSession, type ServerAddress, SignInError } from './backend/postgres/postgresSession';
@@ -79,6 +79,7 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
         };
       }
       log(`countersign: ${backendState.message}`);
+      if (config.mode === 'embedded' && backendState.state === 'ready') log(formatDemoCredentials());
     } catch (error) {
       backendState = {
         state: 'error',

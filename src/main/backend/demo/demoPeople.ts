@@ -217,3 +217,17 @@ export function demoSignInList(): DemoSignInEntry[] {
     hasTotp: Boolean(person.totpSecretBase32),
   }));
 }
+
+/** The block `npm start` prints once the embedded demo is ready, so a newcomer can sign in. */
+export function formatDemoCredentials(): string {
+  const width = Math.max(...demoPeople.map((person) => person.email.length));
+  const lines = demoPeople.map((person) => {
+    const roles = [...new Set(person.roles.map((grant) => grant.role))].join(', ');
+    const totp = person.totpSecretBase32 ? `  TOTP secret ${person.totpSecretBase32}` : '';
+    return `  ${person.email.padEnd(width)}  ${person.password.padEnd(26)} ${roles}${totp}`;
+  });
+  return [
+    'Demo sign-in (embedded demo database on this machine only; these passwords are meant to be seen):',
+    ...lines,
+  ].join('\n');
+}

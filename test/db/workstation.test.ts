@@ -1,7 +1,8 @@
 // The workstation end to end on its own embedded PostgreSQL, as `npm start` runs it: first start
 // migrates and seeds the demo, people sign in as their own database logins and see their queue, a
 // second start keeps the data, and the problems a person can meet each give a clear message.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -157,6 +158,30 @@ describe('workstation on the embedded demo backend', () => {
     await start();
     expect((await status()).state).toBe('ready');
     expect(lines.some((line) => line.includes('stale lock'))).toBe(true);
+  });
+
+  it('refuses to share its data folder with another running Countersign', async () => {
+    const other = spawn('sleep', ['30']);
+    const ownerFile = join(dataDir, 'backend', 'owner.pid');
+    const ours = readFileSync(ownerFile, 'utf8');
+    writeFileSync(ownerFile, `${other.pid}\n`);
+    try {
+      const second = await createWorkstation({
+        dataDir,
+        env: { COUNTERSIGN_PG_PORT: String(await freePort()) },
+      });
+      await second.backendSettled;
+      const current = await second.handlers['backend.status']({});
+      expect(current.state).toBe('error');
+      expect(current.message).toMatch(
+        new RegExp(`in use by another running Countersign \\(pid ${other.pid}\\)`),
+      );
+      await second.close();
+      expect((await status()).state).toBe('ready'); // the first one is untouched
+    } finally {
+      writeFileSync(ownerFile, ours);
+      other.kill();
+    }
   });
 
   it('says clearly when its port is taken by another program', async () => {

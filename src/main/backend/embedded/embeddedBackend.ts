@@ -13,6 +13,7 @@ import { startEmbeddedPostgres } from './embeddedPostgres';
 export interface EmbeddedBackend {
   address: ServerAddress;
   serverVersion: string;
+  serverPid: number;
   schemaVersion: string | null;
   stop(): Promise<void>;
 }
@@ -77,7 +78,13 @@ export async function startEmbeddedBackend(options: EmbeddedBackendOptions): Pro
       `${JSON.stringify({ mode: 'embedded', ...address }, null, 2)}\n`,
       { mode: 0o600 },
     );
-    return { address, serverVersion: server.version, schemaVersion, stop: () => server.stop() };
+    return {
+      address,
+      serverVersion: server.version,
+      serverPid: server.pid,
+      schemaVersion,
+      stop: () => server.stop(),
+    };
   } catch (error) {
     await server.stop();
     throw error;

@@ -32,6 +32,8 @@ export interface RunningPostgres {
   superuser: string;
   superuserPassword: string;
   version: string;
+  /** The postmaster's process id. */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -87,17 +89,54 @@ async function portIsFree(port: number): Promise<boolean> {
   });
 }
 
-/** Removes a postmaster.pid left by a server that is gone; refuses if that server is still running. */
-function clearStaleLock(clusterDir: string, log: (line: string) => void): void {
+async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!processIsAlive(pid)) return true;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return !processIsAlive(pid);
+}
+
+/**
+ * Deals with a postmaster.pid found at start. A lock whose server is gone is removed. A server that
+ * is still running is stopped if the Countersign that started it (recorded in owner.pid) has died,
+ * for example killed mid-write: PostgreSQL then finishes or rolls back what was in flight. A server
+ * whose Countersign is alive is left alone and the start is refused.
+ */
+async function clearStaleLock(
+  clusterDir: string,
+  ownerFile: string,
+  log: (line: string) => void,
+): Promise<void> {
   const lockFile = join(clusterDir, 'postmaster.pid');
   if (!existsSync(lockFile)) return;
   const pid = Number(readFileSync(lockFile, 'utf8').split('\n')[0]);
   if (Number.isInteger(pid) && pid > 0 && processIsAlive(pid)) {
-    throw new EmbeddedPostgresError(
-      `The embedded database in ${clusterDir} is already in use by a running PostgreSQL (pid ${pid}), ` +
-        'probably another Countersign. Close it, or if it was left behind by a crash, stop it with ' +
-        `\`kill ${pid}\` and start again.`,
+    const owner = existsSync(ownerFile) ? Number(readFileSync(ownerFile, 'utf8').trim()) : Number.NaN;
+    if (Number.isInteger(owner) && owner > 0 && processIsAlive(owner)) {
+      throw new EmbeddedPostgresError(
+        `The embedded database in ${clusterDir} is in use by another running Countersign (pid ${owner}). ` +
+          'Close that one first, or give this one another data folder with COUNTERSIGN_DATA_DIR.',
+      );
+    }
+    if (!Number.isInteger(owner)) {
+      throw new EmbeddedPostgresError(
+        `The embedded database in ${clusterDir} is in use by a running PostgreSQL (pid ${pid}) that ` +
+          `Countersign did not start. Stop it (\`kill ${pid}\`) and start again.`,
+      );
+    }
+    log(
+      `embedded PostgreSQL: stopping the server (pid ${pid}) left running by a Countersign that ended (pid ${owner})`,
     );
+    process.kill(pid, 'SIGINT');
+    if (!(await waitForExit(pid, 20_000))) {
+      throw new EmbeddedPostgresError(
+        `The embedded PostgreSQL left running by a previous Countersign (pid ${pid}) did not stop; stop it ` +
+          `with \`kill ${pid}\` and start again.`,
+      );
+    }
+    return;
   }
   log(`embedded PostgreSQL: removing a stale lock left by pid ${pid} (that process is gone)`);
   rmSync(lockFile);
@@ -197,7 +236,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     );
   }
   const password = readFileSync(secretFile, 'utf8').trim();
-  clearStaleLock(clusterDir, log);
+  const ownerFile = join(options.dataDir, 'owner.pid');
+  await clearStaleLock(clusterDir, ownerFile, log);
 
   if (!(await portIsFree(options.port))) {
     throw new EmbeddedPostgresError(
@@ -239,6 +279,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   });
 
   const version = await waitUntilReady(child, options.port, password, () => output);
+  writeFileSync(ownerFile, `${process.pid}\n`, { mode: 0o600 });
   log(`embedded PostgreSQL ${version} listening on 127.0.0.1:${options.port} (data: ${clusterDir})`);
 
   let stopped: Promise<void> | null = null;
@@ -254,5 +295,13 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     });
     return stopped;
   };
-  return { host: '127.0.0.1', port: options.port, superuser, superuserPassword: password, version, stop };
+  return {
+    host: '127.0.0.1',
+    port: options.port,
+    superuser,
+    superuserPassword: password,
+    version,
+    pid: child.pid ?? 0,
+    stop,
+  };
 }

@@ -3,7 +3,6 @@
 // that orphan (which rolls the unfinished write back), start again, and lose nothing committed.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,19 +10,9 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { demoPerson } from '../../src/main/backend/demo/demoPeople';
 import { createWorkstation, type Workstation } from '../../src/main/workstation';
+import { freePort } from './support/freePort';
 
 const childScript = fileURLToPath(new URL('./support/backendChildProcess.ts', import.meta.url));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 function isAlive(pid: number): boolean {
   try {

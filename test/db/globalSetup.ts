@@ -1,31 +1,19 @@
 // One real PostgreSQL for the whole `db` test run: started once, migrated once into a template
 // database, and handed to the test files, each of which clones the template into its own database.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres } from '../../src/main/backend/embedded/embeddedPostgres';
 import { migrate, readMigrationFiles } from '../../src/main/backend/migrator';
+import { freePort } from './support/freePort';
 import { migrationsDir, type TestServer, templateDatabase } from './support/testServer';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     testServer: TestServer;
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 export default async function setup(project: TestProject) {

@@ -10,17 +10,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorkstation, type Workstation } from '../../src/main/workstation';
 import type { BackendStatus } from '../../src/shared/contract';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
+import { freePort } from './support/freePort';
 
 describe('workstation on the embedded demo backend', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'countersign-workstation-'));

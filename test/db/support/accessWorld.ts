@@ -5,22 +5,10 @@
 // connects as a LOGIN role that is a member of `anon` only.
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import type { AppRole } from '../../../src/shared/domain';
+import { type AppRole, appRoles } from '../../../src/shared/domain';
 import type { TestDatabase } from './testServer';
 
-export const matrixRoles = [
-  'anon',
-  'sponsor',
-  'monitor',
-  'coordinator',
-  'signer',
-  'admin',
-  'inspector',
-  'agent',
-  'patient',
-  'investigator',
-  'analyst',
-] as const;
+export const matrixRoles = ['anon', ...appRoles] as const;
 export type MatrixRole = (typeof matrixRoles)[number];
 
 /** Roles that have an out-of-scope counterpart (everyone but admin, who is global). */

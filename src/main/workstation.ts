@@ -114,8 +114,9 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
         const next = await PostgresSession.signIn(address, email, password);
         await session?.close();
         session = next;
+        // The user id, not the e-mail address: a patient's address is personal data and stays out of logs.
         log(
-          `countersign: ${next.identity.email} signed in (${next.identity.roles.join(', ') || 'no roles'})`,
+          `countersign: user ${next.identity.userId} signed in (${next.identity.roles.join(', ') || 'no roles'})`,
         );
         return { ok: true, status: status() };
       } catch (error) {

@@ -7,6 +7,7 @@ import { demoSignInList, formatDemoCredentials } from './backend/demo/demoPeople
 import { startEmbeddedBackend } from './backend/embedded/embeddedBackend';
 import { findMigrationsDir } from './backend/migrationsDir';
 import { PostgresSession, type ServerAddress, SignInError } from './backend/postgres/postgresSession';
+import { UserFacingError } from './userFacingError';
 
 export interface WorkstationOptions {
   dataDir: string;
@@ -131,7 +132,7 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
       return status();
     },
     'staging.queue': async (request) => {
-      if (!session) throw new SignInError('Sign in to see the staging queue.');
+      if (!session) throw new UserFacingError('Sign in to see the staging queue.');
       return session.stagingQueue(request);
     },
   };

@@ -124,9 +124,7 @@ describe('workstation on the embedded demo backend', () => {
 
   it('keeps the data on a second start, and does not seed again', async () => {
     const countStaging = async () => {
-      const address = JSON.parse(
-        (await import('node:fs')).readFileSync(join(dataDir, 'backend.json'), 'utf8'),
-      );
+      const address = JSON.parse(readFileSync(join(dataDir, 'backend.json'), 'utf8'));
       const signer = await person('signer');
       const client = new pg.Client({ ...address, user: signer.email, password: signer.password });
       await client.connect();
@@ -196,11 +194,8 @@ describe('workstation on the embedded demo backend', () => {
 
   it('refuses a data folder whose schema is newer than this version', async () => {
     await start();
-    const address = JSON.parse((await import('node:fs')).readFileSync(join(dataDir, 'backend.json'), 'utf8'));
-    const secret = (await import('node:fs')).readFileSync(
-      join(dataDir, 'backend', 'postgres-owner.secret'),
-      'utf8',
-    );
+    const address = JSON.parse(readFileSync(join(dataDir, 'backend.json'), 'utf8'));
+    const secret = readFileSync(join(dataDir, 'backend', 'postgres-owner.secret'), 'utf8');
     const operator = new pg.Client({ ...address, user: 'countersign_owner', password: secret });
     await operator.connect();
     await operator.query(

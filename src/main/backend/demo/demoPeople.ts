@@ -208,12 +208,17 @@ export interface DemoSignInEntry {
   hasTotp: boolean;
 }
 
+/** A person's application roles, each once (grants repeat a role per study). */
+function roleNames(person: DemoPerson): string[] {
+  return [...new Set(person.roles.map((grant) => grant.role))];
+}
+
 export function demoSignInList(): DemoSignInEntry[] {
   return demoPeople.map((person) => ({
     email: person.email,
     password: person.password,
     printedName: person.printedName,
-    roles: [...new Set(person.roles.map((grant) => grant.role))],
+    roles: roleNames(person),
     hasTotp: Boolean(person.totpSecretBase32),
   }));
 }
@@ -222,7 +227,7 @@ export function demoSignInList(): DemoSignInEntry[] {
 export function formatDemoCredentials(): string {
   const width = Math.max(...demoPeople.map((person) => person.email.length));
   const lines = demoPeople.map((person) => {
-    const roles = [...new Set(person.roles.map((grant) => grant.role))].join(', ');
+    const roles = roleNames(person).join(', ');
     const totp = person.totpSecretBase32 ? `  TOTP secret ${person.totpSecretBase32}` : '';
     return `  ${person.email.padEnd(width)}  ${person.password.padEnd(26)} ${roles}${totp}`;
   });

@@ -1,0 +1,70 @@
+// `npm run bench [-- NAME...]`: runs every bench/*.bench.ts (or those whose name or figure names
+// start with one of the NAMEs) against one embedded PostgreSQL and prints one JSON line per figure.
+// Exit status 0 even when a target is missed: the `met` field says so; 1 only when a benchmark fails.
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Benchmark } from '../bench/support/benchmark';
+import { startBenchServer } from '../bench/support/benchServer';
+import { figureLine } from '../bench/support/figure';
+
+const benchDir = fileURLToPath(new URL('../bench', import.meta.url));
+
+async function loadBenchmarks(): Promise<Benchmark[]> {
+  const files = readdirSync(benchDir)
+    .filter((name) => name.endsWith('.bench.ts'))
+    .sort();
+  const loaded: Benchmark[] = [];
+  for (const file of files) {
+    const module = (await import(pathToFileURL(join(benchDir, file)).href)) as { benchmark: Benchmark };
+    loaded.push(module.benchmark);
+  }
+  return loaded;
+}
+
+function selected(benchmark: Benchmark, names: string[]): boolean {
+  if (names.length === 0) return true;
+  return names.some(
+    (name) =>
+      benchmark.name === name ||
+      benchmark.figures.some((figure) => figure === name || figure.startsWith(`${name}.`)),
+  );
+}
+
+async function main() {
+  const names = process.argv.slice(2).filter((arg) => arg !== '--');
+  const all = await loadBenchmarks();
+  const chosen = all.filter((benchmark) => selected(benchmark, names));
+  if (chosen.length === 0) {
+    process.stderr.write(
+      `no benchmark matches ${names.join(', ')}; known: ${all.flatMap((b) => b.figures).join(', ')}\n`,
+    );
+    process.exit(1);
+  }
+  const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+  log('starting embedded PostgreSQL');
+  const server = await startBenchServer();
+  let failed = false;
+  try {
+    for (const benchmark of chosen) {
+      log(`running ${benchmark.name}`);
+      try {
+        const figures = await benchmark.run({ server, log });
+        for (const figure of figures) process.stdout.write(`${figureLine(figure)}\n`);
+      } catch (error) {
+        failed = true;
+        log(
+          `${benchmark.name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+        );
+      }
+    }
+  } finally {
+    await server.stop();
+  }
+  process.exit(failed ? 1 : 0);
+}
+
+main().catch((error) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

@@ -195,10 +195,8 @@ describe('demo seed', () => {
         ok: boolean;
       }>(
         `select g.id, g.intent, g.content_hash,
-                g.content_hash = cs_private.json_sha256(jsonb_build_object('staging_id', s.id,
-                  'entity_kind', s.entity_kind, 'entity_id', null, 'proposed_state', s.proposed_state))
-                or g.content_hash = cs_private.json_sha256(jsonb_build_object('staging_id', s.id,
-                  'entity_kind', s.entity_kind, 'entity_id', s.entity_id, 'proposed_state', s.proposed_state)) as ok
+                g.content_hash = (select p.payload ->> 'signed_content_hash' from cro.provenance_event p
+                                   where p.action = 'promote' and p.payload ->> 'staging_id' = s.id::text) as ok
            from cro.signature_event g join cro.staging_record s on s.id::text = g.subject_id
           where g.subject_kind = 'staging_record' and g.subject_id = $1`,
         [row.id],

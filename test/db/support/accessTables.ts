@@ -369,6 +369,44 @@ export const tableProbes: Record<string, TableProbe> = {
       })),
     update: "event_type = 'forged'",
   },
+  'cro.signature_meaning': {
+    key: "intent::text || ':' || meaning",
+    rows: (w) => w.rows.signatureMeaning,
+    candidates: () => both((s) => ({ intent: 'approve', meaning: `candidate meaning ${s}`, position: 9 })),
+    update: 'position = position + 1',
+  },
+  'audit.security_alert': {
+    key: 'id::text',
+    rows: (w) => w.rows.securityAlert,
+    candidates: (w) => both(() => ({ kind: 'candidate', user_id: w.spareUserId })),
+    update: "kind = 'forged'",
+  },
+  'cs_private.reauth_attempt': {
+    key: 'id::text',
+    rows: (w) => w.rows.reauthAttempt,
+    candidates: (w) => both(() => ({ user_id: w.spareUserId, ceremony_id: randomUUID() })),
+    update: "outcome = 'verified'",
+  },
+  'cs_private.signing_lock': {
+    key: 'id::text',
+    rows: (w) => w.rows.signingLock,
+    candidates: (w) => both(() => ({ user_id: w.spareUserId, failed_attempts: 5 })),
+    update: 'unlocked_at = now()',
+  },
+  'cs_private.signing_ceremony': {
+    key: 'id::text',
+    rows: (w) => w.rows.signingCeremony,
+    candidates: (w) =>
+      both((s) => ({
+        id: randomUUID(),
+        user_id: w.spareUserId,
+        nonce: `candidate-nonce-${s}-${randomUUID()}`,
+        request_sha256: hash('a'),
+        result: '{}',
+        signed_at: now(),
+      })),
+    update: "result = '{}'",
+  },
   'cs_private.login_role': {
     key: 'role_name::text',
     rows: (w, a) => ({ in: ownPerson(w, a).email, out: otherPerson(w, a).email }),

@@ -66,6 +66,11 @@ export interface World {
     conflict: Pair;
     auditSeq: Pair;
     migration: Pair;
+    signatureMeaning: Pair;
+    securityAlert: Pair;
+    reauthAttempt: Pair;
+    signingLock: Pair;
+    signingCeremony: Pair;
   };
   /** One reused connection per role of the matrix (the A-scoped person; anon: the anon login). */
   clients: Record<MatrixRole, pg.Client>;
@@ -420,6 +425,51 @@ export async function buildWorld(db: TestDatabase): Promise<World> {
     }),
   );
 
+  // Signing: the signer of A's and of B's re-authentication, lock, ceremony and alert.
+  const signers = { in: people.signer, out: counterparts.signer };
+  const securityAlert = {
+    in: await insertReturning(op, 'audit.security_alert', { kind: 'signing_locked', user_id: signers.in.id }),
+    out: await insertReturning(op, 'audit.security_alert', {
+      kind: 'signing_locked',
+      user_id: signers.out.id,
+    }),
+  };
+  const reauthAttempt = {
+    in: await insertReturning(op, 'cs_private.reauth_attempt', {
+      user_id: signers.in.id,
+      ceremony_id: randomUUID(),
+    }),
+    out: await insertReturning(op, 'cs_private.reauth_attempt', {
+      user_id: signers.out.id,
+      ceremony_id: randomUUID(),
+    }),
+  };
+  const signingLock = {
+    in: await insertReturning(op, 'cs_private.signing_lock', {
+      user_id: signers.in.id,
+      failed_attempts: 5,
+      unlocked_at: new Date().toISOString(),
+    }),
+    out: await insertReturning(op, 'cs_private.signing_lock', {
+      user_id: signers.out.id,
+      failed_attempts: 5,
+      unlocked_at: new Date().toISOString(),
+    }),
+  };
+  const ceremony = (signer: Person, nonce: string) =>
+    insertReturning(op, 'cs_private.signing_ceremony', {
+      id: randomUUID(),
+      user_id: signer.id,
+      nonce,
+      request_sha256: '0'.repeat(64),
+      result: '{}',
+      signed_at: new Date().toISOString(),
+    });
+  const signingCeremony = {
+    in: await ceremony(signers.in, `world-nonce-in-${randomUUID()}`),
+    out: await ceremony(signers.out, `world-nonce-out-${randomUUID()}`),
+  };
+
   const { rows: seqs } = await op.query<{ first: string; last: string }>(
     'select min(seq)::text as first, max(seq)::text as last from audit.audit_log',
   );
@@ -465,6 +515,11 @@ export async function buildWorld(db: TestDatabase): Promise<World> {
       conflict,
       auditSeq: { in: seqs[0]?.first as string, out: seqs[0]?.last as string },
       migration: { in: migrations[0]?.first as string, out: migrations[0]?.last as string },
+      signatureMeaning: { in: 'approve:I approve this change', out: 'reject:I reject this change' },
+      securityAlert,
+      reauthAttempt,
+      signingLock,
+      signingCeremony,
     },
     clients,
     connect,

@@ -107,7 +107,7 @@ export async function recordSignature(
        select $1, 'Test Signer', $2::cro.signature_intent, 'staging_record', s.id::text, now(),
               case when $2::text = 'approve' then 'I approve this change' else 'I reject this change' end,
               now(), $1, s.study_id,
-              cs_private.json_sha256(jsonb_build_object('staging_id', s.id, 'proposed_state', s.proposed_state)),
+              cs_private.signing_content_hash(s),
               gen_random_uuid(), replace(gen_random_uuid()::text, '-', '')
        from cro.staging_record s where s.id = $3
        returning id`,

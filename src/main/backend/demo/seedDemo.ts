@@ -688,15 +688,15 @@ class DemoSeeder {
       };
     });
     if (signatures.length > 0) {
-      // The content hash binds the signature to exactly the record it was computed from.
+      // The content hash binds the signature to exactly the record and live row it was computed from
+      // (migration 0014); the server's own function, so the demo's signatures verify like real ones.
       await this.db.query(
         `insert into cro.signature_event (id, user_id, user_display_name, intent, subject_kind, subject_id,
                                           re_auth_at, meaning_of_signature, signed_at, created_at, updated_at,
                                           created_by, study_id, content_hash, ceremony_id, nonce)
          select v.id, v.user_id, v.user_display_name, v.intent::cro.signature_intent, 'staging_record', s.id::text,
                 v.re_auth_at, v.meaning, v.signed_at, v.signed_at, v.signed_at, v.user_id, s.study_id,
-                cs_private.json_sha256(jsonb_build_object('staging_id', s.id, 'entity_kind', s.entity_kind,
-                                                          'entity_id', s.entity_id, 'proposed_state', s.proposed_state)),
+                cs_private.signing_content_hash(s),
                 v.ceremony_id, v.nonce
            from jsonb_to_recordset($1::jsonb) as v(id uuid, staging_id uuid, user_id uuid, user_display_name text,
                                                    intent text, meaning text, re_auth_at timestamptz,

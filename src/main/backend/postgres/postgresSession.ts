@@ -6,6 +6,7 @@ import type { StagingQueueRow } from '../../../shared/contract';
 import { type AppRole, appRoles, type StagingState, stagingStates } from '../../../shared/domain';
 import { UserFacingError } from '../../userFacingError';
 import { loginRoleName } from '../provisioning';
+import { PostgresSigningBackend } from './postgresSigning';
 
 export interface ServerAddress {
   host: string;
@@ -55,7 +56,13 @@ export class PostgresSession {
   private constructor(
     private readonly client: pg.Client,
     readonly identity: SessionIdentity,
+    private readonly address: ServerAddress,
   ) {}
+
+  /** Signing for this person: re-authentication by fresh login, the server's sign_batch. */
+  signingBackend(): PostgresSigningBackend {
+    return new PostgresSigningBackend(this.client, this.address, this.identity.email);
+  }
 
   static async signIn(address: ServerAddress, email: string, password: string): Promise<PostgresSession> {
     let user: string;
@@ -98,12 +105,11 @@ export class PostgresSession {
       const roles = roleRows.rows
         .map((row) => row.role)
         .filter((role): role is AppRole => (appRoles as readonly string[]).includes(role));
-      return new PostgresSession(client, {
-        userId,
-        email: user,
-        printedName: rows[0]?.printed_name ?? user,
-        roles,
-      });
+      return new PostgresSession(
+        client,
+        { userId, email: user, printedName: rows[0]?.printed_name ?? user, roles },
+        address,
+      );
     } catch (error) {
       await client.end().catch(() => undefined);
       throw error instanceof SignInError ? error : signInErrorFor(error);

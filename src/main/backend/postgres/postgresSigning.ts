@@ -1,0 +1,317 @@
+// The signing backend of the direct modes (embedded, postgres): the database is the server. The
+// password is proved by a fresh login as the signer (PostgreSQL's SCRAM is the check), the TOTP code
+// by the database itself (migration 0013), and every ceremony runs in sign_batch (0014).
+import pg from 'pg';
+import { entityKinds } from '../../../shared/domain';
+import {
+  type ManifestSubject,
+  type MeaningOfSignature,
+  type PromotionOutcome,
+  type ReauthFailureReason,
+  type ReauthOutcome,
+  type SignBatchRequest,
+  type SignBatchResult,
+  type SigningBackend,
+  type SigningStatus,
+  TransientBackendError,
+} from '../../signing/signingBackend';
+import { UserFacingError } from '../../userFacingError';
+import type { ServerAddress } from './postgresSession';
+
+const transientCodes = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  '57P01', // admin_shutdown: the server terminated the connection
+  '57P02',
+  '57P03',
+  '08000',
+  '08003',
+  '08006',
+]);
+
+export function isTransient(error: unknown): boolean {
+  const code = (error as { code?: string } | null)?.code;
+  if (code && transientCodes.has(code)) return true;
+  const message = error instanceof Error ? error.message : '';
+  return /Connection terminated|connection timeout|Client has encountered a connection error/i.test(message);
+}
+
+/** Server rule violations (CS403/CS409/CS422) carry messages written for the signer. */
+export function userFacingServerError(error: unknown): Error {
+  const { code, message, hint } = (error ?? {}) as { code?: string; message?: string; hint?: string };
+  if (code && /^CS\d{3}$/.test(code))
+    return new UserFacingError(hint ? `${message} ${hint}` : String(message));
+  if (code === '28P01')
+    return new UserFacingError('The server no longer accepts your password; sign in again.');
+  if (code === '42501') return new UserFacingError('You are not allowed to do this.');
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+interface ServerReauthFailure {
+  ok: false;
+  reason: string;
+  locked?: boolean;
+  attempts_left?: number;
+}
+
+function reauthFailure(result: ServerReauthFailure): ReauthOutcome {
+  return {
+    ok: false,
+    reason: result.reason as ReauthFailureReason,
+    locked: Boolean(result.locked),
+    attemptsLeft: typeof result.attempts_left === 'number' ? result.attempts_left : null,
+  };
+}
+
+interface ServerSignResult {
+  ceremony_id: string;
+  intent: 'approve' | 'reject';
+  meaning: string;
+  comment: string | null;
+  signed_at: string;
+  re_auth_at: string;
+  signer: { user_id: string; printed_name: string };
+  records: {
+    staging_record_id: string;
+    signature_id: string;
+    content_hash: string;
+    state: 'signed' | 'rejected';
+  }[];
+  replayed: boolean;
+}
+
+export class PostgresSigningBackend implements SigningBackend {
+  constructor(
+    private readonly client: pg.Client,
+    private readonly address: ServerAddress,
+    private readonly loginRole: string,
+  ) {}
+
+  private async freshLogin(password: string): Promise<pg.Client> {
+    const client = new pg.Client({
+      host: this.address.host,
+      port: this.address.port,
+      database: this.address.database,
+      user: this.loginRole,
+      password,
+      ssl: this.address.ssl ? { rejectUnauthorized: true } : false,
+      connectionTimeoutMillis: 10_000,
+      application_name: 'countersign-signing',
+    });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      return client;
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async call<T>(sql: string, params: unknown[]): Promise<T> {
+    try {
+      const { rows } = await this.client.query<{ r: T }>(sql, params);
+      return rows[0]?.r as T;
+    } catch (error) {
+      if (isTransient(error)) throw new TransientBackendError('the connection to the server was lost');
+      throw userFacingServerError(error);
+    }
+  }
+
+  async status(): Promise<SigningStatus> {
+    const s = await this.call<{
+      is_signer: boolean;
+      totp: SigningStatus['totp'];
+      locked: boolean;
+      consecutive_failures: number;
+    }>('select public.my_signing_status() as r', []);
+    return {
+      isSigner: s.is_signer,
+      totp: s.totp,
+      locked: s.locked,
+      consecutiveFailures: s.consecutive_failures,
+    };
+  }
+
+  async meanings(): Promise<MeaningOfSignature[]> {
+    const { rows } = await this.client.query<MeaningOfSignature>(
+      'select intent::text as intent, meaning from cro.signature_meaning order by intent, position',
+    );
+    return rows;
+  }
+
+  async subjects(stagingIds: string[]): Promise<ManifestSubject[]> {
+    if (stagingIds.length === 0) return [];
+    // Live rows are read as the server's to_jsonb renders them in UTC, as cs_private.live_row_json does.
+    await this.client.query("begin read only; set local timezone to 'UTC'");
+    try {
+      const { rows } = await this.client.query<{
+        id: string;
+        study_id: string;
+        study_code: string;
+        entity_kind: string;
+        entity_id: string | null;
+        state: string;
+        proposed: string;
+      }>(
+        `select s.id, s.study_id, st.code as study_code, s.entity_kind, s.entity_id, s.state::text as state,
+                s.proposed_state::text as proposed
+           from cro.staging_record s join cro.study st on st.id = s.study_id
+          where s.id = any ($1::uuid[])`,
+        [stagingIds],
+      );
+      const live = new Map<string, unknown>();
+      for (const kind of entityKinds) {
+        const ids = rows
+          .filter((row) => row.entity_kind === kind && row.entity_id)
+          .map((row) => row.entity_id);
+        if (ids.length === 0) continue;
+        const result = await this.client.query<{ id: string; doc: string }>(
+          `select t.id, to_jsonb(t)::text as doc from cro.${kind} t where t.id = any ($1::uuid[])`,
+          [ids],
+        );
+        for (const row of result.rows) live.set(row.id, JSON.parse(row.doc));
+      }
+      await this.client.query('commit');
+      const byId = new Map(rows.map((row) => [row.id, row]));
+      return stagingIds.flatMap((id) => {
+        const row = byId.get(id);
+        if (!row) return [];
+        return [
+          {
+            stagingRecordId: row.id,
+            studyId: row.study_id,
+            studyCode: row.study_code,
+            entityKind: row.entity_kind,
+            entityId: row.entity_id,
+            state: row.state,
+            proposedState: JSON.parse(row.proposed),
+            liveRow: row.entity_id ? (live.get(row.entity_id) ?? null) : null,
+          },
+        ];
+      });
+    } catch (error) {
+      await this.client.query('rollback').catch(() => undefined);
+      if (isTransient(error)) throw new TransientBackendError('the connection to the server was lost');
+      throw userFacingServerError(error);
+    }
+  }
+
+  async openForReview(stagingIds: string[]): Promise<number> {
+    return this.call<number>('select public.open_for_review($1::uuid[]) as r', [stagingIds]);
+  }
+
+  async reauthenticate(ceremonyId: string, password: string, totpCode: string): Promise<ReauthOutcome> {
+    const begun = await this.call<{ ok: boolean; attempt_id?: string; reason?: string }>(
+      'select public.begin_reauth($1) as r',
+      [ceremonyId],
+    );
+    if (!begun.ok || !begun.attempt_id) {
+      return { ok: false, reason: 'locked', locked: true, attemptsLeft: 0 };
+    }
+    const attemptId = begun.attempt_id;
+    let fresh: pg.Client;
+    try {
+      fresh = await this.freshLogin(password);
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code === '28P01') {
+        const failed = await this.call<ServerReauthFailure>('select public.record_reauth_failure($1) as r', [
+          attemptId,
+        ]);
+        return reauthFailure({ ...failed, reason: 'wrong_password' });
+      }
+      await this.call('select public.cancel_reauth($1) as r', [attemptId]).catch(() => undefined);
+      if (isTransient(error)) throw new TransientBackendError('the server could not be reached');
+      throw userFacingServerError(error);
+    }
+    try {
+      const { rows } = await fresh.query<{ r: { ok: true; re_auth_at: string } | ServerReauthFailure }>(
+        'select public.complete_reauth($1, $2) as r',
+        [attemptId, totpCode],
+      );
+      const result = rows[0]?.r;
+      if (!result) throw new Error('complete_reauth returned nothing');
+      return result.ok ? { ok: true, reAuthAt: result.re_auth_at } : reauthFailure(result);
+    } catch (error) {
+      if (isTransient(error)) throw new TransientBackendError('the connection to the server was lost');
+      throw userFacingServerError(error);
+    } finally {
+      await fresh.end().catch(() => undefined);
+    }
+  }
+
+  async signBatch(request: SignBatchRequest, password: string): Promise<SignBatchResult> {
+    let client: pg.Client | null = null;
+    try {
+      client = await this.freshLogin(password);
+      const { rows } = await client.query<{ r: ServerSignResult }>(
+        'select public.sign_batch($1, $2, $3, $4, $5, $6::jsonb) as r',
+        [
+          request.ceremonyId,
+          request.nonce,
+          request.intent,
+          request.meaning,
+          request.comment,
+          JSON.stringify(
+            request.manifest.map((entry) => ({
+              staging_record_id: entry.stagingRecordId,
+              content_hash: entry.contentHash,
+            })),
+          ),
+        ],
+      );
+      const r = rows[0]?.r;
+      if (!r) throw new Error('sign_batch returned nothing');
+      return {
+        ceremonyId: r.ceremony_id,
+        intent: r.intent,
+        meaning: r.meaning,
+        comment: r.comment,
+        signedAt: r.signed_at,
+        reAuthAt: r.re_auth_at,
+        signer: { userId: r.signer.user_id, printedName: r.signer.printed_name },
+        records: r.records.map((record) => ({
+          stagingRecordId: record.staging_record_id,
+          signatureId: record.signature_id,
+          contentHash: record.content_hash,
+          state: record.state,
+        })),
+        replayed: r.replayed,
+      };
+    } catch (error) {
+      if (isTransient(error)) throw new TransientBackendError('the connection to the server was lost');
+      throw userFacingServerError(error);
+    } finally {
+      await client?.end().catch(() => undefined);
+    }
+  }
+
+  async promote(stagingIds: string[]): Promise<PromotionOutcome[]> {
+    const outcomes = await this.call<
+      { staging_record_id: string; outcome: PromotionOutcome['outcome']; message: string; live_id?: string }[]
+    >('select public.promote($1::uuid[]) as r', [stagingIds]);
+    return outcomes.map((outcome) => ({
+      stagingRecordId: outcome.staging_record_id,
+      outcome: outcome.outcome,
+      message: outcome.message,
+      liveId: outcome.live_id ?? null,
+    }));
+  }
+
+  async beginTotpEnrolment(secretBase32: string): Promise<void> {
+    await this.call('select public.begin_totp_enrolment($1) as r', [secretBase32]);
+  }
+
+  async confirmTotpEnrolment(code: string): Promise<{ ok: true } | { ok: false; reason: string }> {
+    const result = await this.call<{ ok: boolean; reason?: string }>(
+      'select public.confirm_totp_enrolment($1) as r',
+      [code],
+    );
+    return result.ok ? { ok: true } : { ok: false, reason: result.reason ?? 'wrong' };
+  }
+}

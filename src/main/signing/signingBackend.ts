@@ -1,0 +1,96 @@
+// What the ceremony needs from a backend, whichever mode it runs in. The postgres adapter
+// (src/main/backend/postgres/postgresSigning.ts) proves the password by a fresh login; a Supabase
+// adapter proves it with signInWithPassword and MFA. Passwords and codes pass through these calls
+// and are kept nowhere.
+import type { SigningSubject } from './contentHash';
+
+export type SignatureIntent = 'approve' | 'reject';
+
+export interface MeaningOfSignature {
+  intent: 'approve' | 'reject' | 'approve_release';
+  meaning: string;
+}
+
+export interface SigningStatus {
+  isSigner: boolean;
+  totp: 'none' | 'unconfirmed' | 'confirmed';
+  locked: boolean;
+  consecutiveFailures: number;
+}
+
+/** A record as the manifest shows it, with what its hash is computed from. */
+export interface ManifestSubject extends SigningSubject {
+  state: string;
+  studyCode: string;
+}
+
+export type ReauthFailureReason =
+  | 'locked'
+  | 'wrong_password'
+  | 'totp_wrong'
+  | 'totp_reused'
+  | 'totp_malformed'
+  | 'totp_no_factor'
+  | 'totp_not_confirmed';
+
+export type ReauthOutcome =
+  | { ok: true; reAuthAt: string }
+  | { ok: false; reason: ReauthFailureReason; locked: boolean; attemptsLeft: number | null };
+
+export interface SignBatchRequest {
+  ceremonyId: string;
+  nonce: string;
+  intent: SignatureIntent;
+  meaning: string;
+  comment: string | null;
+  manifest: { stagingRecordId: string; contentHash: string }[];
+}
+
+export interface SignedRecord {
+  stagingRecordId: string;
+  signatureId: string;
+  contentHash: string;
+  state: 'signed' | 'rejected';
+}
+
+export interface SignBatchResult {
+  ceremonyId: string;
+  intent: SignatureIntent;
+  meaning: string;
+  comment: string | null;
+  signedAt: string;
+  reAuthAt: string;
+  signer: { userId: string; printedName: string };
+  records: SignedRecord[];
+  /** true when the server returned the result of an earlier submission of this ceremony. */
+  replayed: boolean;
+}
+
+export interface PromotionOutcome {
+  stagingRecordId: string;
+  outcome: 'promoted' | 'conflict' | 'refused';
+  message: string;
+  liveId: string | null;
+}
+
+export interface SigningBackend {
+  status(): Promise<SigningStatus>;
+  meanings(): Promise<MeaningOfSignature[]>;
+  subjects(stagingIds: string[]): Promise<ManifestSubject[]>;
+  openForReview(stagingIds: string[]): Promise<number>;
+  /** Steps 1-3 of the re-authentication; the password and code are used once and dropped. */
+  reauthenticate(ceremonyId: string, password: string, totpCode: string): Promise<ReauthOutcome>;
+  /**
+   * Submits the ceremony. `password` lets the adapter open a fresh connection for the submission and
+   * for each retry, so a dropped connection never loses the ceremony; it is not kept.
+   */
+  signBatch(request: SignBatchRequest, password: string): Promise<SignBatchResult>;
+  promote(stagingIds: string[]): Promise<PromotionOutcome[]>;
+  beginTotpEnrolment(secretBase32: string): Promise<void>;
+  confirmTotpEnrolment(code: string): Promise<{ ok: true } | { ok: false; reason: string }>;
+}
+
+/** A failure of the connection, not of a rule: the same request may be sent again. */
+export class TransientBackendError extends Error {
+  override name = 'TransientBackendError';
+}

@@ -1,0 +1,234 @@
+// The Part 11 ceremony as the workstation runs it (ARCHITECTURE.md "Part 11 signing ceremony"):
+// build the manifest the signer sees, re-authenticate (password + TOTP, verified by the server),
+// submit once, and resend the very same ceremony (same id, same nonce) after a dropped connection,
+// which the server answers with the first result instead of signing twice. The password and the
+// code live only for the duration of sign(); they are never logged, cached or returned.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { UserFacingError } from '../userFacingError';
+import { contentHash } from './contentHash';
+import {
+  type PromotionOutcome,
+  type ReauthOutcome,
+  type SignatureIntent,
+  type SignBatchResult,
+  type SigningBackend,
+  TransientBackendError,
+} from './signingBackend';
+
+export interface ManifestEntry {
+  stagingRecordId: string;
+  studyCode: string;
+  entityKind: string;
+  entityId: string | null;
+  state: string;
+  contentHash: string;
+}
+
+export interface Manifest {
+  ceremonyId: string;
+  entries: ManifestEntry[];
+  /** One line per selected record that cannot be signed now, saying why. */
+  problems: string[];
+}
+
+export interface SignRequest {
+  ceremonyId: string;
+  intent: SignatureIntent;
+  meaning: string;
+  comment: string | null;
+  entries: { stagingRecordId: string; contentHash: string }[];
+  password: string;
+  totpCode: string;
+}
+
+export type SignOutcome =
+  | { ok: true; result: SignBatchResult }
+  | { ok: false; error: string; locked: boolean; attemptsLeft: number | null; retryable: boolean };
+
+export interface SigningCeremoniesOptions {
+  log?: (line: string) => void;
+  /** Submissions after the first when the connection drops (default 3). */
+  retries?: number;
+  retryDelayMs?: number;
+  /** How long a built manifest may wait for its signature (default 30 minutes). */
+  manifestLifetimeMs?: number;
+}
+
+const maxRecordsPerCeremony = 5000;
+
+export function reauthMessage(outcome: Extract<ReauthOutcome, { ok: false }>): string {
+  const left =
+    outcome.attemptsLeft !== null && outcome.attemptsLeft > 0
+      ? ` ${outcome.attemptsLeft} attempt${outcome.attemptsLeft === 1 ? '' : 's'} left before signing is locked.`
+      : '';
+  if (outcome.locked) {
+    return 'Your account is locked for signing after 5 failed re-authentications in a row. An administrator must unlock it.';
+  }
+  switch (outcome.reason) {
+    case 'wrong_password':
+      return `Wrong password.${left}`;
+    case 'totp_wrong':
+      return `Wrong authenticator code.${left}`;
+    case 'totp_reused':
+      return `That code was already used. Wait for the next code (codes change every 30 seconds).${left}`;
+    case 'totp_malformed':
+      return `The authenticator code is 6 digits.${left}`;
+    case 'totp_no_factor':
+    case 'totp_not_confirmed':
+      return 'You have no confirmed authenticator. Set one up before signing.';
+    default:
+      return `Re-authentication failed (${outcome.reason}).${left}`;
+  }
+}
+
+export class SigningCeremonies {
+  private readonly pending = new Map<string, { nonce: string; builtAt: number }>();
+  private readonly log: (line: string) => void;
+  private readonly retries: number;
+  private readonly retryDelayMs: number;
+  private readonly manifestLifetimeMs: number;
+
+  constructor(
+    private readonly backend: SigningBackend,
+    options: SigningCeremoniesOptions = {},
+  ) {
+    this.log = options.log ?? (() => undefined);
+    this.retries = options.retries ?? 3;
+    this.retryDelayMs = options.retryDelayMs ?? 500;
+    this.manifestLifetimeMs = options.manifestLifetimeMs ?? 30 * 60_000;
+  }
+
+  async buildManifest(stagingIds: string[]): Promise<Manifest> {
+    const unique = [...new Set(stagingIds)];
+    if (unique.length === 0) throw new UserFacingError('Select at least one record to sign.');
+    if (unique.length > maxRecordsPerCeremony) {
+      throw new UserFacingError(`One ceremony signs at most ${maxRecordsPerCeremony} records; select fewer.`);
+    }
+    const subjects = await this.backend.subjects(unique);
+    const found = new Set(subjects.map((subject) => subject.stagingRecordId));
+    const problems = unique
+      .filter((id) => !found.has(id))
+      .map((id) => `Record ${id} does not exist or is not visible to you.`);
+    const entries: ManifestEntry[] = [];
+    for (const subject of subjects) {
+      if (subject.state !== 'reviewing') {
+        problems.push(
+          `Record ${subject.stagingRecordId} (${subject.studyCode}) is ${subject.state}; only records in reviewing can be signed.`,
+        );
+        continue;
+      }
+      entries.push({
+        stagingRecordId: subject.stagingRecordId,
+        studyCode: subject.studyCode,
+        entityKind: subject.entityKind,
+        entityId: subject.entityId,
+        state: subject.state,
+        contentHash: contentHash(subject),
+      });
+    }
+    const ceremonyId = randomUUID();
+    this.forgetExpired();
+    this.pending.set(ceremonyId, { nonce: randomBytes(24).toString('base64url'), builtAt: Date.now() });
+    return { ceremonyId, entries, problems };
+  }
+
+  async sign(request: SignRequest): Promise<SignOutcome> {
+    const pending = this.pending.get(request.ceremonyId);
+    if (!pending || Date.now() - pending.builtAt > this.manifestLifetimeMs) {
+      throw new UserFacingError('This signature dialog has expired. Close it and select the records again.');
+    }
+    if (request.entries.length === 0) throw new UserFacingError('The manifest is empty.');
+    if (!request.meaning.trim()) throw new UserFacingError('Choose the meaning of your signature.');
+    if (request.password.length === 0) throw new UserFacingError('Enter your password.');
+    if (!/^\d{6}$/.test(request.totpCode)) {
+      // Checked before the server sees it, so a typo costs no attempt.
+      return {
+        ok: false,
+        error: 'The authenticator code is 6 digits.',
+        locked: false,
+        attemptsLeft: null,
+        retryable: true,
+      };
+    }
+
+    let reauth: ReauthOutcome;
+    try {
+      reauth = await this.backend.reauthenticate(request.ceremonyId, request.password, request.totpCode);
+    } catch (error) {
+      if (error instanceof TransientBackendError) {
+        return {
+          ok: false,
+          error:
+            'The server could not be reached to check your password and code. Nothing was signed; try again.',
+          locked: false,
+          attemptsLeft: null,
+          retryable: true,
+        };
+      }
+      throw error;
+    }
+    if (!reauth.ok) {
+      this.log(`countersign: re-authentication failed for ceremony ${request.ceremonyId} (${reauth.reason})`);
+      return {
+        ok: false,
+        error: reauthMessage(reauth),
+        locked: reauth.locked,
+        attemptsLeft: reauth.attemptsLeft,
+        retryable: !reauth.locked,
+      };
+    }
+
+    const submission = {
+      ceremonyId: request.ceremonyId,
+      nonce: pending.nonce,
+      intent: request.intent,
+      meaning: request.meaning,
+      comment: request.comment?.trim() ? request.comment.trim() : null,
+      manifest: request.entries,
+    };
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const result = await this.backend.signBatch(submission, request.password);
+        this.pending.delete(request.ceremonyId);
+        this.log(
+          `countersign: ceremony ${result.ceremonyId}: ${result.records.length} record(s) ${result.intent === 'approve' ? 'signed' : 'rejected'}` +
+            (result.replayed ? ' (result of an earlier submission)' : ''),
+        );
+        return { ok: true, result };
+      } catch (error) {
+        if (!(error instanceof TransientBackendError)) throw error;
+        if (attempt >= this.retries) {
+          this.log(
+            `countersign: ceremony ${request.ceremonyId}: connection lost, ${attempt + 1} submissions failed`,
+          );
+          return {
+            ok: false,
+            error:
+              'The connection to the server was lost while signing. Whether or not it was recorded, pressing ' +
+              'Sign again resends the same ceremony and cannot sign twice.',
+            locked: false,
+            attemptsLeft: null,
+            retryable: true,
+          };
+        }
+        await new Promise((resolve) => setTimeout(resolve, this.retryDelayMs * (attempt + 1)));
+      }
+    }
+  }
+
+  async promote(stagingIds: string[]): Promise<PromotionOutcome[]> {
+    const unique = [...new Set(stagingIds)];
+    if (unique.length === 0) throw new UserFacingError('Select at least one signed record to promote.');
+    const outcomes = await this.backend.promote(unique);
+    const promoted = outcomes.filter((outcome) => outcome.outcome === 'promoted').length;
+    this.log(`countersign: promotion: ${promoted} of ${unique.length} record(s) promoted`);
+    return outcomes;
+  }
+
+  private forgetExpired() {
+    const now = Date.now();
+    for (const [id, entry] of this.pending) {
+      if (now - entry.builtAt > this.manifestLifetimeMs) this.pending.delete(id);
+    }
+  }
+}

@@ -1,13 +1,23 @@
 // The main-process services behind the contract, shared by the Electron window and the browser
 // host: starts the configured backend in the background, keeps the signed-in session, and answers
 // each channel. Transport code (IPC, HTTP) lives elsewhere and only calls these handlers.
+
+import { generateSync } from 'otplib';
 import type { BackendStatus, ContractHandlers } from '../shared/contract';
 import { type BackendConfig, backendConfigFrom } from './backend/backendConfig';
-import { demoSignInList, formatDemoCredentials } from './backend/demo/demoPeople';
+import { demoPeople, demoSignInList, formatDemoCredentials } from './backend/demo/demoPeople';
 import { startEmbeddedBackend } from './backend/embedded/embeddedBackend';
 import { findMigrationsDir } from './backend/migrationsDir';
 import { PostgresSession, type ServerAddress, SignInError } from './backend/postgres/postgresSession';
+import { SigningCeremonies } from './signing/signingCeremony';
+import { beginTotpEnrolment, enrolmentFailureMessage } from './signing/totpEnrolment';
 import { UserFacingError } from './userFacingError';
+
+/** Shown above the Sign button: what the signer attests to (21 CFR 11.50, 11.100(c)). */
+export const signingAttestation =
+  'By signing I confirm that I am the person named, that I have reviewed each listed record, and that ' +
+  'this electronic signature is the legally binding equivalent of my handwritten signature, with the ' +
+  'meaning stated.';
 
 export interface WorkstationOptions {
   dataDir: string;
@@ -37,7 +47,19 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
   let address: ServerAddress | null = null;
   let stopBackend: (() => Promise<void>) | null = null;
   let session: PostgresSession | null = null;
+  let signing: SigningCeremonies | null = null;
   let closing = false;
+
+  const signedIn = (what: string): { session: PostgresSession; signing: SigningCeremonies } => {
+    if (!session || !signing) throw new UserFacingError(`Sign in to ${what}.`);
+    return { session, signing };
+  };
+  /** Demo signers only: their TOTP secret is public in the demo, so the workstation may show the code. */
+  const demoTotpSecret = (): string | null => {
+    if (config?.mode !== 'embedded' || !session) return null;
+    const email = session.identity.email;
+    return demoPeople.find((person) => person.email.toLowerCase() === email)?.totpSecretBase32 ?? null;
+  };
 
   const backendSettled = (async () => {
     try {
@@ -115,6 +137,7 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
         const next = await PostgresSession.signIn(address, email, password);
         await session?.close();
         session = next;
+        signing = new SigningCeremonies(next.signingBackend(), { log });
         // The user id, not the e-mail address: a patient's address is personal data and stays out of logs.
         log(
           `countersign: user ${next.identity.userId} signed in (${next.identity.roles.join(', ') || 'no roles'})`,
@@ -128,12 +151,51 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
     'session.signOut': async () => {
       const previous = session;
       session = null;
+      signing = null;
       await previous?.close();
       return status();
     },
     'staging.queue': async (request) => {
       if (!session) throw new UserFacingError('Sign in to see the staging queue.');
       return session.stagingQueue(request);
+    },
+    'staging.detail': async ({ id }) => signedIn('see a record').session.stagingDetail(id),
+    'staging.openForReview': async ({ stagingIds }) => ({
+      opened: await signedIn('review').session.signingBackend().openForReview(stagingIds),
+    }),
+    'staging.promote': async ({ stagingIds }) => ({
+      outcomes: await signedIn('promote').signing.promote(stagingIds),
+    }),
+    'signing.status': async () => {
+      const backend = signedIn('sign').session.signingBackend();
+      const [status, meanings] = await Promise.all([backend.status(), backend.meanings()]);
+      return {
+        ...status,
+        meanings,
+        attestation: signingAttestation,
+        demoCodeAvailable: demoTotpSecret() !== null,
+      };
+    },
+    'signing.manifest': async ({ stagingIds }) => signedIn('sign').signing.buildManifest(stagingIds),
+    'signing.sign': async (request) => signedIn('sign').signing.sign(request),
+    'totp.beginEnrolment': async () => {
+      const current = signedIn('set up an authenticator').session;
+      const offer = await beginTotpEnrolment(current.signingBackend(), current.identity.email);
+      return { otpauthUri: offer.otpauthUri, secretBase32: offer.secretBase32, qr: offer.qr };
+    },
+    'totp.confirmEnrolment': async ({ code }) => {
+      const result = await signedIn('set up an authenticator')
+        .session.signingBackend()
+        .confirmTotpEnrolment(code);
+      return result.ok ? { ok: true } : { ok: false, error: enrolmentFailureMessage(result.reason) };
+    },
+    'demo.totpCode': async () => {
+      const secret = demoTotpSecret();
+      const now = Date.now() / 1000;
+      return {
+        code: secret ? generateSync({ secret, epoch: Math.floor(now) }) : null,
+        secondsLeft: 30 - (Math.floor(now) % 30),
+      };
     },
   };
 
@@ -144,6 +206,7 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
       closing = true;
       await session?.close();
       session = null;
+      signing = null;
       await backendSettled;
       await stopBackend?.();
     },

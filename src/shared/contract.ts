@@ -76,6 +76,129 @@ export const StagingQueuePage = z.object({
   countsByState: z.record(z.enum(stagingStates), z.number().int().nonnegative()),
 });
 
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 hash in lower-case hex');
+const StagingIds = z.object({ stagingIds: z.array(uuid).min(1).max(5000) });
+const signatureIntents = ['approve', 'reject', 'approve_release'] as const;
+
+export const MeaningOfSignature = z.object({ intent: z.enum(signatureIntents), meaning: z.string() });
+
+export const SigningStatus = z.object({
+  isSigner: z.boolean(),
+  totp: z.enum(['none', 'unconfirmed', 'confirmed']),
+  locked: z.boolean(),
+  consecutiveFailures: z.number().int().nonnegative(),
+  meanings: z.array(MeaningOfSignature),
+  /** The attestation the dialog shows above the Sign button (11.100(c), 11.50). */
+  attestation: z.string(),
+  /** Only in the embedded demo, for the demo signers: the main process can show a current code. */
+  demoCodeAvailable: z.boolean(),
+});
+export type SigningStatus = z.infer<typeof SigningStatus>;
+
+export const ManifestEntry = z.object({
+  stagingRecordId: uuid,
+  studyCode: z.string(),
+  entityKind: z.string(),
+  entityId: uuid.nullable(),
+  state: z.string(),
+  contentHash: sha256Hex,
+});
+export type ManifestEntry = z.infer<typeof ManifestEntry>;
+
+export const Manifest = z.object({
+  ceremonyId: uuid,
+  entries: z.array(ManifestEntry),
+  problems: z.array(z.string()),
+});
+export type Manifest = z.infer<typeof Manifest>;
+
+export const SignRequest = z.object({
+  ceremonyId: uuid,
+  intent: z.enum(['approve', 'reject']),
+  meaning: z.string().trim().min(1).max(200),
+  comment: z.string().max(2000).nullable().default(null),
+  entries: z
+    .array(z.object({ stagingRecordId: uuid, contentHash: sha256Hex }))
+    .min(1)
+    .max(5000),
+  password: z.string().min(1).max(1024),
+  totpCode: z.string().max(16),
+});
+
+export const SignedRecord = z.object({
+  stagingRecordId: uuid,
+  signatureId: uuid,
+  contentHash: sha256Hex,
+  state: z.enum(['signed', 'rejected']),
+});
+
+export const SignatureManifestation = z.object({
+  ceremonyId: uuid,
+  intent: z.enum(['approve', 'reject']),
+  meaning: z.string(),
+  comment: z.string().nullable(),
+  /** UTC, ISO 8601 with milliseconds; the renderer adds the local time. */
+  signedAt: isoTimestamp,
+  reAuthAt: isoTimestamp,
+  signer: z.object({ userId: uuid, printedName: z.string() }),
+  records: z.array(SignedRecord),
+  replayed: z.boolean(),
+});
+export type SignatureManifestation = z.infer<typeof SignatureManifestation>;
+
+export const SignResponse = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), result: SignatureManifestation }),
+  z.object({
+    ok: z.literal(false),
+    error: z.string(),
+    locked: z.boolean(),
+    attemptsLeft: z.number().int().nullable(),
+    retryable: z.boolean(),
+  }),
+]);
+
+export const PromotionOutcome = z.object({
+  stagingRecordId: uuid,
+  outcome: z.enum(['promoted', 'conflict', 'refused']),
+  message: z.string(),
+  liveId: uuid.nullable(),
+});
+
+export const StagingSignature = z.object({
+  id: uuid,
+  printedName: z.string(),
+  intent: z.enum(signatureIntents),
+  meaning: z.string(),
+  comment: z.string().nullable(),
+  signedAt: isoTimestamp,
+  reAuthAt: isoTimestamp,
+  contentHash: sha256Hex,
+  ceremonyId: uuid.nullable(),
+});
+export type StagingSignature = z.infer<typeof StagingSignature>;
+
+export const StagingDetail = z.object({
+  record: StagingQueueRow.extend({ proposedState: z.unknown(), liveRow: z.unknown().nullable() }),
+  signatures: z.array(StagingSignature),
+  provenance: z.array(
+    z.object({
+      id: uuid,
+      action: z.string(),
+      actorKind: z.string(),
+      actorId: z.string(),
+      occurredAt: isoTimestamp,
+    }),
+  ),
+});
+export type StagingDetail = z.infer<typeof StagingDetail>;
+
+export const TotpEnrolmentOffer = z.object({
+  otpauthUri: z.string(),
+  secretBase32: z.string(),
+  qr: z.object({ size: z.number().int().positive(), modules: z.string().regex(/^[01]*$/) }),
+});
+export type TotpEnrolmentOffer = z.infer<typeof TotpEnrolmentOffer>;
+
 const Empty = z.object({}).strict();
 
 export const contract = {
@@ -83,6 +206,24 @@ export const contract = {
   'session.signIn': { request: SignInRequest, response: SignInResponse },
   'session.signOut': { request: Empty, response: BackendStatus },
   'staging.queue': { request: StagingQueueRequest, response: StagingQueuePage },
+  'staging.detail': { request: z.object({ id: uuid }), response: StagingDetail },
+  'staging.openForReview': { request: StagingIds, response: z.object({ opened: z.number().int() }) },
+  'staging.promote': { request: StagingIds, response: z.object({ outcomes: z.array(PromotionOutcome) }) },
+  'signing.status': { request: Empty, response: SigningStatus },
+  'signing.manifest': { request: StagingIds, response: Manifest },
+  'signing.sign': { request: SignRequest, response: SignResponse },
+  'totp.beginEnrolment': { request: Empty, response: TotpEnrolmentOffer },
+  'totp.confirmEnrolment': {
+    request: z.object({ code: z.string().max(16) }),
+    response: z.discriminatedUnion('ok', [
+      z.object({ ok: z.literal(true) }),
+      z.object({ ok: z.literal(false), error: z.string() }),
+    ]),
+  },
+  'demo.totpCode': {
+    request: Empty,
+    response: z.object({ code: z.string().nullable(), secondsLeft: z.number().int() }),
+  },
 } as const;
 
 export type Contract = typeof contract;

@@ -1,4 +1,5 @@
 // Contract handlers with canned answers, standing in for the workstation (no database needed).
+import { UserFacingError } from '../../src/main/userFacingError';
 import type { BackendStatus, ContractHandlers } from '../../src/shared/contract';
 
 export const readyStatus: BackendStatus = {
@@ -51,5 +52,25 @@ export function fakeHandlers(calls: RecordedCall[] = []): ContractHandlers {
         countsByState: { proposed: 1, reviewing: 0, signed: 0, promoted: 0, rejected: 0 },
       };
     },
+    'staging.detail': notFaked(calls, 'staging.detail'),
+    'staging.openForReview': notFaked(calls, 'staging.openForReview'),
+    'staging.promote': notFaked(calls, 'staging.promote'),
+    'signing.status': notFaked(calls, 'signing.status'),
+    'signing.manifest': notFaked(calls, 'signing.manifest'),
+    'signing.sign': notFaked(calls, 'signing.sign'),
+    'totp.beginEnrolment': notFaked(calls, 'totp.beginEnrolment'),
+    'totp.confirmEnrolment': notFaked(calls, 'totp.confirmEnrolment'),
+    'demo.totpCode': async (request) => {
+      calls.push({ channel: 'demo.totpCode', request });
+      return { code: null, secondsLeft: 30 };
+    },
+  };
+}
+
+/** A channel these tests do not exercise: records the call and fails as a signed-out workstation would. */
+function notFaked(calls: RecordedCall[], channel: string) {
+  return async (request: unknown): Promise<never> => {
+    calls.push({ channel, request });
+    throw new UserFacingError('Sign in first.');
   };
 }

@@ -176,6 +176,9 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
         demoCodeAvailable: demoTotpSecret() !== null,
       };
     },
+    'signing.meanings': async () => ({
+      meanings: await signedIn('sign').session.signingBackend().meanings(),
+    }),
     'signing.manifest': async ({ stagingIds }) => signedIn('sign').signing.buildManifest(stagingIds),
     'signing.sign': async (request) => signedIn('sign').signing.sign(request),
     'totp.beginEnrolment': async () => {

@@ -210,6 +210,7 @@ export const contract = {
   'staging.openForReview': { request: StagingIds, response: z.object({ opened: z.number().int() }) },
   'staging.promote': { request: StagingIds, response: z.object({ outcomes: z.array(PromotionOutcome) }) },
   'signing.status': { request: Empty, response: SigningStatus },
+  'signing.meanings': { request: Empty, response: z.object({ meanings: z.array(MeaningOfSignature) }) },
   'signing.manifest': { request: StagingIds, response: Manifest },
   'signing.sign': { request: SignRequest, response: SignResponse },
   'totp.beginEnrolment': { request: Empty, response: TotpEnrolmentOffer },

@@ -56,6 +56,7 @@ export function fakeHandlers(calls: RecordedCall[] = []): ContractHandlers {
     'staging.openForReview': notFaked(calls, 'staging.openForReview'),
     'staging.promote': notFaked(calls, 'staging.promote'),
     'signing.status': notFaked(calls, 'signing.status'),
+    'signing.meanings': notFaked(calls, 'signing.meanings'),
     'signing.manifest': notFaked(calls, 'signing.manifest'),
     'signing.sign': notFaked(calls, 'signing.sign'),
     'totp.beginEnrolment': notFaked(calls, 'totp.beginEnrolment'),

@@ -13,7 +13,9 @@ const awkward = {
   zeroWidth: 'a\u200bb\u200dc',
   emoji: '😀 \ud83c\udff3\ufe0f\u200d\ud83c\udf08',
   escapes: '"quoted" \\ back\nline\ttab \u0001 </script><img src=x onerror=alert(1)>',
-  numbers: [0, -0, 1e21, 1e-7, 5e-324, 0.1, 1.5e300, 123456789012345680000, 9007199254740993, -1.0],
+  numbers: JSON.parse(
+    '[0, -0, 1e21, 1e-7, 5e-324, 0.1, 1.5e300, 123456789012345680000, 9007199254740993, -1.0]',
+  ),
   nested: { z: [{ b: 1, a: [true, false, null] }], a: {}, '10': 'ten', '9': 'nine', é: 'e-acute', e: 'e' },
 };
 

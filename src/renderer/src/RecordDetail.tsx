@@ -3,14 +3,10 @@
 import { useEffect, useState } from 'react';
 import type { StagingDetail } from '../../shared/contract';
 import { api } from './api';
+import { DiffView } from './diff/DiffView';
 import { formatLocal, formatUtc } from './formatTime';
 import { messageOf } from './messageOf';
 import { SignatureManifestation } from './SignatureManifestation';
-
-function show(value: unknown): string {
-  if (value === undefined) return '—';
-  return typeof value === 'string' ? value : JSON.stringify(value, null, 1);
-}
 
 export function RecordDetail({ id, onClose }: { id: string; onClose: () => void }) {
   const [detail, setDetail] = useState<StagingDetail | null>(null);
@@ -30,6 +26,9 @@ export function RecordDetail({ id, onClose }: { id: string; onClose: () => void 
 
   const proposed = (detail?.record.proposedState ?? {}) as Record<string, unknown>;
   const live = (detail?.record.liveRow ?? null) as Record<string, unknown> | null;
+  const liveUpdated = typeof live?.updated_at === 'string' ? Date.parse(live.updated_at) : Number.NaN;
+  const liveChangedAfterProposal =
+    detail !== null && !Number.isNaN(liveUpdated) && liveUpdated > Date.parse(detail.record.createdAt);
 
   return (
     <aside className="record-detail panel" aria-labelledby="detail-heading">
@@ -52,36 +51,23 @@ export function RecordDetail({ id, onClose }: { id: string; onClose: () => void 
             <span className={`badge state-${detail.record.state}`}>{detail.record.state}</span>{' '}
             {detail.record.entityKind} in {detail.record.studyCode} · proposed by {detail.record.agentId}
           </p>
-          <table className="table diff-table">
-            <caption>{live === null ? 'New row' : 'Proposed change against the live row'}</caption>
-            <thead>
-              <tr>
-                <th scope="col">Field</th>
-                <th scope="col">Live</th>
-                <th scope="col">Proposed</th>
-              </tr>
-            </thead>
-            <tbody>
-              {Object.keys(proposed)
-                .sort()
-                .map((field) => {
-                  const before = live === null ? undefined : live[field];
-                  const after = proposed[field];
-                  const changed = JSON.stringify(before) !== JSON.stringify(after);
-                  return (
-                    <tr key={field} className={changed ? 'diff-changed' : undefined}>
-                      <th scope="row">{field}</th>
-                      <td className="diff-before">
-                        <pre>{show(before)}</pre>
-                      </td>
-                      <td className="diff-after">
-                        <pre>{show(after)}</pre>
-                      </td>
-                    </tr>
-                  );
-                })}
-            </tbody>
-          </table>
+          {live === null && detail.record.entityId === null && (
+            <p className="notice">
+              A new {detail.record.entityKind}: there is no live row yet; every field is added.
+            </p>
+          )}
+          {live === null && detail.record.entityId !== null && (
+            <p className="notice notice-error">
+              The live row this proposal changes is missing or not visible to you.
+            </p>
+          )}
+          {liveChangedAfterProposal && (
+            <p className="notice notice-warning">
+              The live row changed after this proposal was made (live row updated {String(live?.updated_at)});
+              the diff below is against the live row as it is now.
+            </p>
+          )}
+          <DiffView liveRow={live} proposedState={proposed} />
 
           <h3>Signatures</h3>
           {detail.signatures.length === 0 ? (

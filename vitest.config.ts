@@ -8,7 +8,7 @@ export default defineConfig({
           name: 'unit',
           environment: 'node',
           include: ['test/**/*.test.ts'],
-          exclude: [...configDefaults.exclude, 'test/db/**'],
+          exclude: [...configDefaults.exclude, 'test/db/**', 'test/e2e/**'],
         },
       },
       {
@@ -17,6 +17,18 @@ export default defineConfig({
           environment: 'node',
           include: ['test/db/**/*.test.ts'],
           globalSetup: ['test/db/globalSetup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          environment: 'node',
+          include: ['test/e2e/**/*.test.ts'],
+          globalSetup: ['test/e2e/globalSetup.ts'],
+          // One workstation and one signed-in session for the run: files take turns.
+          fileParallelism: false,
           testTimeout: 120_000,
           hookTimeout: 180_000,
         },

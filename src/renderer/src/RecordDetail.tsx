@@ -8,10 +8,19 @@ import { formatLocal, formatUtc } from './formatTime';
 import { messageOf } from './messageOf';
 import { SignatureManifestation } from './SignatureManifestation';
 
-export function RecordDetail({ id, onClose }: { id: string; onClose: () => void }) {
+export function RecordDetail({
+  id,
+  generation,
+  onClose,
+}: {
+  id: string;
+  generation: number;
+  onClose: () => void;
+}) {
   const [detail, setDetail] = useState<StagingDetail | null>(null);
   const [error, setError] = useState<string | null>(null);
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: generation is the reload trigger
   useEffect(() => {
     let current = true;
     setDetail(null);
@@ -22,13 +31,17 @@ export function RecordDetail({ id, onClose }: { id: string; onClose: () => void 
     return () => {
       current = false;
     };
-  }, [id]);
+  }, [id, generation]);
 
   const proposed = (detail?.record.proposedState ?? {}) as Record<string, unknown>;
   const live = (detail?.record.liveRow ?? null) as Record<string, unknown> | null;
   const liveUpdated = typeof live?.updated_at === 'string' ? Date.parse(live.updated_at) : Number.NaN;
+  const promoted = detail?.record.state === 'promoted';
   const liveChangedAfterProposal =
-    detail !== null && !Number.isNaN(liveUpdated) && liveUpdated > Date.parse(detail.record.createdAt);
+    detail !== null &&
+    !promoted &&
+    !Number.isNaN(liveUpdated) &&
+    liveUpdated > Date.parse(detail.record.createdAt);
 
   return (
     <aside className="record-detail panel" aria-labelledby="detail-heading">
@@ -61,6 +74,7 @@ export function RecordDetail({ id, onClose }: { id: string; onClose: () => void 
               The live row this proposal changes is missing or not visible to you.
             </p>
           )}
+          {promoted && <p className="notice">Promoted: the live row carries this change.</p>}
           {liveChangedAfterProposal && (
             <p className="notice notice-warning">
               The live row changed after this proposal was made (live row updated {String(live?.updated_at)});

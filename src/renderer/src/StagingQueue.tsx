@@ -24,6 +24,8 @@ export function StagingQueue() {
   const [loaded, setLoaded] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string[]>([]);
+  /** Bumped on every reload, so an open record is read again after it was signed or promoted. */
+  const [generation, setGeneration] = useState(0);
 
   const load = useCallback(
     async (after: Cursor | null) => {
@@ -39,7 +41,10 @@ export function StagingQueue() {
         setCounts(page.countsByState);
         setNextCursor(page.nextCursor);
         setLoaded(true);
-        if (after === null) setSelected(new Set());
+        if (after === null) {
+          setSelected(new Set());
+          setGeneration((current) => current + 1);
+        }
       } catch (caught) {
         setError(messageOf(caught));
       } finally {
@@ -256,7 +261,9 @@ export function StagingQueue() {
         </div>
       </section>
 
-      {openRecord !== null && <RecordDetail id={openRecord} onClose={() => setOpenRecord(null)} />}
+      {openRecord !== null && (
+        <RecordDetail id={openRecord} generation={generation} onClose={() => setOpenRecord(null)} />
+      )}
 
       {signing !== null && (
         <SignDialog

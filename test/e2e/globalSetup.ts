@@ -1,0 +1,56 @@
+// One workstation on its own embedded demo backend, served by the browser host, for the whole
+// end-to-end run: exactly what `npm start` runs when Electron is missing.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TestProject } from 'vitest/node';
+import { startBrowserHost } from '../../src/main/host/browserHost';
+import { createWorkstation } from '../../src/main/workstation';
+import { freePort } from '../db/support/freePort';
+import { chromiumPath, missingChromiumMessage } from './support/chromium';
+
+export interface E2eServer {
+  url: string;
+  origin: string;
+  dataDir: string;
+  pgPort: number;
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    e2e: E2eServer | null;
+  }
+}
+
+const rendererDir = fileURLToPath(new URL('../../out/renderer', import.meta.url));
+
+export default async function setup(project: TestProject) {
+  if (!chromiumPath) {
+    // On CI the suite must not pass without its browser; on a developer machine it says why it skips.
+    if (process.env.CI) throw new Error(missingChromiumMessage);
+    console.warn(`\n  SKIPPING the end-to-end tests: ${missingChromiumMessage}\n`);
+    project.provide('e2e', null);
+    return;
+  }
+  const dataDir = mkdtempSync(join(tmpdir(), 'countersign-e2e-'));
+  const pgPort = await freePort();
+  const workstation = await createWorkstation({
+    dataDir,
+    env: { COUNTERSIGN_PG_PORT: String(pgPort) },
+    log: () => undefined,
+  });
+  await workstation.backendSettled;
+  const host = await startBrowserHost({
+    handlers: workstation.handlers,
+    rendererDir,
+    port: 0,
+    log: () => undefined,
+  });
+  project.provide('e2e', { url: host.url, origin: host.origin, dataDir, pgPort });
+  return async () => {
+    await host.close();
+    await workstation.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+}

@@ -1,0 +1,41 @@
+// Helpers for driving the workstation in Chromium: sign in as a demo person, keep screenshots of
+// each main screen under test-results/, and fail on any error the page logs.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
+import { inject } from 'vitest';
+import type { E2eServer } from '../globalSetup';
+
+export const screenshotDir = fileURLToPath(new URL('../../../test-results', import.meta.url));
+
+export function e2eServer(): E2eServer | null {
+  return inject('e2e');
+}
+
+export async function openWorkstation(browser: Browser): Promise<{ page: Page; pageErrors: string[] }> {
+  const server = e2eServer();
+  if (!server) throw new Error('no e2e server');
+  const page = await browser.newPage({ viewport: { width: 1400, height: 950 } });
+  const pageErrors: string[] = [];
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error') pageErrors.push(message.text());
+  });
+  await page.goto(server.url);
+  return { page, pageErrors };
+}
+
+export async function signInAs(page: Page, email: string): Promise<void> {
+  const signOut = page.getByRole('button', { name: 'Sign out' });
+  await page.waitForSelector('text=/Sign in|Staging queue/');
+  if (await signOut.isVisible()) await signOut.click();
+  await page.getByText(email).first().click();
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(screenshotDir, { recursive: true });
+  await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: false });
+}

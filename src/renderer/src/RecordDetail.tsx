@@ -7,6 +7,7 @@ import { DiffView } from './diff/DiffView';
 import { formatLocal, formatUtc } from './formatTime';
 import { messageOf } from './messageOf';
 import { SignatureManifestation } from './SignatureManifestation';
+import { visibleText } from './visibleText';
 
 export function RecordDetail({
   id,
@@ -62,7 +63,8 @@ export function RecordDetail({
         <>
           <p>
             <span className={`badge state-${detail.record.state}`}>{detail.record.state}</span>{' '}
-            {detail.record.entityKind} in {detail.record.studyCode} · proposed by {detail.record.agentId}
+            {detail.record.entityKind} in {detail.record.studyCode} · proposed by{' '}
+            {visibleText(detail.record.agentId)}
           </p>
           {live === null && detail.record.entityId === null && (
             <p className="notice">
@@ -107,7 +109,7 @@ export function RecordDetail({
                 <time dateTime={event.occurredAt} title={formatLocal(event.occurredAt)}>
                   {formatUtc(event.occurredAt)}
                 </time>{' '}
-                {event.action} by {event.actorKind} {event.actorId}
+                {visibleText(event.action)} by {event.actorKind} {visibleText(event.actorId)}
               </li>
             ))}
           </ol>

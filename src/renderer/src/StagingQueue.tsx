@@ -7,6 +7,7 @@ import { api } from './api';
 import { messageOf } from './messageOf';
 import { RecordDetail } from './RecordDetail';
 import { SignDialog } from './SignDialog';
+import { visibleText } from './visibleText';
 
 const pageSize = 200;
 
@@ -219,8 +220,8 @@ export function StagingQueue() {
                   </td>
                   <td>{row.entityKind}</td>
                   <td>{row.studyCode}</td>
-                  <td>{row.agentId}</td>
-                  <td>{row.modelVersion ?? '—'}</td>
+                  <td>{visibleText(row.agentId)}</td>
+                  <td>{row.modelVersion === null ? '—' : visibleText(row.modelVersion)}</td>
                   <td>
                     <time dateTime={row.createdAt} title={row.createdAt}>
                       {formatTimestamp(row.createdAt)}

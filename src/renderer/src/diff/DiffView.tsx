@@ -2,6 +2,7 @@
 // (added / removed / changed), with colour only as a second cue; inserted and deleted words are
 // <ins>/<del>. Unchanged fields are collapsed behind a count. Every value is rendered as text.
 import { useMemo, useState } from 'react';
+import { visibleText } from '../visibleText';
 import { type DiffNode, diffProposal } from './structuralDiff';
 
 const markers: Record<DiffNode['kind'], { symbol: string; word: string }> = {
@@ -15,7 +16,7 @@ const markers: Record<DiffNode['kind'], { symbol: string; word: string }> = {
 
 function text(value: unknown): string {
   if (value === undefined) return '';
-  return typeof value === 'string' ? value : JSON.stringify(value, null, 2);
+  return visibleText(typeof value === 'string' ? value : JSON.stringify(value, null, 2));
 }
 
 function Marker({ kind }: { kind: DiffNode['kind'] }) {
@@ -36,7 +37,7 @@ function NodeView({ node }: { node: DiffNode }) {
       <li className="diff-node diff-nested">
         <div className="diff-line">
           <Marker kind={node.changes > 0 ? node.kind : 'unchanged'} />
-          <span className="diff-key">{node.key}</span>
+          <span className="diff-key">{visibleText(node.key)}</span>
           <span className="muted">
             {node.kind === 'array' ? 'list' : 'object'}, {node.changes} change{node.changes === 1 ? '' : 's'}
           </span>
@@ -58,7 +59,7 @@ function NodeView({ node }: { node: DiffNode }) {
     <li className={`diff-node diff-leaf diff-${node.kind}`}>
       <div className="diff-line">
         <Marker kind={node.kind} />
-        <span className="diff-key">{node.key}</span>
+        <span className="diff-key">{visibleText(node.key)}</span>
       </div>
       {node.kind === 'changed' ? (
         node.words ? (
@@ -66,13 +67,13 @@ function NodeView({ node }: { node: DiffNode }) {
             {node.words.map((part, index) =>
               part.change === 'added' ? (
                 // biome-ignore lint/suspicious/noArrayIndexKey: parts have no identity but their order
-                <ins key={index}>{part.text}</ins>
+                <ins key={index}>{visibleText(part.text)}</ins>
               ) : part.change === 'removed' ? (
                 // biome-ignore lint/suspicious/noArrayIndexKey: parts have no identity but their order
-                <del key={index}>{part.text}</del>
+                <del key={index}>{visibleText(part.text)}</del>
               ) : (
                 // biome-ignore lint/suspicious/noArrayIndexKey: parts have no identity but their order
-                <span key={index}>{part.text}</span>
+                <span key={index}>{visibleText(part.text)}</span>
               ),
             )}
           </p>

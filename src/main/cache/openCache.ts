@@ -36,6 +36,9 @@ export function openCache(options: OpenCacheOptions): Database {
       }
       throw error;
     }
+    // 8 KB pages: a third fewer page encryptions per row than 4 KB for 1 KB rows (set before the
+    // first table is created; a no-op on an existing cache).
+    db.pragma('page_size = 8192');
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');

@@ -138,7 +138,9 @@ export async function pullAll(
   const started = performance.now();
   const now = options.now ?? (() => new Date());
   const streams = options.streams ?? streamDefinitions;
-  const pageSize = options.pageSize ?? 5000;
+  // 2,000-row pages: small enough that a page's objects die young (cheap garbage collection), large
+  // enough that round trips stay hidden behind the overlap.
+  const pageSize = options.pageSize ?? 2000;
 
   // Another server behind the same address (restored, re-created) or changed access rights: the
   // cursors no longer describe what this user may read, so start over.
@@ -186,6 +188,12 @@ export async function pullAll(
   );
 
   for (const stream of streams) {
+    // An initial pull builds the stream's secondary indexes once, at the end; any other pull makes
+    // sure they exist (a sync killed mid-way may have left them dropped).
+    const initial = !db.prepare('select 1 from sync_cursor where stream = ?').get(stream.name);
+    for (const index of stream.deferredIndexes ?? []) {
+      db.exec(initial ? `drop index if exists ${index.name}` : index.create);
+    }
     const insert = db.prepare(stream.insertSql);
     const pulled = await pullStream(db, reader, stream, {
       cursor: cursors.get(stream.name) as Cursor,
@@ -207,6 +215,7 @@ export async function pullAll(
       },
     });
     report.perStream[stream.name] = pulled;
+    for (const index of stream.deferredIndexes ?? []) db.exec(index.create);
   }
   report.syncedAt = now().toISOString();
   writeMeta(db, 'last_synced_at', report.syncedAt);

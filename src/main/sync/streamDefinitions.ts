@@ -21,6 +21,11 @@ export interface StreamDefinition {
   params(row: Record<string, unknown>, syncXid: string): unknown[];
   /** Removes this stream's rows from the cache (a full resync). */
   clearSql: string;
+  /**
+   * Secondary cache indexes (name, create statement as in the cache migrations) that an initial
+   * sync drops and builds once at the end: a sorted build is cheaper than maintaining them row by row.
+   */
+  deferredIndexes?: { name: string; create: string }[];
 }
 
 const guid = z
@@ -89,6 +94,12 @@ const stagingRecord: StreamDefinition = {
     xid,
   ],
   clearSql: 'delete from staging_record',
+  deferredIndexes: [
+    {
+      name: 'staging_record_queue_idx',
+      create: 'create index if not exists staging_record_queue_idx on staging_record (created_at, id)',
+    },
+  ],
 };
 
 const provenanceEvent: StreamDefinition = {
@@ -153,6 +164,12 @@ const provenanceEvent: StreamDefinition = {
     xid,
   ],
   clearSql: 'delete from provenance_event',
+  deferredIndexes: [
+    {
+      name: 'provenance_event_subject_idx',
+      create: 'create index if not exists provenance_event_subject_idx on provenance_event (subject_id)',
+    },
+  ],
 };
 
 const signatureEvent: StreamDefinition = {

@@ -1,12 +1,27 @@
 // The main-process services behind the contract, shared by the Electron window and the browser
 // host: starts the configured backend in the background, keeps the signed-in session, and answers
 // each channel. Transport code (IPC, HTTP) lives elsewhere and only calls these handlers.
-import type { BackendStatus, ContractHandlers } from '../shared/contract';
-import { type BackendConfig, backendConfigFrom } from './backend/backendConfig';
+import { join } from 'node:path';
+import type { BackendStatus, ContractEventName, ContractHandlers } from '../shared/contract';
+import { type BackendConfig, backendConfigFrom, embeddedDatabase } from './backend/backendConfig';
 import { demoSignInList, formatDemoCredentials } from './backend/demo/demoPeople';
 import { startEmbeddedBackend } from './backend/embedded/embeddedBackend';
 import { findMigrationsDir } from './backend/migrationsDir';
 import { PostgresSession, type ServerAddress, SignInError } from './backend/postgres/postgresSession';
+import { loginRoleName } from './backend/provisioning';
+import { type CacheKeyStore, FileCacheKeyStore } from './cache/cacheKeyStore';
+import { cacheDir } from './cache/cacheLocation';
+// Local cache and sync (issue 4).
+import {
+  cachedDiaryRecords,
+  cachedProvenance,
+  cachedQuarantine,
+  cachedRecordTrail,
+  cachedSignatures,
+  cachedStagingQueue,
+} from './cache/cacheReads';
+import { listOutbox, resolveOutboxItem } from './sync/outbox';
+import { SyncService } from './sync/syncService';
 import { UserFacingError } from './userFacingError';
 
 export interface WorkstationOptions {
@@ -14,12 +29,20 @@ export interface WorkstationOptions {
   log?: (line: string) => void;
   /** Defaults to the process environment. */
   env?: Record<string, string | undefined>;
+  /** Keeps each user's cache key; defaults to 0600 key files in the data folder (browser host, tests). */
+  cacheKeyStore?: CacheKeyStore;
+  /** Background sync period while online (default 3 minutes). */
+  syncIntervalMs?: number;
 }
+
+export type ContractEventListener = (event: ContractEventName, payload: unknown) => void;
 
 export interface Workstation {
   handlers: ContractHandlers;
   /** Resolves when the backend is ready or has failed (the status says which). */
   backendSettled: Promise<void>;
+  /** Pushed events (contractEvents), for the IPC and browser-host transports; returns unsubscribe. */
+  subscribe(listener: ContractEventListener): () => void;
   close(): Promise<void>;
 }
 
@@ -38,6 +61,46 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
   let stopBackend: (() => Promise<void>) | null = null;
   let session: PostgresSession | null = null;
   let closing = false;
+  const listeners = new Set<ContractEventListener>();
+  const sync = new SyncService({
+    dataDir: options.dataDir,
+    keyStore: options.cacheKeyStore ?? new FileCacheKeyStore(join(cacheDir(options.dataDir), 'keys')),
+    log,
+    emit: (syncStatus) => {
+      for (const listener of listeners) listener('sync.progress', syncStatus);
+    },
+    intervalMs: options.syncIntervalMs,
+  });
+  /** Where the backend is or would be: also known when it cannot be reached (offline sign-in). */
+  const expectedAddress = (): ServerAddress | null => {
+    if (address) return address;
+    if (config?.mode === 'embedded')
+      return { host: '127.0.0.1', port: config.port, database: embeddedDatabase };
+    if (config?.mode === 'postgres')
+      return { host: config.host, port: config.port, database: config.database };
+    return null;
+  };
+  /** Backend down or unreachable: the user's cache opens with the password they last signed in with. */
+  const signInOffline = async (email: string, password: string, reason: string) => {
+    const where = expectedAddress();
+    let login: string | null = null;
+    try {
+      login = loginRoleName(email);
+    } catch {
+      login = null;
+    }
+    const identity = where && login ? await sync.openOffline(where, login, password) : null;
+    if (!identity) {
+      return {
+        ok: false as const,
+        error: `${reason} Offline sign-in needs an earlier online sign-in on this computer with the same password.`,
+      };
+    }
+    await session?.close();
+    session = null;
+    log(`countersign: user ${identity.userId} signed in offline (from the cache)`);
+    return { ok: true as const, status: status() };
+  };
 
   const backendSettled = (async () => {
     try {
@@ -96,13 +159,21 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
     mode: config?.mode ?? 'embedded',
     ...backendState,
     demoUsers: config?.mode === 'embedded' && backendState.state === 'ready' ? demoSignInList() : [],
-    session: session ? { ...session.identity } : null,
+    session: session ? { ...session.identity } : sync.offlineIdentity ? { ...sync.offlineIdentity } : null,
   });
 
   const handlers: ContractHandlers = {
     'backend.status': async () => status(),
     'session.signIn': async ({ email, password }) => {
       if (backendState.state !== 'ready' || !address) {
+        if (backendState.state === 'error') {
+          const offline = await signInOffline(
+            email,
+            password,
+            `The backend is not available: ${backendState.message}`,
+          );
+          if (offline.ok) return offline;
+        }
         return {
           ok: false,
           error:
@@ -119,8 +190,12 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
         log(
           `countersign: user ${next.identity.userId} signed in (${next.identity.roles.join(', ') || 'no roles'})`,
         );
+        await sync.openOnline({ identity: next.identity, address, password });
         return { ok: true, status: status() };
       } catch (error) {
+        if (error instanceof SignInError && /cannot be reached/.test(error.message)) {
+          return signInOffline(email, password, error.message);
+        }
         if (error instanceof SignInError) return { ok: false, error: error.message };
         throw error;
       }
@@ -129,19 +204,44 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
       const previous = session;
       session = null;
       await previous?.close();
+      await sync.close();
       return status();
     },
     'staging.queue': async (request) => {
+      // Once the cache holds a sync, the queue is read from it (online and offline alike).
+      if (sync.cacheReady) return cachedStagingQueue(sync.cache(), request);
       if (!session) throw new UserFacingError('Sign in to see the staging queue.');
       return session.stagingQueue(request);
+    },
+    // Local cache and sync (issue 4): every read below is answered from the user's cache.
+    'sync.status': async () => sync.status(),
+    'sync.now': async () => sync.syncNow(),
+    'sync.setOffline': async ({ offline }) => sync.setWorkOffline(offline),
+    'sync.quarantine': async () => ({ items: cachedQuarantine(sync.cache()) }),
+    'chain.verify': async ({ full }) => sync.verifyChain(full),
+    'record.trail': async ({ stagingId }) => cachedRecordTrail(sync.cache(), stagingId),
+    'provenance.list': async (request) => ({ rows: cachedProvenance(sync.cache(), request) }),
+    'signatures.list': async (request) => ({ rows: cachedSignatures(sync.cache(), request) }),
+    'diary.records': async (request) => ({ rows: cachedDiaryRecords(sync.cache(), request) }),
+    'diary.annotate': async (request) => sync.annotate(request),
+    'outbox.list': async ({ includeSent }) => ({ items: listOutbox(sync.cache(), { includeSent }) }),
+    'outbox.resolve': async ({ id, action }) => {
+      const item = resolveOutboxItem(sync.cache(), id, action);
+      if (action === 'rebase' && sync.online) await sync.syncNow();
+      return item;
     },
   };
 
   return {
     handlers,
     backendSettled,
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
     async close() {
       closing = true;
+      await sync.close();
       await session?.close();
       session = null;
       await backendSettled;

@@ -177,7 +177,8 @@ export function cachedDiaryRecords(
     )
     .all(query.siteId, query.siteId, query.limit) as Record<string, string | number>[];
   const annotationsOf = db.prepare(
-    'select annotation_id, parent_audit_id, doc from annotation where event_uuid = ? order by json_extract(doc, "$.created_at"), annotation_id',
+    `select annotation_id, parent_audit_id, doc from annotation where event_uuid = ?
+     order by json_extract(doc, '$.created_at'), annotation_id`,
   );
   return records.map((r) => ({
     eventUuid: r.event_uuid as string,

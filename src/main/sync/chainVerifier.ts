@@ -40,7 +40,19 @@ export function entryHashInput(
   return `[${seq},${JSON.stringify(occurredAt)},${JSON.stringify(actor)},${JSON.stringify(eventType)},"${payloadHash}","${prevHash}"]`;
 }
 
-type AuditRow = [number, string, string, string, string, string, string, string];
+/**
+ * Each entry as one string built by SQLite: payload_hash, prev_hash, entry_hash (64 characters
+ * each), the entry-hash input, a unit separator, the canonical payload. One column instead of eight
+ * halves the cost of reading a row into JavaScript, the largest part of verification after hashing.
+ * SQLite's json_quote escapes exactly as JSON.stringify does (quote, backslash, \b \t \n \f \r,
+ * other controls as \u00xx), so the input equals entryHashInput (tested).
+ */
+export const packedEntrySql = `select seq, payload_hash || prev_hash || entry_hash ||
+    '[' || seq || ',' || json_quote(occurred_at) || ',' || json_quote(actor) || ',' || json_quote(event_type) ||
+    ',"' || payload_hash || '","' || prev_hash || '"]' || char(31) || payload
+  from audit_log where seq > ? order by seq limit ?`;
+
+const batchSize = 10_000;
 
 export function verifyChainFrom(
   db: Database,
@@ -58,33 +70,30 @@ export function verifyChainFrom(
   let firstBadSeq: number | null = null;
   let problem: string | null = null;
 
-  const rows = db
-    .prepare(
-      `select seq, occurred_at, actor, event_type, payload, payload_hash, prev_hash, entry_hash
-       from audit_log where seq > ? order by seq`,
-    )
-    .raw(true)
-    .iterate(lastSeq) as IterableIterator<AuditRow>;
-  for (const [seq, occurredAt, actor, eventType, payload, payloadHash, prevHash, entryHash] of rows) {
-    checked++;
-    if (seq !== lastSeq + 1) {
-      firstBadSeq = lastSeq + 1;
-      problem = `entry ${lastSeq + 1} is missing (the next entry held is ${seq})`;
-    } else if (prevHash !== lastHash) {
-      firstBadSeq = seq;
-      problem = `entry ${seq} does not point at entry ${lastSeq}'s hash`;
-    } else if (sha256Hex(payload) !== payloadHash) {
-      firstBadSeq = seq;
-      problem = `entry ${seq}'s payload does not match its payload hash`;
-    } else if (
-      sha256Hex(entryHashInput(seq, occurredAt, actor, eventType, payloadHash, prevHash)) !== entryHash
-    ) {
-      firstBadSeq = seq;
-      problem = `entry ${seq}'s fields do not match its entry hash`;
+  const page = db.prepare(packedEntrySql).raw(true);
+  pages: for (;;) {
+    const rows = page.all(lastSeq, batchSize) as [number, string][];
+    if (rows.length === 0) break;
+    for (const [seq, packed] of rows) {
+      checked++;
+      const separator = packed.indexOf('\x1f', 192);
+      if (seq !== lastSeq + 1) {
+        firstBadSeq = lastSeq + 1;
+        problem = `entry ${lastSeq + 1} is missing (the next entry held is ${seq})`;
+      } else if (packed.slice(64, 128) !== lastHash) {
+        firstBadSeq = seq;
+        problem = `entry ${seq} does not point at entry ${lastSeq}'s hash`;
+      } else if (sha256Hex(packed.slice(separator + 1)) !== packed.slice(0, 64)) {
+        firstBadSeq = seq;
+        problem = `entry ${seq}'s payload does not match its payload hash`;
+      } else if (sha256Hex(packed.slice(192, separator)) !== packed.slice(128, 192)) {
+        firstBadSeq = seq;
+        problem = `entry ${seq}'s fields do not match its entry hash`;
+      }
+      if (firstBadSeq !== null) break pages;
+      lastSeq = seq;
+      lastHash = packed.slice(128, 192);
     }
-    if (firstBadSeq !== null) break;
-    lastSeq = seq;
-    lastHash = entryHash;
   }
   const verifiedAt = now().toISOString();
   db.prepare(

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Database } from 'better-sqlite3-multiple-ciphers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openCache } from '../../../src/main/cache/openCache';
-import { entryHashInput, verifyChainFrom } from '../../../src/main/sync/chainVerifier';
+import { entryHashInput, packedEntrySql, verifyChainFrom } from '../../../src/main/sync/chainVerifier';
 import { auditEntryHashInput, genesisPrevHash } from '../../../src/shared/auditChain';
 import { canonicalJson } from '../../../src/shared/canonicalJson';
 
@@ -75,6 +75,37 @@ describe('verifyChainFrom', () => {
         fields.prevHash,
       ),
     ).toBe(auditEntryHashInput(fields));
+  });
+
+  it('builds the same input in SQLite (json_quote) as in JavaScript, for awkward actors too', () => {
+    const actors = [
+      'db:countersign_owner',
+      'db:"quoted"\\role',
+      'db:tab\there\nnew\u0001line\u001f',
+      'db:é€😀',
+    ];
+    const insert = db.prepare(
+      `insert into audit_log (seq, occurred_at, actor, event_type, payload, payload_hash, prev_hash, entry_hash)
+       values (?, '2026-01-01T00:00:00.123Z', ?, 'test.event', '{}', ?, ?, ?)`,
+    );
+    actors.forEach((actor, index) => {
+      insert.run(index + 1, actor, 'a'.repeat(64), 'b'.repeat(64), 'c'.repeat(64));
+    });
+    const packed = db.prepare(packedEntrySql).raw(true).all(0, 10) as [number, string][];
+    actors.forEach((actor, index) => {
+      const row = packed[index]?.[1] as string;
+      const input = row.slice(192, row.indexOf('\x1f', 192));
+      expect(input).toBe(
+        auditEntryHashInput({
+          seq: index + 1,
+          occurredAt: '2026-01-01T00:00:00.123Z',
+          actor,
+          eventType: 'test.event',
+          payloadHash: 'a'.repeat(64),
+          prevHash: 'b'.repeat(64),
+        }),
+      );
+    });
   });
 
   it('verifies a valid chain, then only what is new', () => {

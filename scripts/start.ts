@@ -73,6 +73,7 @@ async function runBrowserHost(): Promise<void> {
     rendererDir,
     port,
     log: console.error,
+    subscribe: workstation.subscribe,
   });
 
   console.log(

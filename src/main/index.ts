@@ -3,7 +3,8 @@
 // is data from windowOptions.ts and contentSecurityPolicy.ts, tested without Electron.
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { app, BrowserWindow, type IpcMainInvokeEvent, ipcMain, session } from 'electron';
+import { app, BrowserWindow, type IpcMainInvokeEvent, ipcMain, safeStorage, session } from 'electron';
+import { SafeStorageCacheKeyStore } from './cache/safeStorageKeyStore';
 import { contentSecurityPolicy } from './contentSecurityPolicy';
 import { registerContractHandlers } from './ipc/registerContractHandlers';
 import { mainWindowOptions } from './windowOptions';
@@ -109,8 +110,17 @@ app.on('will-quit', (event) => {
 async function start(): Promise<void> {
   await app.whenReady();
   hardenSession();
-  workstation = await createWorkstation({ dataDir: app.getPath('userData'), log });
+  workstation = await createWorkstation({
+    dataDir: app.getPath('userData'),
+    log,
+    // Cache keys sealed by the OS keychain (README "Local cache").
+    cacheKeyStore: new SafeStorageCacheKeyStore(join(app.getPath('userData'), 'cache', 'keys'), safeStorage),
+  });
   registerContractHandlers(ipcMain, workstation.handlers, isTrustedSender, { log });
+  // Pushed events go to our one window only.
+  workstation.subscribe((event, payload) => {
+    if (mainWindow !== null && !mainWindow.isDestroyed()) mainWindow.webContents.send(event, payload);
+  });
   mainWindow = createMainWindow();
 
   app.on('activate', () => {

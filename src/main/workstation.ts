@@ -1,16 +1,32 @@
 // The main-process services behind the contract, shared by the Electron window and the browser
 // host: starts the configured backend in the background, keeps the signed-in session, and answers
 // each channel. Transport code (IPC, HTTP) lives elsewhere and only calls these handlers.
-
+import { join } from 'node:path';
 import { generateSync } from 'otplib';
-import type { BackendStatus, ContractHandlers } from '../shared/contract';
-import { type BackendConfig, backendConfigFrom } from './backend/backendConfig';
+import type { BackendStatus, ContractEventName, ContractHandlers } from '../shared/contract';
+import { type BackendConfig, backendConfigFrom, embeddedDatabase } from './backend/backendConfig';
 import { demoPeople, demoSignInList, formatDemoCredentials } from './backend/demo/demoPeople';
 import { startEmbeddedBackend } from './backend/embedded/embeddedBackend';
 import { findMigrationsDir } from './backend/migrationsDir';
 import { PostgresSession, type ServerAddress, SignInError } from './backend/postgres/postgresSession';
+import { loginRoleName } from './backend/provisioning';
+import { cachedSigningSubjects } from './cache/cachedSigningSubjects';
+import { cachedStagingDetail } from './cache/cachedStagingDetail';
+import { type CacheKeyStore, FileCacheKeyStore } from './cache/cacheKeyStore';
+import { cacheDir } from './cache/cacheLocation';
+// Local cache and sync (issue 4).
+import {
+  cachedDiaryRecords,
+  cachedProvenance,
+  cachedQuarantine,
+  cachedRecordTrail,
+  cachedSignatures,
+  cachedStagingQueue,
+} from './cache/cacheReads';
 import { SigningCeremonies } from './signing/signingCeremony';
 import { beginTotpEnrolment, enrolmentFailureMessage } from './signing/totpEnrolment';
+import { listOutbox, resolveOutboxItem } from './sync/outbox';
+import { SyncService } from './sync/syncService';
 import { UserFacingError } from './userFacingError';
 
 /** Shown above the Sign button: what the signer attests to (21 CFR 11.50, 11.100(c)). */
@@ -24,12 +40,20 @@ export interface WorkstationOptions {
   log?: (line: string) => void;
   /** Defaults to the process environment. */
   env?: Record<string, string | undefined>;
+  /** Keeps each user's cache key; defaults to 0600 key files in the data folder (browser host, tests). */
+  cacheKeyStore?: CacheKeyStore;
+  /** Background sync period while online (default 3 minutes). */
+  syncIntervalMs?: number;
 }
+
+export type ContractEventListener = (event: ContractEventName, payload: unknown) => void;
 
 export interface Workstation {
   handlers: ContractHandlers;
   /** Resolves when the backend is ready or has failed (the status says which). */
   backendSettled: Promise<void>;
+  /** Pushed events (contractEvents), for the IPC and browser-host transports; returns unsubscribe. */
+  subscribe(listener: ContractEventListener): () => void;
   close(): Promise<void>;
 }
 
@@ -49,6 +73,57 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
   let session: PostgresSession | null = null;
   let signing: SigningCeremonies | null = null;
   let closing = false;
+  const listeners = new Set<ContractEventListener>();
+  const sync = new SyncService({
+    dataDir: options.dataDir,
+    keyStore: options.cacheKeyStore ?? new FileCacheKeyStore(join(cacheDir(options.dataDir), 'keys')),
+    log,
+    emit: (syncStatus) => {
+      for (const listener of listeners) listener('sync.progress', syncStatus);
+    },
+    intervalMs: options.syncIntervalMs,
+  });
+  /** Where the backend is or would be: also known when it cannot be reached (offline sign-in). */
+  const expectedAddress = (): ServerAddress | null => {
+    if (address) return address;
+    if (config?.mode === 'embedded')
+      return { host: '127.0.0.1', port: config.port, database: embeddedDatabase };
+    if (config?.mode === 'postgres')
+      return { host: config.host, port: config.port, database: config.database };
+    return null;
+  };
+  /** Backend down or unreachable: the user's cache opens with the password they last signed in with. */
+  const signInOffline = async (email: string, password: string, reason: string) => {
+    const where = expectedAddress();
+    let login: string | null = null;
+    try {
+      login = loginRoleName(email);
+    } catch {
+      login = null;
+    }
+    const identity = where && login ? await sync.openOffline(where, login, password) : null;
+    if (!identity) {
+      return {
+        ok: false as const,
+        error: `${reason} Offline sign-in needs an earlier online sign-in on this computer with the same password.`,
+      };
+    }
+    await session?.close();
+    session = null;
+    signing = null;
+    log(`countersign: user ${identity.userId} signed in offline (from the cache)`);
+    return { ok: true as const, status: status() };
+  };
+
+  /** After a write the reads (from the cache) must show it: pull what changed, when online. */
+  const refreshCache = async () => {
+    if (!sync.online) return;
+    try {
+      await sync.syncNow();
+    } catch (error) {
+      log(`countersign: sync after a change failed: ${(error as Error).message}`);
+    }
+  };
 
   const signedIn = (what: string): { session: PostgresSession; signing: SigningCeremonies } => {
     if (!session || !signing) throw new UserFacingError(`Sign in to ${what}.`);
@@ -118,13 +193,21 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
     mode: config?.mode ?? 'embedded',
     ...backendState,
     demoUsers: config?.mode === 'embedded' && backendState.state === 'ready' ? demoSignInList() : [],
-    session: session ? { ...session.identity } : null,
+    session: session ? { ...session.identity } : sync.offlineIdentity ? { ...sync.offlineIdentity } : null,
   });
 
   const handlers: ContractHandlers = {
     'backend.status': async () => status(),
     'session.signIn': async ({ email, password }) => {
       if (backendState.state !== 'ready' || !address) {
+        if (backendState.state === 'error') {
+          const offline = await signInOffline(
+            email,
+            password,
+            `The backend is not available: ${backendState.message}`,
+          );
+          if (offline.ok) return offline;
+        }
         return {
           ok: false,
           error:
@@ -137,13 +220,21 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
         const next = await PostgresSession.signIn(address, email, password);
         await session?.close();
         session = next;
-        signing = new SigningCeremonies(next.signingBackend(), { log });
+        signing = new SigningCeremonies(next.signingBackend(), {
+          log,
+          // The manifest is built from the cache, as the signer reviewed the records.
+          cachedSubjects: (ids) => (sync.cacheReady ? cachedSigningSubjects(sync.cache(), ids) : []),
+        });
         // The user id, not the e-mail address: a patient's address is personal data and stays out of logs.
         log(
           `countersign: user ${next.identity.userId} signed in (${next.identity.roles.join(', ') || 'no roles'})`,
         );
+        await sync.openOnline({ identity: next.identity, address, password });
         return { ok: true, status: status() };
       } catch (error) {
+        if (error instanceof SignInError && /cannot be reached/.test(error.message)) {
+          return signInOffline(email, password, error.message);
+        }
         if (error instanceof SignInError) return { ok: false, error: error.message };
         throw error;
       }
@@ -153,19 +244,30 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
       session = null;
       signing = null;
       await previous?.close();
+      await sync.close();
       return status();
     },
     'staging.queue': async (request) => {
+      // Once the cache holds a sync, the queue is read from it (online and offline alike).
+      if (sync.cacheReady) return cachedStagingQueue(sync.cache(), request);
       if (!session) throw new UserFacingError('Sign in to see the staging queue.');
       return session.stagingQueue(request);
     },
-    'staging.detail': async ({ id }) => signedIn('see a record').session.stagingDetail(id),
-    'staging.openForReview': async ({ stagingIds }) => ({
-      opened: await signedIn('review').session.signingBackend().openForReview(stagingIds),
-    }),
-    'staging.promote': async ({ stagingIds }) => ({
-      outcomes: await signedIn('promote').signing.promote(stagingIds),
-    }),
+    'staging.detail': async ({ id }) => {
+      const cached = sync.cacheReady ? cachedStagingDetail(sync.cache(), id) : null;
+      if (cached) return cached;
+      return signedIn('see a record').session.stagingDetail(id);
+    },
+    'staging.openForReview': async ({ stagingIds }) => {
+      const opened = await signedIn('review').session.signingBackend().openForReview(stagingIds);
+      await refreshCache();
+      return { opened };
+    },
+    'staging.promote': async ({ stagingIds }) => {
+      const outcomes = await signedIn('promote').signing.promote(stagingIds);
+      await refreshCache();
+      return { outcomes };
+    },
     'signing.status': async () => {
       const backend = signedIn('sign').session.signingBackend();
       const [status, meanings] = await Promise.all([backend.status(), backend.meanings()]);
@@ -179,8 +281,16 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
     'signing.meanings': async () => ({
       meanings: await signedIn('sign').session.signingBackend().meanings(),
     }),
-    'signing.manifest': async ({ stagingIds }) => signedIn('sign').signing.buildManifest(stagingIds),
-    'signing.sign': async (request) => signedIn('sign').signing.sign(request),
+    'signing.manifest': async ({ stagingIds }) => {
+      const { signing: ceremonies } = signedIn('sign');
+      await refreshCache();
+      return ceremonies.buildManifest(stagingIds);
+    },
+    'signing.sign': async (request) => {
+      const outcome = await signedIn('sign').signing.sign(request);
+      if (outcome.ok) await refreshCache();
+      return outcome;
+    },
     'totp.beginEnrolment': async () => {
       const current = signedIn('set up an authenticator').session;
       const offer = await beginTotpEnrolment(current.signingBackend(), current.identity.email);
@@ -200,13 +310,35 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
         secondsLeft: 30 - (Math.floor(now) % 30),
       };
     },
+    // Local cache and sync (issue 4): every read below is answered from the user's cache.
+    'sync.status': async () => sync.status(),
+    'sync.now': async () => sync.syncNow(),
+    'sync.setOffline': async ({ offline }) => sync.setWorkOffline(offline),
+    'sync.quarantine': async () => ({ items: cachedQuarantine(sync.cache()) }),
+    'chain.verify': async ({ full }) => sync.verifyChain(full),
+    'record.trail': async ({ stagingId }) => cachedRecordTrail(sync.cache(), stagingId),
+    'provenance.list': async (request) => ({ rows: cachedProvenance(sync.cache(), request) }),
+    'signatures.list': async (request) => ({ rows: cachedSignatures(sync.cache(), request) }),
+    'diary.records': async (request) => ({ rows: cachedDiaryRecords(sync.cache(), request) }),
+    'diary.annotate': async (request) => sync.annotate(request),
+    'outbox.list': async ({ includeSent }) => ({ items: listOutbox(sync.cache(), { includeSent }) }),
+    'outbox.resolve': async ({ id, action }) => {
+      const item = resolveOutboxItem(sync.cache(), id, action);
+      if (action === 'rebase' && sync.online) await sync.syncNow();
+      return item;
+    },
   };
 
   return {
     handlers,
     backendSettled,
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
     async close() {
       closing = true;
+      await sync.close();
       await session?.close();
       session = null;
       signing = null;

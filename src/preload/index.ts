@@ -3,7 +3,14 @@
 // invoke, no channel name chosen by the page) crosses the context bridge. Bundled into one CommonJS
 // file (see electron.vite.config.ts): a sandboxed preload may require nothing but 'electron'.
 import { contextBridge, ipcRenderer } from 'electron';
-import { type Channel, type CountersignApi, channels } from '../shared/contract';
+import {
+  type Channel,
+  type ContractEventName,
+  type CountersignApi,
+  type CountersignEvents,
+  channels,
+  contractEventNames,
+} from '../shared/contract';
 
 function invoker(channel: Channel): (request: unknown) => Promise<unknown> {
   return (request) => ipcRenderer.invoke(channel, request);
@@ -14,3 +21,18 @@ const api = Object.freeze(
 ) as CountersignApi;
 
 contextBridge.exposeInMainWorld('countersign', api);
+
+// Pushed events (contractEvents): a listener per known event name, nothing else; the returned
+// function unsubscribes. The renderer validates each payload with the event's schema.
+const events: CountersignEvents = Object.freeze({
+  on(event: ContractEventName, listener: (payload: unknown) => void): () => void {
+    if (!contractEventNames.includes(event)) throw new Error(`Unknown event "${String(event)}".`);
+    const handler = (_event: unknown, payload: unknown) => listener(payload);
+    ipcRenderer.on(event, handler);
+    return () => {
+      ipcRenderer.removeListener(event, handler);
+    };
+  },
+});
+
+contextBridge.exposeInMainWorld('countersignEvents', events);

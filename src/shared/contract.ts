@@ -201,6 +201,228 @@ export type TotpEnrolmentOffer = z.infer<typeof TotpEnrolmentOffer>;
 
 const Empty = z.object({}).strict();
 
+// ── Local cache and sync (issue 4): status, reads answered from the cache, the outbox, the chain ──
+
+export const SyncStatus = z.object({
+  /** The cache is open for the signed-in user (online or offline). */
+  cacheOpen: z.boolean(),
+  online: z.boolean(),
+  /** The person chose "work offline". */
+  workOffline: z.boolean(),
+  /** When the workstation went offline (chosen or not); null while online. */
+  offlineSince: isoTimestamp.nullable(),
+  lastSyncedAt: isoTimestamp.nullable(),
+  syncing: z.boolean(),
+  progress: z
+    .object({
+      stream: z.string(),
+      rowsDone: z.number().int().nonnegative(),
+      rowsTotal: z.number().int().nonnegative().nullable(),
+      rowsPerSecond: z.number().nonnegative(),
+    })
+    .nullable(),
+  /** The last sync or send problem, worded for the person; null when the last run was clean. */
+  lastError: z.string().nullable(),
+  quarantined: z.number().int().nonnegative(),
+  outbox: z.object({
+    pending: z.number().int().nonnegative(),
+    conflict: z.number().int().nonnegative(),
+    failed: z.number().int().nonnegative(),
+  }),
+  chain: z
+    .object({
+      ok: z.boolean(),
+      verifiedThroughSeq: z.number().int().nonnegative(),
+      firstBadSeq: z.number().int().nullable(),
+      problem: z.string().nullable(),
+    })
+    .nullable(),
+  /** What protects the cache key on this host. */
+  keyProtection: z.string(),
+});
+export type SyncStatus = z.infer<typeof SyncStatus>;
+
+export const ChainVerification = z.object({
+  ok: z.boolean(),
+  verifiedThroughSeq: z.number().int().nonnegative(),
+  headHash: z.string(),
+  checked: z.number().int().nonnegative(),
+  firstBadSeq: z.number().int().nullable(),
+  problem: z.string().nullable(),
+  verifiedAt: isoTimestamp,
+});
+
+const jsonValue = z.unknown();
+
+export const ProvenanceRow = z.object({
+  id: uuid,
+  studyId: uuid.nullable(),
+  actorKind: z.string(),
+  actorId: z.string(),
+  modelProvider: z.string().nullable(),
+  modelId: z.string().nullable(),
+  action: z.string(),
+  subjectKind: z.string(),
+  subjectId: z.string(),
+  signatureId: uuid.nullable(),
+  occurredAt: isoTimestamp,
+  retrievedContext: jsonValue,
+  payload: jsonValue,
+});
+
+export const SignatureRow = z.object({
+  id: uuid,
+  studyId: uuid.nullable(),
+  subjectKind: z.string(),
+  subjectId: z.string(),
+  signerName: z.string(),
+  intent: z.string(),
+  meaning: z.string(),
+  signedAt: isoTimestamp,
+  contentHash: z.string(),
+});
+
+export const DiaryRecordRow = z.object({
+  eventUuid: uuid,
+  patientId: uuid,
+  siteId: z.string(),
+  version: z.number().int(),
+  lastAuditId: z.number().int(),
+  isDeleted: z.boolean(),
+  currentData: z.record(z.string(), jsonValue),
+  annotations: z.array(
+    z.object({
+      annotationId: uuid,
+      kind: z.string(),
+      text: z.string(),
+      parentAuditId: z.number().int(),
+      requiresResponse: z.boolean(),
+      resolved: z.boolean(),
+      inReplyTo: uuid.nullable(),
+      createdAt: z.string(),
+    }),
+  ),
+});
+
+export const OutboxItem = z.object({
+  id: z.number().int(),
+  clientRequestId: uuid,
+  kind: z.enum(['note', 'query', 'correction']),
+  eventUuid: uuid,
+  parentAuditId: z.number().int(),
+  inReplyTo: uuid.nullable(),
+  text: z.string(),
+  requiresResponse: z.boolean(),
+  state: z.enum(['pending', 'sent', 'conflict', 'failed', 'discarded']),
+  createdAt: isoTimestamp,
+  sentAt: isoTimestamp.nullable(),
+  annotationId: z.string().nullable(),
+  problem: z.string().nullable(),
+  currentAuditId: z.number().int().nullable(),
+  attempts: z.number().int(),
+});
+
+export const RecordTrail = z.object({
+  stagingId: uuid,
+  found: z.boolean(),
+  state: z.string().nullable(),
+  provenance: z.array(ProvenanceRow),
+  signatures: z.array(SignatureRow.extend({ inChain: z.boolean() })),
+  chain: z.array(
+    z.object({
+      seq: z.number().int(),
+      eventType: z.string(),
+      occurredAt: z.string(),
+      hashesOk: z.boolean(),
+      withinVerifiedChain: z.boolean(),
+    }),
+  ),
+  ok: z.boolean(),
+  problems: z.array(z.string()),
+});
+
+export const cacheContract = {
+  'sync.status': { request: Empty, response: SyncStatus },
+  'sync.now': { request: Empty, response: SyncStatus },
+  'sync.setOffline': { request: z.object({ offline: z.boolean() }).strict(), response: SyncStatus },
+  'sync.quarantine': {
+    request: Empty,
+    response: z.object({
+      items: z.array(
+        z.object({
+          id: z.number().int(),
+          stream: z.string(),
+          rowKey: z.string().nullable(),
+          problem: z.string(),
+          receivedAt: isoTimestamp,
+        }),
+      ),
+    }),
+  },
+  'chain.verify': {
+    request: z.object({ full: z.boolean().default(false) }).strict(),
+    response: ChainVerification,
+  },
+  'record.trail': { request: z.object({ stagingId: uuid }).strict(), response: RecordTrail },
+  'provenance.list': {
+    request: z
+      .object({
+        subjectId: z.string().max(200).nullable().default(null),
+        limit: z.number().int().min(1).max(5000).default(200),
+      })
+      .strict(),
+    response: z.object({ rows: z.array(ProvenanceRow) }),
+  },
+  'signatures.list': {
+    request: z
+      .object({
+        subjectId: z.string().max(200).nullable().default(null),
+        limit: z.number().int().min(1).max(5000).default(200),
+      })
+      .strict(),
+    response: z.object({ rows: z.array(SignatureRow) }),
+  },
+  'diary.records': {
+    request: z
+      .object({
+        siteId: z.string().max(64).nullable().default(null),
+        limit: z.number().int().min(1).max(5000).default(200),
+      })
+      .strict(),
+    response: z.object({ rows: z.array(DiaryRecordRow) }),
+  },
+  'diary.annotate': {
+    request: z
+      .object({
+        eventUuid: uuid,
+        parentAuditId: z.number().int().positive().nullable().default(null),
+        kind: z.enum(['note', 'query', 'correction']).default('note'),
+        text: z.string().trim().min(1).max(20000),
+        requiresResponse: z.boolean().default(false),
+        inReplyTo: uuid.nullable().default(null),
+      })
+      .strict(),
+    response: OutboxItem,
+  },
+  'outbox.list': {
+    request: z.object({ includeSent: z.boolean().default(false) }).strict(),
+    response: z.object({ items: z.array(OutboxItem) }),
+  },
+  'outbox.resolve': {
+    request: z.object({ id: z.number().int().positive(), action: z.enum(['rebase', 'discard']) }).strict(),
+    response: OutboxItem,
+  },
+} as const;
+
+/** Pushed from the main process to the renderer (IPC send / Server-Sent Events), never requested. */
+export const contractEvents = {
+  'sync.progress': SyncStatus,
+} as const;
+export type ContractEvents = typeof contractEvents;
+export type ContractEventName = keyof ContractEvents;
+export type ContractEventPayload<E extends ContractEventName> = z.output<ContractEvents[E]>;
+export const contractEventNames = Object.keys(contractEvents) as ContractEventName[];
+
 export const contract = {
   'backend.status': { request: Empty, response: BackendStatus },
   'session.signIn': { request: SignInRequest, response: SignInResponse },
@@ -225,6 +447,7 @@ export const contract = {
     request: Empty,
     response: z.object({ code: z.string().nullable(), secondsLeft: z.number().int() }),
   },
+  ...cacheContract,
 } as const;
 
 export type Contract = typeof contract;
@@ -240,3 +463,8 @@ export type CountersignApi = { [C in Channel]: (request: RequestOf<C>) => Promis
 
 /** The main-process side: one service method per channel, called with an already parsed request. */
 export type ContractHandlers = { [C in Channel]: (request: ParsedRequestOf<C>) => Promise<ResponseOf<C>> };
+
+/** What the preload exposes on `window.countersignEvents` (the browser host: Server-Sent Events). */
+export interface CountersignEvents {
+  on(event: ContractEventName, listener: (payload: unknown) => void): () => void;
+}

@@ -543,6 +543,31 @@ describe('sign_batch: one Part 11 ceremony for a batch', () => {
     for (const id of ids) expect(await world.state(id)).toBe('signed');
   });
 
+  it('builds the manifest from the cache; a cache that fell behind is refused by the server, not signed', async () => {
+    const signer = await world.newSigner();
+    const [stale, uncached] = await world.reviewing(world.studyA, 2);
+    const [current] = await signer.backend.subjects([stale as string]);
+    if (!current) throw new Error('no subject');
+    // The cache holds an older version of one record and has not seen the other yet.
+    const cachedCopy = { ...current, proposedState: { ...(current.proposedState as object), value: 'old' } };
+    const ceremonies = new SigningCeremonies(signer.backend, { cachedSubjects: () => [cachedCopy] });
+    const manifest = await ceremonies.buildManifest([stale as string, uncached as string]);
+    expect(manifest.entries.map((e) => e.stagingRecordId)).toEqual([stale, uncached]);
+    expect(manifest.entries[0]?.contentHash).toBe(contentHash(cachedCopy));
+    const outcome = ceremonies.sign({
+      ceremonyId: manifest.ceremonyId,
+      intent: 'approve',
+      meaning: approve,
+      comment: null,
+      entries: manifest.entries,
+      password,
+      totpCode: signer.code(),
+    });
+    await expect(outcome).rejects.toThrow(new RegExp(`record ${stale} changed after the manifest was built`));
+    expect(await world.state(stale as string)).toBe('reviewing');
+    expect(await world.state(uncached as string)).toBe('reviewing');
+  });
+
   it('never lets a signature row be changed or deleted, by its signer or by the table owner', async () => {
     const signer = await world.newSigner();
     const ids = await world.reviewing(world.studyA, 1);

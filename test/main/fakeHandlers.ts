@@ -1,6 +1,6 @@
 // Contract handlers with canned answers, standing in for the workstation (no database needed).
 import { UserFacingError } from '../../src/main/userFacingError';
-import type { BackendStatus, ContractHandlers } from '../../src/shared/contract';
+import type { BackendStatus, ContractHandlers, SyncStatus } from '../../src/shared/contract';
 
 export const readyStatus: BackendStatus = {
   mode: 'embedded',
@@ -24,6 +24,25 @@ export const stagingRow = {
   createdAt: '2025-01-01T00:00:00Z',
   updatedAt: '2025-01-01T00:00:00Z',
 } as const;
+
+export const offlineSyncStatus: SyncStatus = {
+  cacheOpen: false,
+  online: false,
+  workOffline: false,
+  offlineSince: null,
+  lastSyncedAt: null,
+  syncing: false,
+  progress: null,
+  lastError: null,
+  quarantined: 0,
+  outbox: { pending: 0, conflict: 0, failed: 0 },
+  chain: null,
+  keyProtection: 'a test key',
+};
+
+const noCache = async (): Promise<never> => {
+  throw new Error('no cache in the fake handlers');
+};
 
 export interface RecordedCall {
   channel: string;
@@ -65,6 +84,18 @@ export function fakeHandlers(calls: RecordedCall[] = []): ContractHandlers {
       calls.push({ channel: 'demo.totpCode', request });
       return { code: null, secondsLeft: 30 };
     },
+    'sync.status': async () => offlineSyncStatus,
+    'sync.now': async () => offlineSyncStatus,
+    'sync.setOffline': async () => offlineSyncStatus,
+    'sync.quarantine': noCache,
+    'chain.verify': noCache,
+    'record.trail': noCache,
+    'provenance.list': noCache,
+    'signatures.list': noCache,
+    'diary.records': noCache,
+    'diary.annotate': noCache,
+    'outbox.list': noCache,
+    'outbox.resolve': noCache,
   };
 }
 

@@ -8,7 +8,7 @@ import { readFile, realpath, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import type { ContractHandlers } from '../../shared/contract';
+import type { ContractEventName, ContractHandlers } from '../../shared/contract';
 import { contentSecurityPolicy } from '../contentSecurityPolicy';
 import {
   describeForLog,
@@ -26,6 +26,8 @@ export interface BrowserHostOptions {
   /** Only loopback is supported; the option exists to make that explicit at the call site. */
   host?: '127.0.0.1';
   log?: (line: string) => void;
+  /** Pushed events (contractEvents), streamed to the page as Server-Sent Events on GET /events. */
+  subscribe?: (listener: (event: ContractEventName, payload: unknown) => void) => () => void;
 }
 
 export interface BrowserHost {
@@ -158,6 +160,8 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
 
     if (rawPath.startsWith('/api/')) {
       await handleApi(request, response, rawPath.slice('/api/'.length));
+    } else if (rawPath === '/events') {
+      streamEvents(request, response);
     } else {
       await serveStatic(request, response, rawPath);
     }
@@ -202,6 +206,25 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
       log(`countersign browser host: ${describeForLog(error)}`);
       sendJson(response, 500, { error: publicErrorMessage(error) });
     }
+  }
+
+  // Server-Sent Events, behind the same token as the API: one `event: <name>` + JSON `data:` per push.
+  function streamEvents(request: IncomingMessage, response: ServerResponse): void {
+    if (request.method !== 'GET') {
+      response.setHeader('Allow', 'GET');
+      throw new HttpError(405, 'Use GET for /events.');
+    }
+    response.writeHead(200, {
+      ...securityHeaders,
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      Connection: 'keep-alive',
+    });
+    response.write(': countersign events\n\n');
+    const unsubscribe =
+      options.subscribe?.((event, payload) => {
+        response.write(`event: ${event}\ndata: ${JSON.stringify(payload)}\n\n`);
+      }) ?? (() => undefined);
+    request.on('close', unsubscribe);
   }
 
   async function serveStatic(

@@ -20,6 +20,14 @@ export function sha256Hex(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
+/** Bookkeeping columns of a live row that are not part of what is signed (migration 0022). */
+const unsignedLiveColumns = new Set(['sync_xid']);
+
+function signedLiveRow(liveRow: unknown): unknown {
+  if (typeof liveRow !== 'object' || liveRow === null || Array.isArray(liveRow)) return liveRow;
+  return Object.fromEntries(Object.entries(liveRow).filter(([key]) => !unsignedLiveColumns.has(key)));
+}
+
 export function signingContent(subject: SigningSubject): Record<string, unknown> {
   return {
     staging_record_id: subject.stagingRecordId,
@@ -30,7 +38,7 @@ export function signingContent(subject: SigningSubject): Record<string, unknown>
     live_row_sha256:
       subject.entityId === null || subject.liveRow === null
         ? null
-        : sha256Hex(canonicalJson(subject.liveRow)),
+        : sha256Hex(canonicalJson(signedLiveRow(subject.liveRow))),
   };
 }
 

@@ -7,6 +7,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { UserFacingError } from '../userFacingError';
 import { contentHash } from './contentHash';
 import {
+  type ManifestSubject,
   type PromotionOutcome,
   type ReauthOutcome,
   type SignatureIntent,
@@ -47,6 +48,11 @@ export type SignOutcome =
 
 export interface SigningCeremoniesOptions {
   log?: (line: string) => void;
+  /**
+   * Where the manifest's records come from: the local cache, as the signer reviewed them. Records it
+   * does not hold (not synced yet) are read from the backend.
+   */
+  cachedSubjects?: (stagingIds: string[]) => Promise<ManifestSubject[]> | ManifestSubject[];
   /** Submissions after the first when the connection drops (default 3). */
   retries?: number;
   retryDelayMs?: number;
@@ -87,6 +93,7 @@ export class SigningCeremonies {
   private readonly retries: number;
   private readonly retryDelayMs: number;
   private readonly manifestLifetimeMs: number;
+  private readonly cachedSubjects: SigningCeremoniesOptions['cachedSubjects'];
 
   constructor(
     private readonly backend: SigningBackend,
@@ -96,6 +103,16 @@ export class SigningCeremonies {
     this.retries = options.retries ?? 3;
     this.retryDelayMs = options.retryDelayMs ?? 500;
     this.manifestLifetimeMs = options.manifestLifetimeMs ?? 30 * 60_000;
+    this.cachedSubjects = options.cachedSubjects;
+  }
+
+  private async subjects(stagingIds: string[]): Promise<ManifestSubject[]> {
+    const cached = this.cachedSubjects ? await this.cachedSubjects(stagingIds) : [];
+    const have = new Set(cached.map((subject) => subject.stagingRecordId));
+    const missing = stagingIds.filter((id) => !have.has(id));
+    const fetched = missing.length > 0 ? await this.backend.subjects(missing) : [];
+    const byId = new Map([...cached, ...fetched].map((subject) => [subject.stagingRecordId, subject]));
+    return stagingIds.flatMap((id) => byId.get(id) ?? []);
   }
 
   async buildManifest(stagingIds: string[]): Promise<Manifest> {
@@ -104,7 +121,7 @@ export class SigningCeremonies {
     if (unique.length > maxRecordsPerCeremony) {
       throw new UserFacingError(`One ceremony signs at most ${maxRecordsPerCeremony} records; select fewer.`);
     }
-    const subjects = await this.backend.subjects(unique);
+    const subjects = await this.subjects(unique);
     const found = new Set(subjects.map((subject) => subject.stagingRecordId));
     const problems = unique
       .filter((id) => !found.has(id))

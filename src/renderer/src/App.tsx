@@ -7,6 +7,7 @@ import { messageOf } from './messageOf';
 import { SignIn } from './SignIn';
 import { StagingQueue } from './StagingQueue';
 import { StatusBar } from './StatusBar';
+import { SyncPanel } from './SyncPanel';
 
 const startingPollMs = 2000;
 
@@ -47,6 +48,7 @@ export function App() {
     <div className="app">
       <StatusBar status={status} onSignOut={signOut} />
       <main className="app-main" id="main">
+        {status?.session && <SyncPanel key={`sync-${status.session.userId}`} />}
         {statusError !== null && (
           <p className="notice notice-error" role="alert">
             {statusError}{' '}

@@ -1,11 +1,20 @@
 // The contract as the renderer sees it. In Electron the preload has put it on window.countersign
 // (IPC); in the browser host the same functions are HTTP calls to /api/<channel>, authenticated by
 // the host's HttpOnly cookie. Both are typed by the one contract.
-import { type Channel, type CountersignApi, channels } from '../../shared/contract';
+import {
+  type Channel,
+  type ContractEventName,
+  type ContractEventPayload,
+  type CountersignApi,
+  type CountersignEvents,
+  channels,
+  contractEvents,
+} from '../../shared/contract';
 
 declare global {
   interface Window {
     countersign?: CountersignApi;
+    countersignEvents?: CountersignEvents;
   }
 }
 
@@ -59,3 +68,31 @@ export const api: CountersignApi = window.countersign ?? createHttpApi();
 
 /** 'electron' or 'browser', for the status bar. */
 export const transport: 'electron' | 'browser' = window.countersign ? 'electron' : 'browser';
+
+/**
+ * Listens to a pushed event (Electron: the preload's IPC subscription; browser host: Server-Sent
+ * Events on /events). Payloads that do not match the event's schema are ignored. Returns unsubscribe.
+ */
+export function subscribe<E extends ContractEventName>(
+  event: E,
+  listener: (payload: ContractEventPayload<E>) => void,
+): () => void {
+  const deliver = (raw: unknown) => {
+    const parsed = contractEvents[event].safeParse(raw);
+    if (parsed.success) listener(parsed.data as ContractEventPayload<E>);
+  };
+  if (window.countersignEvents) return window.countersignEvents.on(event, deliver);
+  const source = new EventSource('/events', { withCredentials: true });
+  const onMessage = (message: MessageEvent<string>) => {
+    try {
+      deliver(JSON.parse(message.data));
+    } catch {
+      // not JSON: ignored like any payload that breaks the contract
+    }
+  };
+  source.addEventListener(event, onMessage);
+  return () => {
+    source.removeEventListener(event, onMessage);
+    source.close();
+  };
+}

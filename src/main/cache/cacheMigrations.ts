@@ -1,0 +1,27 @@
+// The cache's schema versions, in the style of Signal Desktop: one function per version (one file
+// each under migrations/), applied in a transaction while PRAGMA user_version tracks progress; a
+// cache newer than this code is refused, never touched.
+import type { Database } from 'better-sqlite3-multiple-ciphers';
+import { CacheTooNewError } from './cacheErrors';
+import { updateToSchemaVersion1 } from './migrations/0001_initial';
+
+export const cacheMigrations: ReadonlyArray<(db: Database) => void> = [updateToSchemaVersion1];
+export const cacheSchemaVersion = cacheMigrations.length;
+
+export function migrateCache(db: Database): number {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > cacheSchemaVersion) {
+    throw new CacheTooNewError(
+      `This offline cache was written by a newer Countersign (cache schema ${current}; this version knows up to ${cacheSchemaVersion}). ` +
+        'Update Countersign, or remove the cache to sync it again from the server.',
+    );
+  }
+  for (let version = current + 1; version <= cacheSchemaVersion; version++) {
+    const update = cacheMigrations[version - 1] as (db: Database) => void;
+    db.transaction(() => {
+      update(db);
+      db.pragma(`user_version = ${version}`);
+    })();
+  }
+  return cacheSchemaVersion;
+}

@@ -1,0 +1,299 @@
+// The read side of the cache: every view the renderer shows offline, answered from SQLite in the
+// shapes of the contract. JSON columns are parsed here, once, for the rows a view returns.
+import type { Database } from 'better-sqlite3-multiple-ciphers';
+import type { StagingQueueRow } from '../../shared/contract';
+import { type StagingState, stagingStates } from '../../shared/domain';
+import { entryHashInput, sha256Hex } from '../sync/chainVerifier';
+
+export interface StagingQueueQuery {
+  limit: number;
+  after: { createdAt: string; id: string } | null;
+  states: StagingState[];
+  studyId: string | null;
+}
+
+export function cachedStagingQueue(db: Database, query: StagingQueueQuery) {
+  const filters = ['(? is null or s.study_id = ?)'];
+  const params: unknown[] = [query.studyId, query.studyId];
+  if (query.states.length > 0) {
+    filters.push(`s.state in (${query.states.map(() => '?').join(', ')})`);
+    params.push(...query.states);
+  }
+  if (query.after) {
+    filters.push('(s.created_at, s.id) > (?, ?)');
+    params.push(query.after.createdAt, query.after.id);
+  }
+  const rows = db
+    .prepare(
+      `select s.id, s.state, s.entity_kind as entityKind, s.entity_id as entityId, s.study_id as studyId,
+              coalesce(json_extract(st.doc, '$.code'), '(study not cached)') as studyCode, s.agent_id as agentId,
+              case when m.id is null then null
+                   else json_extract(m.doc, '$.provider') || ' ' || json_extract(m.doc, '$.model_id') ||
+                        ' (prompt ' || json_extract(m.doc, '$.prompt_version') || ')' end as modelVersion,
+              s.created_at as createdAt, s.updated_at as updatedAt
+       from staging_record s
+       left join live_row st on st.entity_kind = 'study' and st.id = s.study_id
+       left join model_registry_version m on m.id = s.model_version_id
+       where ${filters.join(' and ')}
+       order by s.created_at, s.id
+       limit ?`,
+    )
+    .all(...params, query.limit + 1) as StagingQueueRow[];
+  const countsByState = Object.fromEntries(stagingStates.map((state) => [state, 0])) as Record<
+    StagingState,
+    number
+  >;
+  const counts = db
+    .prepare(
+      'select state, count(*) as n from staging_record where (? is null or study_id = ?) group by state',
+    )
+    .all(query.studyId, query.studyId) as { state: StagingState; n: number }[];
+  for (const row of counts) countsByState[row.state] = row.n;
+  const page = rows.slice(0, query.limit);
+  const last = page.at(-1);
+  return {
+    rows: page,
+    nextCursor: rows.length > query.limit && last ? { createdAt: last.createdAt, id: last.id } : null,
+    countsByState,
+  };
+}
+
+function parse(text: string | null): unknown {
+  return text === null ? null : JSON.parse(text);
+}
+
+export interface ProvenanceRow {
+  id: string;
+  studyId: string | null;
+  actorKind: string;
+  actorId: string;
+  modelProvider: string | null;
+  modelId: string | null;
+  action: string;
+  subjectKind: string;
+  subjectId: string;
+  signatureId: string | null;
+  occurredAt: string;
+  retrievedContext: unknown;
+  payload: unknown;
+}
+
+export function cachedProvenance(
+  db: Database,
+  query: { subjectId: string | null; limit: number },
+): ProvenanceRow[] {
+  const rows = db
+    .prepare(
+      `select id, study_id, actor_kind, actor_id, model_provider, model_id, action, subject_kind, subject_id,
+              signature_id, occurred_at, retrieved_context, payload
+       from provenance_event
+       where (? is null or subject_id = ? or json_extract(payload, '$.staging_id') = ?)
+       order by occurred_at desc, id limit ?`,
+    )
+    .all(query.subjectId, query.subjectId, query.subjectId, query.limit) as Record<string, string | null>[];
+  return rows.map((r) => ({
+    id: r.id as string,
+    studyId: r.study_id ?? null,
+    actorKind: r.actor_kind as string,
+    actorId: r.actor_id as string,
+    modelProvider: r.model_provider ?? null,
+    modelId: r.model_id ?? null,
+    action: r.action as string,
+    subjectKind: r.subject_kind as string,
+    subjectId: r.subject_id as string,
+    signatureId: r.signature_id ?? null,
+    occurredAt: r.occurred_at as string,
+    retrievedContext: parse(r.retrieved_context ?? null),
+    payload: parse(r.payload ?? null),
+  }));
+}
+
+export interface SignatureRow {
+  id: string;
+  studyId: string | null;
+  subjectKind: string;
+  subjectId: string;
+  signerName: string;
+  intent: string;
+  meaning: string;
+  signedAt: string;
+  contentHash: string;
+}
+
+export function cachedSignatures(
+  db: Database,
+  query: { subjectId: string | null; limit: number },
+): SignatureRow[] {
+  const rows = db
+    .prepare(
+      `select id, study_id, subject_kind, subject_id, signed_at, doc from signature_event
+       where (? is null or subject_id = ?) order by signed_at desc, id limit ?`,
+    )
+    .all(query.subjectId, query.subjectId, query.limit) as Record<string, string | null>[];
+  return rows.map((r) => {
+    const doc = JSON.parse(r.doc as string) as Record<string, string>;
+    return {
+      id: r.id as string,
+      studyId: r.study_id ?? null,
+      subjectKind: r.subject_kind as string,
+      subjectId: r.subject_id as string,
+      signerName: doc.user_display_name ?? '',
+      intent: doc.intent ?? '',
+      meaning: doc.meaning_of_signature ?? '',
+      signedAt: r.signed_at as string,
+      contentHash: doc.content_hash ?? '',
+    };
+  });
+}
+
+export interface DiaryRecordRow {
+  eventUuid: string;
+  patientId: string;
+  siteId: string;
+  version: number;
+  lastAuditId: number;
+  isDeleted: boolean;
+  currentData: Record<string, unknown>;
+  annotations: {
+    annotationId: string;
+    kind: string;
+    text: string;
+    parentAuditId: number;
+    requiresResponse: boolean;
+    resolved: boolean;
+    inReplyTo: string | null;
+    createdAt: string;
+  }[];
+}
+
+export function cachedDiaryRecords(
+  db: Database,
+  query: { siteId: string | null; limit: number },
+): DiaryRecordRow[] {
+  const records = db
+    .prepare(
+      `select event_uuid, patient_id, site_id, version, last_audit_id, is_deleted, current_data
+       from record_state where (? is null or site_id = ?) order by site_id, event_uuid limit ?`,
+    )
+    .all(query.siteId, query.siteId, query.limit) as Record<string, string | number>[];
+  const annotationsOf = db.prepare(
+    `select annotation_id, parent_audit_id, doc from annotation where event_uuid = ?
+     order by json_extract(doc, '$.created_at'), annotation_id`,
+  );
+  return records.map((r) => ({
+    eventUuid: r.event_uuid as string,
+    patientId: r.patient_id as string,
+    siteId: r.site_id as string,
+    version: r.version as number,
+    lastAuditId: r.last_audit_id as number,
+    isDeleted: r.is_deleted === 1,
+    currentData: JSON.parse(r.current_data as string) as Record<string, unknown>,
+    annotations: (
+      annotationsOf.all(r.event_uuid) as { annotation_id: string; parent_audit_id: number; doc: string }[]
+    ).map((a) => {
+      const doc = JSON.parse(a.doc) as Record<string, unknown>;
+      return {
+        annotationId: a.annotation_id,
+        kind: String(doc.annotation_kind),
+        text: String(doc.annotation_text),
+        parentAuditId: a.parent_audit_id,
+        requiresResponse: doc.requires_response === true,
+        resolved: doc.resolved === true,
+        inReplyTo: (doc.in_reply_to as string | null | undefined) ?? null,
+        createdAt: String(doc.created_at),
+      };
+    }),
+  }));
+}
+
+export interface RecordTrail {
+  stagingId: string;
+  found: boolean;
+  state: string | null;
+  provenance: ProvenanceRow[];
+  signatures: (SignatureRow & { inChain: boolean })[];
+  chain: {
+    seq: number;
+    eventType: string;
+    occurredAt: string;
+    /** Its payload and entry hashes recompute to what it carries. */
+    hashesOk: boolean;
+    /** At or below the verified head of the whole chain. */
+    withinVerifiedChain: boolean;
+  }[];
+  ok: boolean;
+  problems: string[];
+}
+
+/**
+ * One staging record's trail: its provenance, its signatures and its audit entries, each entry
+ * re-hashed on its own and placed against the verified head of the whole chain; a signature counts
+ * only if a signature.recorded entry with the same content hash is in the chain.
+ */
+export function cachedRecordTrail(db: Database, stagingId: string): RecordTrail {
+  const record = db.prepare('select state from staging_record where id = ?').get(stagingId) as
+    | { state: string }
+    | undefined;
+  const provenanceRows = cachedProvenance(db, { subjectId: stagingId, limit: 1000 });
+  const head = db.prepare('select seq from chain_head where id = 1').get() as { seq: number } | undefined;
+  const entries = db
+    .prepare(
+      `select seq, occurred_at, actor, event_type, payload, payload_hash, prev_hash, entry_hash from audit_log
+       where json_extract(payload, '$.staging_id') = ?
+          or (event_type = 'signature.recorded' and json_extract(payload, '$.subject_id') = ?)
+       order by seq`,
+    )
+    .all(stagingId, stagingId) as {
+    seq: number;
+    occurred_at: string;
+    actor: string;
+    event_type: string;
+    payload: string;
+    payload_hash: string;
+    prev_hash: string;
+    entry_hash: string;
+  }[];
+  const problems: string[] = [];
+  const chain = entries.map((e) => {
+    const hashesOk =
+      sha256Hex(e.payload) === e.payload_hash &&
+      sha256Hex(entryHashInput(e.seq, e.occurred_at, e.actor, e.event_type, e.payload_hash, e.prev_hash)) ===
+        e.entry_hash;
+    if (!hashesOk) problems.push(`audit entry ${e.seq} does not match its hashes`);
+    return {
+      seq: e.seq,
+      eventType: e.event_type,
+      occurredAt: e.occurred_at,
+      hashesOk,
+      withinVerifiedChain: head !== undefined && e.seq <= head.seq,
+    };
+  });
+  const signatures = cachedSignatures(db, { subjectId: stagingId, limit: 1000 }).map((signature) => {
+    const inChain = entries.some((e) => {
+      if (e.event_type !== 'signature.recorded') return false;
+      const payload = JSON.parse(e.payload) as { signature_id?: string; content_hash?: string };
+      return payload.signature_id === signature.id && payload.content_hash === signature.contentHash;
+    });
+    if (!inChain) problems.push(`signature ${signature.id} has no matching entry in the audit chain`);
+    return { ...signature, inChain };
+  });
+  if (!record) problems.push('the record is not in the cache');
+  return {
+    stagingId,
+    found: record !== undefined,
+    state: record?.state ?? null,
+    provenance: provenanceRows,
+    signatures,
+    chain,
+    ok: problems.length === 0,
+    problems,
+  };
+}
+
+export function cachedQuarantine(db: Database) {
+  return db
+    .prepare(
+      'select id, stream, row_key as rowKey, problem, received_at as receivedAt from quarantine order by id',
+    )
+    .all() as { id: number; stream: string; rowKey: string | null; problem: string; receivedAt: string }[];
+}

@@ -1,0 +1,291 @@
+// The pull engine: brings every stream of the cache up to the server, page by page, never skipping
+// a row. Per stream it reads keyset pages through the user's own connection below the commit-safe
+// horizon (0020_sync_watermark.sql), validates each row with the stream's zod schema, and writes
+// the page and the stream's cursor in one SQLite transaction, so a process killed at any point
+// resumes from the last written page with no row lost or duplicated (inserts are upserts by key).
+// Page i+1 is requested before page i is written, so the server works while SQLite does.
+import type { Database, Statement } from 'better-sqlite3-multiple-ciphers';
+import type { z } from 'zod';
+import type { ServerReader } from './serverReader';
+import { type StreamDefinition, streamDefinitions } from './streamDefinitions';
+
+export interface PullProgress {
+  stream: string;
+  rowsDone: number;
+  /** Rows to pull in this run when known (counted at the start), else null. */
+  rowsTotal: number | null;
+  rowsPerSecond: number;
+}
+
+export interface PullOptions {
+  pageSize?: number;
+  streams?: readonly StreamDefinition[];
+  onProgress?: (progress: PullProgress) => void;
+  /** Count the rows to pull first (one count per stream), for a progress total. */
+  countFirst?: boolean;
+  now?: () => Date;
+}
+
+export interface PullReport {
+  rows: number;
+  quarantined: number;
+  perStream: Record<string, number>;
+  /** True when the cache was emptied first (new access rights, or another server). */
+  reset: string | null;
+  durationMs: number;
+  syncedAt: string;
+}
+
+interface Cursor {
+  lastXid: string;
+  lastKey: string;
+}
+
+const firstKey: Record<StreamDefinition['keyType'], string> = {
+  uuid: '00000000-0000-0000-0000-000000000000',
+  text: '',
+  bigint: '0',
+};
+
+/** What the user may see, as far as their own assignments tell: a change means a full resync. */
+const accessFingerprintQuery = `
+  select coalesce(string_agg(x, '|' order by x), '') as fingerprint from (
+    select 'role:' || role::text || ':' || coalesce(study_id::text, '*') as x
+      from cro.role_assignment where user_id = auth.uid()
+    union all select 'investigator:' || site_id || ':' || access_level
+      from diary.investigator_site_assignments where investigator_id = auth.uid()
+    union all select 'analyst:' || site_id from diary.analyst_site_assignments where analyst_id = auth.uid()
+    union all select 'patient:' || site_id from diary.user_site_assignments where patient_id = auth.uid()
+  ) access`;
+
+export function pageQuery(stream: StreamDefinition, pageSize: number, cursor: Cursor) {
+  if (stream.cursor === 'seq') {
+    return {
+      name: `cs_sync_${stream.name}`,
+      text: `select ${stream.selectList} from ${stream.serverTable} t where t.seq > $1::bigint order by t.seq limit $2`,
+      values: [cursor.lastKey, pageSize],
+    };
+  }
+  return {
+    name: `cs_sync_${stream.name}`,
+    text: `select t.sync_xid::text as sync_xid, ${stream.selectList}
+           from ${stream.serverTable} t
+           where (t.sync_xid, t.${stream.keyColumn}) > ($1::xid8, $2::${stream.keyType})
+             and t.sync_xid < pg_snapshot_xmin(pg_current_snapshot())
+           order by t.sync_xid, t.${stream.keyColumn}
+           limit $3`,
+    values: [cursor.lastXid, cursor.lastKey, pageSize],
+  };
+}
+
+function countQuery(stream: StreamDefinition, cursor: Cursor) {
+  if (stream.cursor === 'seq') {
+    return {
+      text: `select count(*)::int as n from ${stream.serverTable} t where t.seq > $1::bigint`,
+      values: [cursor.lastKey],
+    };
+  }
+  return {
+    text: `select count(*)::int as n from ${stream.serverTable} t
+           where (t.sync_xid, t.${stream.keyColumn}) > ($1::xid8, $2::${stream.keyType})
+             and t.sync_xid < pg_snapshot_xmin(pg_current_snapshot())`,
+    values: [cursor.lastXid, cursor.lastKey],
+  };
+}
+
+export function readCursor(db: Database, stream: StreamDefinition): Cursor {
+  const row = db.prepare('select last_xid, last_key from sync_cursor where stream = ?').get(stream.name) as
+    | { last_xid: string; last_key: string }
+    | undefined;
+  return row
+    ? { lastXid: row.last_xid, lastKey: row.last_key }
+    : { lastXid: '0', lastKey: firstKey[stream.keyType] };
+}
+
+function readMeta(db: Database, name: string): string | null {
+  const row = db.prepare('select value from sync_meta where name = ?').get(name) as
+    | { value: string }
+    | undefined;
+  return row?.value ?? null;
+}
+
+export function writeMeta(db: Database, name: string, value: string): void {
+  db.prepare('insert or replace into sync_meta (name, value) values (?, ?)').run(name, value);
+}
+
+/** Empties every mirrored stream and its cursor (the outbox is kept: it holds the user's own work). */
+export function resetStreams(db: Database, streams: readonly StreamDefinition[] = streamDefinitions): void {
+  db.transaction(() => {
+    for (const stream of streams) db.prepare(stream.clearSql).run();
+    db.prepare('delete from sync_cursor').run();
+    db.prepare('delete from chain_head').run();
+    db.prepare('delete from quarantine').run();
+  })();
+}
+
+/** A short, PHI-free description of why a row was refused: paths and rules, never values. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => `${issue.path.map(String).join('.') || '(row)'}: ${issue.message}`)
+    .join('; ');
+}
+
+export async function pullAll(
+  db: Database,
+  reader: ServerReader,
+  options: PullOptions = {},
+): Promise<PullReport> {
+  const started = performance.now();
+  const now = options.now ?? (() => new Date());
+  const streams = options.streams ?? streamDefinitions;
+  // 2,000-row pages: small enough that a page's objects die young (cheap garbage collection), large
+  // enough that round trips stay hidden behind the overlap.
+  const pageSize = options.pageSize ?? 2000;
+
+  // Another server behind the same address (restored, re-created) or changed access rights: the
+  // cursors no longer describe what this user may read, so start over.
+  let reset: string | null = null;
+  const { rows: horizonRows } = await reader.query({
+    text: `select pg_snapshot_xmin(pg_current_snapshot())::text as horizon, (${accessFingerprintQuery}) as fingerprint`,
+  });
+  const horizon = BigInt(String(horizonRows[0]?.horizon));
+  const fingerprint = String(horizonRows[0]?.fingerprint ?? '');
+  const storedFingerprint = readMeta(db, 'access_fingerprint');
+  const cursorAhead = (db.prepare('select last_xid from sync_cursor').all() as { last_xid: string }[]).some(
+    (row) => BigInt(row.last_xid) > horizon,
+  );
+  if (cursorAhead) reset = 'the server is not the one this cache was synced from';
+  else if (storedFingerprint !== null && storedFingerprint !== fingerprint)
+    reset = 'your access rights changed';
+  if (reset) resetStreams(db, streamDefinitions);
+  writeMeta(db, 'access_fingerprint', fingerprint);
+
+  const cursors = new Map(streams.map((stream) => [stream.name, readCursor(db, stream)]));
+  let rowsTotal: number | null = null;
+  if (options.countFirst ?? true) {
+    rowsTotal = 0;
+    for (const stream of streams) {
+      const { rows } = await reader.query(countQuery(stream, cursors.get(stream.name) as Cursor));
+      rowsTotal += Number(rows[0]?.n ?? 0);
+    }
+  }
+
+  const report: PullReport = {
+    rows: 0,
+    quarantined: 0,
+    perStream: {},
+    reset,
+    durationMs: 0,
+    syncedAt: '',
+  };
+  const quarantine = db.prepare(
+    'insert into quarantine (stream, row_key, problem, raw, received_at) values (?, ?, ?, ?, ?)',
+  );
+  const saveCursor = db.prepare(
+    `insert into sync_cursor (stream, last_xid, last_key, rows_pulled, updated_at) values (?, ?, ?, ?, ?)
+     on conflict (stream) do update set last_xid = excluded.last_xid, last_key = excluded.last_key,
+       rows_pulled = sync_cursor.rows_pulled + excluded.rows_pulled, updated_at = excluded.updated_at`,
+  );
+
+  for (const stream of streams) {
+    // An initial pull builds the stream's secondary indexes once, at the end; any other pull makes
+    // sure they exist (a sync killed mid-way may have left them dropped).
+    const initial = !db.prepare('select 1 from sync_cursor where stream = ?').get(stream.name);
+    for (const index of stream.deferredIndexes ?? []) {
+      db.exec(initial ? `drop index if exists ${index.name}` : index.create);
+    }
+    const insert = db.prepare(stream.insertSql);
+    const pulled = await pullStream(db, reader, stream, {
+      cursor: cursors.get(stream.name) as Cursor,
+      pageSize,
+      insert,
+      quarantine,
+      saveCursor,
+      now,
+      onPage: (rows, quarantined) => {
+        report.rows += rows;
+        report.quarantined += quarantined;
+        const seconds = (performance.now() - started) / 1000;
+        options.onProgress?.({
+          stream: stream.name,
+          rowsDone: report.rows,
+          rowsTotal,
+          rowsPerSecond: seconds > 0 ? Math.round(report.rows / seconds) : 0,
+        });
+      },
+    });
+    report.perStream[stream.name] = pulled;
+    for (const index of stream.deferredIndexes ?? []) db.exec(index.create);
+  }
+  report.syncedAt = now().toISOString();
+  writeMeta(db, 'last_synced_at', report.syncedAt);
+  report.durationMs = performance.now() - started;
+  return report;
+}
+
+interface StreamRun {
+  cursor: Cursor;
+  pageSize: number;
+  insert: Statement;
+  quarantine: Statement;
+  saveCursor: Statement;
+  now: () => Date;
+  onPage: (rows: number, quarantined: number) => void;
+}
+
+async function pullStream(
+  db: Database,
+  reader: ServerReader,
+  stream: StreamDefinition,
+  run: StreamRun,
+): Promise<number> {
+  let total = 0;
+  const applyPage = db.transaction((rows: Record<string, unknown>[], next: Cursor) => {
+    let quarantined = 0;
+    const receivedAt = run.now().toISOString();
+    for (const raw of rows) {
+      const parsed = stream.schema.safeParse(raw);
+      const xid = String(raw.sync_xid ?? '');
+      if (parsed.success) {
+        run.insert.run(stream.params(parsed.data, xid));
+      } else {
+        quarantined++;
+        const key = raw[stream.keyColumn];
+        run.quarantine.run(
+          stream.name,
+          key === undefined || key === null ? null : String(key),
+          describeIssues(parsed.error),
+          JSON.stringify(raw),
+          receivedAt,
+        );
+      }
+    }
+    run.saveCursor.run(stream.name, next.lastXid, next.lastKey, rows.length, receivedAt);
+    return quarantined;
+  });
+
+  let cursor = run.cursor;
+  let pending: Promise<{ rows: Record<string, unknown>[] }> | null = reader.query(
+    pageQuery(stream, run.pageSize, cursor),
+  );
+  while (pending !== null) {
+    const page: { rows: Record<string, unknown>[] } = await pending;
+    pending = null;
+    const last = page.rows.at(-1);
+    if (!last) break;
+    const next: Cursor =
+      stream.cursor === 'seq'
+        ? { lastXid: '0', lastKey: String(last.seq) }
+        : { lastXid: String(last.sync_xid), lastKey: String(last[stream.keyColumn]) };
+    // Ask for the next page before writing this one: the server and SQLite work at the same time.
+    if (page.rows.length === run.pageSize) {
+      pending = reader.query(pageQuery(stream, run.pageSize, next));
+      pending.catch(() => undefined); // awaited on the next turn; never an unhandled rejection
+    }
+    const quarantined = applyPage(page.rows, next);
+    cursor = next;
+    total += page.rows.length;
+    run.onPage(page.rows.length, quarantined);
+  }
+  return total;
+}

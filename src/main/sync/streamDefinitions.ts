@@ -1,0 +1,392 @@
+// The streams the cache mirrors: for each, the server table, how it is paged, the columns selected
+// (through the user's own connection, so RLS decides what arrives), the zod schema every row is
+// validated with on arrival, and where it lands in the cache. jsonb is selected as text and stored
+// as text (parsed once, where a view needs it); timestamps as ISO text in UTC.
+import { z } from 'zod';
+import { canonicalJson } from '../../shared/canonicalJson';
+import { entityKinds, stagingStates } from '../../shared/domain';
+
+export interface StreamDefinition {
+  name: string;
+  serverTable: string;
+  /** 'xid': keyset on (sync_xid, key) below the snapshot's xmin; 'seq': audit_log's seq (see 0020). */
+  cursor: 'xid' | 'seq';
+  keyColumn: string;
+  keyType: 'uuid' | 'text' | 'bigint';
+  /** Server select list; each alias is a property of the row the schema validates. */
+  selectList: string;
+  schema: z.ZodType<Record<string, unknown>>;
+  /** Cache insert (insert or replace: a page applied twice changes nothing). */
+  insertSql: string;
+  params(row: Record<string, unknown>, syncXid: string): unknown[];
+  /** Removes this stream's rows from the cache (a full resync). */
+  clearSql: string;
+  /**
+   * Secondary cache indexes (name, create statement as in the cache migrations) that an initial
+   * sync drops and builds once at the end: a sorted build is cheaper than maintaining them row by row.
+   */
+  deferredIndexes?: { name: string; create: string }[];
+}
+
+const guid = z
+  .string()
+  .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/);
+const iso = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/);
+const jsonObjectText = z.string().refine((text) => text.startsWith('{'), 'must be a JSON object');
+const jsonText = z.string().refine((text) => /^[[{]/.test(text), 'must be a JSON object or array');
+const bigintText = z.string().regex(/^\d{1,18}$/);
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
+
+const isoOf = (column: string) =>
+  `to_char(t.${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as ${column}`;
+const docOf = `(to_jsonb(t) - 'sync_xid')::text as doc`;
+
+const stagingRecord: StreamDefinition = {
+  name: 'staging_record',
+  serverTable: 'cro.staging_record',
+  cursor: 'xid',
+  keyColumn: 'id',
+  keyType: 'uuid',
+  selectList: [
+    't.id',
+    't.entity_kind',
+    't.entity_id',
+    't.study_id',
+    't.agent_id',
+    't.model_version_id',
+    't.provenance_id',
+    't.state::text as state',
+    't.proposed_state::text as proposed_state',
+    isoOf('created_at'),
+    isoOf('updated_at'),
+    't.created_by',
+  ].join(', '),
+  schema: z.object({
+    id: guid,
+    entity_kind: z.enum(entityKinds),
+    entity_id: guid.nullable(),
+    study_id: guid,
+    agent_id: z.string(),
+    model_version_id: guid.nullable(),
+    provenance_id: guid.nullable(),
+    state: z.enum(stagingStates),
+    proposed_state: jsonObjectText,
+    created_at: iso,
+    updated_at: iso,
+    created_by: guid,
+  }),
+  insertSql: `insert or replace into staging_record (id, entity_kind, entity_id, study_id, agent_id,
+    model_version_id, provenance_id, state, proposed_state, created_at, updated_at, created_by, sync_xid)
+    values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  params: (r, xid) => [
+    r.id,
+    r.entity_kind,
+    r.entity_id,
+    r.study_id,
+    r.agent_id,
+    r.model_version_id,
+    r.provenance_id,
+    r.state,
+    r.proposed_state,
+    r.created_at,
+    r.updated_at,
+    r.created_by,
+    xid,
+  ],
+  clearSql: 'delete from staging_record',
+  deferredIndexes: [
+    {
+      name: 'staging_record_queue_idx',
+      create: 'create index if not exists staging_record_queue_idx on staging_record (created_at, id)',
+    },
+  ],
+};
+
+const provenanceEvent: StreamDefinition = {
+  name: 'provenance_event',
+  serverTable: 'cro.provenance_event',
+  cursor: 'xid',
+  keyColumn: 'id',
+  keyType: 'uuid',
+  selectList: [
+    't.id',
+    't.study_id',
+    't.actor_kind',
+    't.actor_id',
+    't.model_provider',
+    't.model_id',
+    't.model_version_id',
+    't.action',
+    't.subject_kind',
+    't.subject_id',
+    't.retrieved_context::text as retrieved_context',
+    't.reviewer_user_id',
+    't.signature_id',
+    isoOf('occurred_at'),
+    't.payload::text as payload',
+  ].join(', '),
+  schema: z.object({
+    id: guid,
+    study_id: guid.nullable(),
+    actor_kind: z.enum(['human', 'agent', 'system']),
+    actor_id: z.string(),
+    model_provider: z.string().nullable(),
+    model_id: z.string().nullable(),
+    model_version_id: guid.nullable(),
+    action: z.string(),
+    subject_kind: z.string(),
+    subject_id: z.string(),
+    retrieved_context: jsonText,
+    reviewer_user_id: guid.nullable(),
+    signature_id: guid.nullable(),
+    occurred_at: iso,
+    payload: jsonText,
+  }),
+  insertSql: `insert or replace into provenance_event (id, study_id, actor_kind, actor_id, model_provider,
+    model_id, model_version_id, action, subject_kind, subject_id, retrieved_context, reviewer_user_id,
+    signature_id, occurred_at, payload, sync_xid) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  params: (r, xid) => [
+    r.id,
+    r.study_id,
+    r.actor_kind,
+    r.actor_id,
+    r.model_provider,
+    r.model_id,
+    r.model_version_id,
+    r.action,
+    r.subject_kind,
+    r.subject_id,
+    r.retrieved_context,
+    r.reviewer_user_id,
+    r.signature_id,
+    r.occurred_at,
+    r.payload,
+    xid,
+  ],
+  clearSql: 'delete from provenance_event',
+  deferredIndexes: [
+    {
+      name: 'provenance_event_subject_idx',
+      create: 'create index if not exists provenance_event_subject_idx on provenance_event (subject_id)',
+    },
+  ],
+};
+
+const signatureEvent: StreamDefinition = {
+  name: 'signature_event',
+  serverTable: 'cro.signature_event',
+  cursor: 'xid',
+  keyColumn: 'id',
+  keyType: 'uuid',
+  selectList: `t.id, t.study_id, t.subject_kind, t.subject_id, ${isoOf('signed_at')}, ${docOf}`,
+  schema: z.object({
+    id: guid,
+    study_id: guid.nullable(),
+    subject_kind: z.string(),
+    subject_id: z.string(),
+    signed_at: iso,
+    doc: jsonObjectText,
+  }),
+  insertSql: `insert or replace into signature_event (id, study_id, subject_kind, subject_id, signed_at, doc, sync_xid)
+    values (?, ?, ?, ?, ?, ?, ?)`,
+  params: (r, xid) => [r.id, r.study_id, r.subject_kind, r.subject_id, r.signed_at, r.doc, xid],
+  clearSql: 'delete from signature_event',
+};
+
+function liveRowStream(entityKind: (typeof entityKinds)[number]): StreamDefinition {
+  return {
+    name: entityKind,
+    serverTable: `cro.${entityKind}`,
+    cursor: 'xid',
+    keyColumn: 'id',
+    keyType: 'uuid',
+    selectList: `t.id, ${entityKind === 'study' ? 't.id' : 't.study_id'} as study_id, ${docOf}`,
+    schema: z.object({ id: guid, study_id: guid.nullable(), doc: jsonObjectText }),
+    insertSql: `insert or replace into live_row (entity_kind, id, study_id, doc, sync_xid) values ('${entityKind}', ?, ?, ?, ?)`,
+    params: (r, xid) => [r.id, r.study_id, r.doc, xid],
+    clearSql: `delete from live_row where entity_kind = '${entityKind}'`,
+  };
+}
+
+const modelRegistryVersion: StreamDefinition = {
+  name: 'model_registry_version',
+  serverTable: 'cro.model_registry_version',
+  cursor: 'xid',
+  keyColumn: 'id',
+  keyType: 'uuid',
+  selectList: `t.id, ${docOf}`,
+  schema: z.object({ id: guid, doc: jsonObjectText }),
+  insertSql: 'insert or replace into model_registry_version (id, doc, sync_xid) values (?, ?, ?)',
+  params: (r, xid) => [r.id, r.doc, xid],
+  clearSql: 'delete from model_registry_version',
+};
+
+const sponsorRequest: StreamDefinition = {
+  name: 'sponsor_request',
+  serverTable: 'cro.sponsor_request',
+  cursor: 'xid',
+  keyColumn: 'id',
+  keyType: 'uuid',
+  selectList: `t.id, t.study_id, ${docOf}`,
+  schema: z.object({ id: guid, study_id: guid.nullable(), doc: jsonObjectText }),
+  insertSql: 'insert or replace into sponsor_request (id, study_id, doc, sync_xid) values (?, ?, ?, ?)',
+  params: (r, xid) => [r.id, r.study_id, r.doc, xid],
+  clearSql: 'delete from sponsor_request',
+};
+
+const site: StreamDefinition = {
+  name: 'site',
+  serverTable: 'diary.sites',
+  cursor: 'xid',
+  keyColumn: 'site_id',
+  keyType: 'text',
+  selectList: `t.site_id, t.study_id, ${docOf}`,
+  schema: z.object({
+    site_id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/),
+    study_id: guid,
+    doc: jsonObjectText,
+  }),
+  insertSql: 'insert or replace into site (site_id, study_id, doc, sync_xid) values (?, ?, ?, ?)',
+  params: (r, xid) => [r.site_id, r.study_id, r.doc, xid],
+  clearSql: 'delete from site',
+};
+
+const recordState: StreamDefinition = {
+  name: 'record_state',
+  serverTable: 'diary.record_state',
+  cursor: 'xid',
+  keyColumn: 'event_uuid',
+  keyType: 'uuid',
+  selectList:
+    't.event_uuid, t.patient_id, t.site_id, t.current_data::text as current_data, t.version, ' +
+    't.last_audit_id::text as last_audit_id, t.is_deleted',
+  schema: z.object({
+    event_uuid: guid,
+    patient_id: guid,
+    site_id: z.string(),
+    current_data: jsonObjectText,
+    version: z.number().int().positive(),
+    last_audit_id: bigintText,
+    is_deleted: z.boolean(),
+  }),
+  insertSql: `insert or replace into record_state (event_uuid, patient_id, site_id, current_data, version,
+    last_audit_id, is_deleted, sync_xid) values (?, ?, ?, ?, ?, ?, ?, ?)`,
+  params: (r, xid) => [
+    r.event_uuid,
+    r.patient_id,
+    r.site_id,
+    r.current_data,
+    r.version,
+    Number(r.last_audit_id),
+    r.is_deleted ? 1 : 0,
+    xid,
+  ],
+  clearSql: 'delete from record_state',
+};
+
+const recordAudit: StreamDefinition = {
+  name: 'record_audit',
+  serverTable: 'diary.record_audit',
+  cursor: 'xid',
+  keyColumn: 'audit_id',
+  keyType: 'bigint',
+  selectList: `t.audit_id::text as audit_id, t.event_uuid, ${docOf}`,
+  schema: z.object({ audit_id: bigintText, event_uuid: guid, doc: jsonObjectText }),
+  insertSql: 'insert or replace into record_audit (audit_id, event_uuid, doc, sync_xid) values (?, ?, ?, ?)',
+  params: (r, xid) => [Number(r.audit_id), r.event_uuid, r.doc, xid],
+  clearSql: 'delete from record_audit',
+};
+
+const annotation: StreamDefinition = {
+  name: 'annotation',
+  serverTable: 'diary.investigator_annotations',
+  cursor: 'xid',
+  keyColumn: 'annotation_id',
+  keyType: 'uuid',
+  selectList: `t.annotation_id, t.event_uuid, t.parent_audit_id::text as parent_audit_id, t.client_request_id, ${docOf}`,
+  schema: z.object({
+    annotation_id: guid,
+    event_uuid: guid,
+    parent_audit_id: bigintText,
+    client_request_id: guid.nullable(),
+    doc: jsonObjectText,
+  }),
+  insertSql: `insert or replace into annotation (annotation_id, event_uuid, parent_audit_id, client_request_id, doc, sync_xid)
+    values (?, ?, ?, ?, ?, ?)`,
+  params: (r, xid) => [
+    r.annotation_id,
+    r.event_uuid,
+    Number(r.parent_audit_id),
+    r.client_request_id,
+    r.doc,
+    xid,
+  ],
+  clearSql: 'delete from annotation',
+};
+
+/** The payload is stored canonical (RFC 8785), the form its hash was computed over. */
+const canonicalPayload = z.string().transform((text, context) => {
+  try {
+    return canonicalJson(JSON.parse(text));
+  } catch (error) {
+    context.addIssue({
+      code: 'custom',
+      message: `payload is not canonicalisable JSON: ${(error as Error).name}`,
+    });
+    return z.NEVER;
+  }
+});
+
+export const auditLogStream: StreamDefinition = {
+  name: 'audit_log',
+  serverTable: 'audit.audit_log',
+  cursor: 'seq',
+  keyColumn: 'seq',
+  keyType: 'bigint',
+  selectList:
+    't.seq::text as seq, audit.occurred_at_text(t.occurred_at) as occurred_at, t.actor, t.event_type, ' +
+    't.payload::text as payload, t.payload_hash, t.prev_hash, t.entry_hash',
+  schema: z.object({
+    seq: bigintText,
+    occurred_at: z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/),
+    actor: z.string(),
+    event_type: z.string().regex(/^[a-z][a-z0-9_.]*$/),
+    payload: canonicalPayload,
+    payload_hash: sha256Hex,
+    prev_hash: sha256Hex,
+    entry_hash: sha256Hex,
+  }),
+  insertSql: `insert or replace into audit_log (seq, occurred_at, actor, event_type, payload, payload_hash,
+    prev_hash, entry_hash) values (?, ?, ?, ?, ?, ?, ?, ?)`,
+  params: (r) => [
+    Number(r.seq),
+    r.occurred_at,
+    r.actor,
+    r.event_type,
+    r.payload,
+    r.payload_hash,
+    r.prev_hash,
+    r.entry_hash,
+  ],
+  clearSql: 'delete from audit_log',
+};
+
+export const streamDefinitions: readonly StreamDefinition[] = [
+  stagingRecord,
+  provenanceEvent,
+  signatureEvent,
+  ...entityKinds.map(liveRowStream),
+  modelRegistryVersion,
+  sponsorRequest,
+  site,
+  recordState,
+  recordAudit,
+  annotation,
+  auditLogStream,
+];
+
+export function streamNamed(name: string): StreamDefinition {
+  const stream = streamDefinitions.find((candidate) => candidate.name === name);
+  if (!stream) throw new Error(`no stream named ${name}`);
+  return stream;
+}

@@ -1,0 +1,305 @@
+// The signed-in user's cache and its sync, as the workstation uses them: opens the user's encrypted
+// cache at sign-in (online, or offline with the local verifier), pulls on open, on demand and every
+// few minutes while online, sends the outbox after each pull, verifies the chain incrementally, and
+// answers the read channels from the cache. Status changes are pushed through `emit` (the
+// contract's 'sync.progress' event). Online means: a live connection as the user, and the person
+// has not chosen "work offline". A lost connection needs a fresh sign-in to come back (the password
+// is not kept in memory); the cache stays readable meanwhile.
+import type { Database } from 'better-sqlite3-multiple-ciphers';
+import pg from 'pg';
+import type { SyncStatus } from '../../shared/contract';
+import type { SessionIdentity } from '../backend/postgres/postgresSession';
+import type { CacheKeyStore } from '../cache/cacheKeyStore';
+import { type BackendAddress, backendIdFor, cacheFilePath } from '../cache/cacheLocation';
+import { checkOfflineVerifier, saveOfflineVerifier } from '../cache/offlineSignIn';
+import { openCache } from '../cache/openCache';
+import { UserFacingError } from '../userFacingError';
+import { type ChainVerification, verifyChainFrom } from './chainVerifier';
+import { enqueueAnnotation, flushOutbox, type NewAnnotation, type OutboxItem, outboxItem } from './outbox';
+import { type PullProgress, pullAll, writeMeta } from './pullEngine';
+import { isConnectionError, type ServerReader, serverReaderFor } from './serverReader';
+
+export interface SyncServiceOptions {
+  dataDir: string;
+  keyStore: CacheKeyStore;
+  log: (line: string) => void;
+  emit: (status: SyncStatus) => void;
+  /** Background sync period while online; default 3 minutes. */
+  intervalMs?: number;
+  now?: () => Date;
+}
+
+export interface OnlineCredentials {
+  identity: SessionIdentity;
+  address: BackendAddress & { ssl?: boolean };
+  password: string;
+}
+
+export class SyncService {
+  private db: Database | null = null;
+  private client: pg.Client | null = null;
+  private reader: ServerReader | null = null;
+  private identity: SessionIdentity | null = null;
+  private workOffline = false;
+  private connectionLost = false;
+  private offlineSince: string | null = null;
+  private running: Promise<void> | null = null;
+  private progress: PullProgress | null = null;
+  private lastError: string | null = null;
+  private chain: ChainVerification | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly now: () => Date;
+
+  constructor(private readonly options: SyncServiceOptions) {
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /** After an online sign-in: the user's cache, a reader connection as the user, a first sync. */
+  async openOnline(credentials: OnlineCredentials): Promise<void> {
+    await this.close();
+    const { identity, address, password } = credentials;
+    const backendId = backendIdFor(address);
+    try {
+      this.db = this.openFor(identity.userId, backendId);
+    } catch (error) {
+      this.lastError =
+        error instanceof UserFacingError ? error.message : 'The offline cache could not be opened.';
+      this.options.log(
+        `countersign sync: cache of user ${identity.userId} not opened: ${(error as Error).message}`,
+      );
+      this.emit();
+      return;
+    }
+    this.identity = identity;
+    writeMeta(this.db, 'identity', JSON.stringify(identity));
+    await saveOfflineVerifier(this.options.dataDir, backendId, identity.email, identity.userId, password);
+    const client = new pg.Client({
+      host: address.host,
+      port: address.port,
+      database: address.database,
+      user: identity.email,
+      password,
+      ssl: address.ssl ? { rejectUnauthorized: true } : false,
+      connectionTimeoutMillis: 10_000,
+      application_name: 'countersign-sync',
+      // Rows are mirrored as the server's to_jsonb renders them in UTC, the form signatures hash.
+      options: '-c TimeZone=UTC',
+    });
+    client.on('error', () => this.markConnectionLost());
+    try {
+      await client.connect();
+      this.client = client;
+      this.reader = serverReaderFor(client);
+      this.connectionLost = false;
+      this.offlineSince = null;
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      this.markConnectionLost(error);
+    }
+    this.startTimer();
+    void this.syncNow();
+  }
+
+  /**
+   * The backend cannot be reached: open the cache of the user these credentials verify against,
+   * or return null (nobody synced here with them before).
+   */
+  async openOffline(
+    address: BackendAddress,
+    email: string,
+    password: string,
+  ): Promise<SessionIdentity | null> {
+    const backendId = backendIdFor(address);
+    const userId = await checkOfflineVerifier(this.options.dataDir, backendId, email, password);
+    if (!userId) return null;
+    await this.close();
+    const db = this.openFor(userId, backendId);
+    const stored = db.prepare(`select value from sync_meta where name = 'identity'`).get() as
+      | { value: string }
+      | undefined;
+    if (!stored) {
+      db.close();
+      return null;
+    }
+    this.db = db;
+    this.identity = JSON.parse(stored.value) as SessionIdentity;
+    this.connectionLost = true;
+    this.offlineSince = this.now().toISOString();
+    this.emit();
+    return this.identity;
+  }
+
+  private openFor(userId: string, backendId: string): Database {
+    return openCache({
+      path: cacheFilePath(this.options.dataDir, backendId, userId),
+      key: this.options.keyStore.keyFor(userId, backendId),
+      userId,
+      backendId,
+    });
+  }
+
+  /** The identity of an offline session (no server session exists). */
+  get offlineIdentity(): SessionIdentity | null {
+    return this.db && !this.client ? this.identity : null;
+  }
+
+  get online(): boolean {
+    return this.reader !== null && !this.workOffline && !this.connectionLost;
+  }
+
+  /** The cache answers reads once it holds a completed sync. */
+  get cacheReady(): boolean {
+    return this.db !== null && this.meta('last_synced_at') !== null;
+  }
+
+  cache(): Database {
+    if (!this.db) throw new UserFacingError('Sign in to open your offline cache.');
+    return this.db;
+  }
+
+  private meta(name: string): string | null {
+    const row = this.db?.prepare('select value from sync_meta where name = ?').get(name) as
+      | { value: string }
+      | undefined;
+    return row?.value ?? null;
+  }
+
+  private markConnectionLost(error?: unknown): void {
+    if (!this.connectionLost) {
+      this.connectionLost = true;
+      this.offlineSince ??= this.now().toISOString();
+      this.lastError = 'The backend cannot be reached; working from the cache. Sign in again to reconnect.';
+      if (error)
+        this.options.log(
+          `countersign sync: connection lost (${(error as { code?: string }).code ?? 'error'})`,
+        );
+      this.emit();
+    }
+  }
+
+  status(): SyncStatus {
+    const db = this.db;
+    const count = (sql: string) => (db ? (db.prepare(sql).get() as { n: number }).n : 0);
+    return {
+      cacheOpen: db !== null,
+      online: this.online,
+      workOffline: this.workOffline,
+      offlineSince: this.online ? null : this.offlineSince,
+      lastSyncedAt: this.meta('last_synced_at'),
+      syncing: this.running !== null,
+      progress: this.progress,
+      lastError: this.lastError,
+      quarantined: count('select count(*) as n from quarantine'),
+      outbox: {
+        pending: count(`select count(*) as n from outbox where state = 'pending'`),
+        conflict: count(`select count(*) as n from outbox where state = 'conflict'`),
+        failed: count(`select count(*) as n from outbox where state = 'failed'`),
+      },
+      chain: this.chain
+        ? {
+            ok: this.chain.ok,
+            verifiedThroughSeq: this.chain.verifiedThroughSeq,
+            firstBadSeq: this.chain.firstBadSeq,
+            problem: this.chain.problem,
+          }
+        : null,
+      keyProtection: this.options.keyStore.description,
+    };
+  }
+
+  private emit(): void {
+    try {
+      this.options.emit(this.status());
+    } catch {
+      // a closed window or stream: the next status request still answers
+    }
+  }
+
+  /** Pull, send the outbox, pull what it created, verify the chain; one run at a time. */
+  async syncNow(): Promise<SyncStatus> {
+    if (!this.running && this.online && this.db && this.reader) {
+      const db = this.db;
+      const reader = this.reader;
+      this.running = (async () => {
+        this.emit();
+        try {
+          await pullAll(db, reader, {
+            onProgress: (progress) => {
+              this.progress = progress;
+              this.emit();
+            },
+          });
+          const sent = await flushOutbox(db, reader, this.now);
+          if (sent.unreachable) this.markConnectionLost();
+          else if (sent.sent > 0) await pullAll(db, reader);
+          this.chain = verifyChainFrom(db, { now: this.now });
+          this.lastError =
+            sent.conflicts + sent.failed > 0 ? 'Some annotations need your decision (outbox).' : null;
+        } catch (error) {
+          if (isConnectionError(error)) this.markConnectionLost(error);
+          else {
+            this.lastError = 'The last sync failed; the details are in the application log.';
+            this.options.log(
+              `countersign sync: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+            );
+          }
+        } finally {
+          this.progress = null;
+          this.running = null;
+          this.emit();
+        }
+      })();
+    }
+    await this.running;
+    return this.status();
+  }
+
+  async setWorkOffline(offline: boolean): Promise<SyncStatus> {
+    this.workOffline = offline;
+    if (offline) this.offlineSince ??= this.now().toISOString();
+    else if (!this.connectionLost) this.offlineSince = null;
+    this.emit();
+    if (!offline) return this.syncNow(); // back online: pull, then send the outbox in order
+    return this.status();
+  }
+
+  async annotate(annotation: NewAnnotation): Promise<OutboxItem> {
+    const item = enqueueAnnotation(this.cache(), annotation, this.now());
+    this.emit();
+    if (this.online) await this.syncNow();
+    return outboxItem(this.cache(), item.id);
+  }
+
+  verifyChain(full: boolean): ChainVerification {
+    this.chain = verifyChainFrom(this.cache(), { fromGenesis: full, now: this.now });
+    this.emit();
+    return this.chain;
+  }
+
+  private startTimer(): void {
+    this.stopTimer();
+    this.timer = setInterval(() => void this.syncNow(), this.options.intervalMs ?? 3 * 60_000);
+    this.timer.unref();
+  }
+
+  private stopTimer(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  async close(): Promise<void> {
+    this.stopTimer();
+    await this.running?.catch(() => undefined);
+    await this.client?.end().catch(() => undefined);
+    this.client = null;
+    this.reader = null;
+    this.db?.close();
+    this.db = null;
+    this.identity = null;
+    this.chain = null;
+    this.lastError = null;
+    this.workOffline = false;
+    this.connectionLost = false;
+    this.offlineSince = null;
+  }
+}

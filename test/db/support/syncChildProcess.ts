@@ -1,0 +1,28 @@
+// Run as a child process by syncCrashResume.test.ts: syncs a cache as the given person, in small
+// pages, printing one line per page written, until the parent kills it (SIGKILL) mid-sync.
+import pg from 'pg';
+import { openCache } from '../../../src/main/cache/openCache';
+import { pullAll } from '../../../src/main/sync/pullEngine';
+import { serverReaderFor } from '../../../src/main/sync/serverReader';
+
+const [host, port, database, user, cachePath, userId, backendId] = process.argv.slice(2) as string[];
+const client = new pg.Client({
+  host,
+  port: Number(port),
+  database,
+  user,
+  password: process.env.SYNC_CHILD_PASSWORD,
+});
+await client.connect();
+const cache = openCache({
+  path: cachePath as string,
+  key: Buffer.from(process.env.SYNC_CHILD_KEY ?? '', 'hex'),
+  userId: userId as string,
+  backendId: backendId as string,
+});
+await pullAll(cache, serverReaderFor(client), {
+  pageSize: 25,
+  onProgress: (progress) => process.stdout.write(`${JSON.stringify(progress)}\n`),
+});
+process.stdout.write('{"done":true}\n');
+setInterval(() => undefined, 60_000);

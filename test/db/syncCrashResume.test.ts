@@ -1,0 +1,118 @@
+// A sync killed outright (SIGKILL of the process) in the middle of a stream: each page and its
+// cursor were written in one SQLite transaction, so the next sync resumes from the last page that
+// landed, and the cache ends with every row exactly once.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FileCacheKeyStore } from '../../src/main/cache/cacheKeyStore';
+import { openCache } from '../../src/main/cache/openCache';
+import { pullAll } from '../../src/main/sync/pullEngine';
+import { serverReaderFor } from '../../src/main/sync/serverReader';
+import { streamDefinitions, streamNamed } from '../../src/main/sync/streamDefinitions';
+import { createStudy } from './support/operatorActions';
+import { cachedKeys, serverKeys, type TempCaches, tempCaches, testBackendId } from './support/syncCache';
+import { createTestDatabase, type TestDatabase } from './support/testServer';
+
+const childScript = fileURLToPath(new URL('./support/syncChildProcess.ts', import.meta.url));
+const password = 'a long enough test password';
+
+describe('sync killed mid-stream', () => {
+  let db: TestDatabase;
+  let caches: TempCaches;
+  let inspectorId: string;
+  let email: string;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    caches = tempCaches();
+    const adminId = await db.provision({
+      email: db.email('owner'),
+      printedName: 'Owner',
+      password,
+      roles: [{ role: 'admin', studyId: null }],
+    });
+    const study = await createStudy(db.operator, adminId, 'CRASH-1');
+    email = db.email('inspector');
+    inspectorId = await db.provision({
+      email,
+      printedName: 'Inspector',
+      password,
+      roles: [{ role: 'inspector', studyId: study }],
+    });
+    await db.operator.query(
+      `insert into cro.provenance_event (study_id, actor_kind, actor_id, action, subject_kind, subject_id, retrieved_context, payload)
+       select $1, 'agent', 'agent:bulk', 'propose', 'staging_record', 'bulk-' || n, '[]', jsonb_build_object('n', n)
+       from generate_series(1, 3000) as n`,
+      [study],
+    );
+  });
+  afterAll(async () => {
+    caches.remove();
+    await db.drop();
+  });
+
+  it('resumes after SIGKILL with no row lost or duplicated', async () => {
+    const key = new FileCacheKeyStore(`${caches.dir}/keys`).keyFor(inspectorId, testBackendId);
+    const cachePath = caches.path(inspectorId);
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        childScript,
+        db.server.host,
+        String(db.server.port),
+        db.name,
+        email,
+        cachePath,
+        inspectorId,
+        testBackendId,
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+        env: { ...process.env, SYNC_CHILD_PASSWORD: password, SYNC_CHILD_KEY: key.toString('hex') },
+      },
+    );
+    const rowsSeenBeforeKill = await new Promise<number>((resolve, reject) => {
+      let buffer = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        buffer += chunk.toString();
+        const lines = buffer.split('\n').filter((line) => line.startsWith('{'));
+        const provenancePages = lines.filter((line) => line.includes('"provenance_event"'));
+        if (provenancePages.length >= 10) {
+          child.kill('SIGKILL');
+          resolve(JSON.parse(provenancePages.at(-1) as string).rowsDone);
+        }
+        if (lines.some((line) => line.includes('"done"')))
+          reject(new Error('the sync finished before the kill'));
+      });
+      child.once('exit', (code, signal) => {
+        if (signal !== 'SIGKILL') reject(new Error(`the child process exited early (${code})`));
+      });
+    });
+    await new Promise((resolve) =>
+      child.exitCode !== null || child.signalCode !== null ? resolve(null) : child.once('exit', resolve),
+    );
+
+    const cache = openCache({ path: cachePath, key, userId: inspectorId, backendId: testBackendId });
+    try {
+      const provenance = streamNamed('provenance_event');
+      const landed = cachedKeys(cache, provenance).length;
+      expect(landed).toBeGreaterThanOrEqual(rowsSeenBeforeKill - 25 * 2);
+      expect(landed).toBeLessThan(3000); // it really was killed mid-stream
+
+      const reader = await db.connectAs(email, password);
+      await pullAll(cache, serverReaderFor(reader));
+      for (const stream of streamDefinitions) {
+        expect(cachedKeys(cache, stream), stream.name).toEqual(await serverKeys(reader, stream));
+      }
+      // No page was applied twice: the cursors counted each server row exactly once.
+      const counted = cache
+        .prepare('select rows_pulled from sync_cursor where stream = ?')
+        .get('provenance_event') as { rows_pulled: number };
+      expect(counted.rows_pulled).toBe(3000);
+    } finally {
+      cache.close();
+    }
+  });
+});

@@ -1,0 +1,144 @@
+// The pull engine against the real server: what lands in a user's cache is exactly what RLS lets
+// that user read; a row whose transaction commits after a later-numbered one still arrives; a
+// malformed row is quarantined while the rest of its page lands; a changed row is pulled again.
+import type { Database } from 'better-sqlite3-multiple-ciphers';
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pullAll } from '../../src/main/sync/pullEngine';
+import { serverReaderFor } from '../../src/main/sync/serverReader';
+import { streamDefinitions, streamNamed } from '../../src/main/sync/streamDefinitions';
+import type { AppRole } from '../../src/shared/domain';
+import { buildWorld, operatorTransaction, type World } from './support/accessWorld';
+import { cachedKeys, serverKeys, type TempCaches, tempCaches } from './support/syncCache';
+import { createTestDatabase, type TestDatabase } from './support/testServer';
+
+describe('pull sync', () => {
+  let db: TestDatabase;
+  let world: World;
+  let caches: TempCaches;
+  const open: Database[] = [];
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    world = await buildWorld(db);
+    caches = tempCaches();
+  });
+  afterAll(async () => {
+    for (const cache of open) cache.close();
+    caches.remove();
+    await world.teardown();
+    await db.drop();
+  });
+
+  const cacheOf = (userId: string) => {
+    const cache = caches.open(userId);
+    open.push(cache);
+    return cache;
+  };
+
+  const roles: AppRole[] = ['signer', 'inspector', 'investigator', 'patient', 'sponsor', 'analyst', 'admin'];
+  it.each(roles)('caches for a %s exactly the rows RLS lets them read, stream by stream', async (role) => {
+    const person = world.people[role];
+    const client = world.clients[role];
+    const cache = cacheOf(person.id);
+    const report = await pullAll(cache, serverReaderFor(client), { pageSize: 3 });
+    expect(report.quarantined).toBe(0);
+    let total = 0;
+    for (const stream of streamDefinitions) {
+      const onServer = await serverKeys(client, stream);
+      expect(cachedKeys(cache, stream), `${role}: ${stream.name}`).toEqual(onServer);
+      total += onServer.length;
+    }
+    expect(report.rows).toBe(total);
+    // Scope: the B-side rows never reach an A-scoped person (the admin is global).
+    const stagingB = cache
+      .prepare('select count(*) as n from staging_record where id = ?')
+      .get(world.rows.staging.out);
+    expect((stagingB as { n: number }).n).toBe(role === 'admin' ? 1 : 0);
+  });
+
+  it('pulls a changed row again and keeps one copy of it', async () => {
+    const signer = world.people.signer;
+    const cache = cacheOf(`${signer.id.slice(0, 35)}0`);
+    const reader = serverReaderFor(world.clients.signer);
+    await pullAll(cache, reader);
+    await operatorTransaction(db.operator, { sub: signer.id }, () =>
+      db.operator.query(`update cro.staging_record set state = 'reviewing' where id = $1`, [
+        world.rows.staging.in,
+      ]),
+    );
+    const second = await pullAll(cache, reader);
+    expect(second.perStream.staging_record).toBe(1);
+    expect(cache.prepare('select state from staging_record where id = ?').all(world.rows.staging.in)).toEqual(
+      [{ state: 'reviewing' }],
+    );
+  });
+
+  it('never skips a row whose transaction commits after a later-numbered one', async () => {
+    const admin = world.people.admin;
+    const cache = cacheOf(`${admin.id.slice(0, 35)}1`);
+    const reader = serverReaderFor(world.clients.admin);
+    const stream = streamNamed('provenance_event');
+    await pullAll(cache, reader, { streams: [stream] });
+
+    const early = await db.connectAsOperator();
+    const late = await db.connectAsOperator();
+    const insertProvenance = (client: pg.Client, subject: string) =>
+      client.query<{ id: string; xid: string }>(
+        `insert into cro.provenance_event (study_id, actor_kind, actor_id, action, subject_kind, subject_id, retrieved_context, payload)
+         values ($1, 'system', 'test', 'probe', 'probe', $2, '[]', '{}') returning id, sync_xid::text as xid`,
+        [world.studyA, subject],
+      );
+    await early.query('begin');
+    const earlyRow = (await insertProvenance(early, 'early')).rows[0] as { id: string; xid: string };
+    await late.query('begin');
+    const lateRow = (await insertProvenance(late, 'late')).rows[0] as { id: string; xid: string };
+    expect(BigInt(lateRow.xid)).toBeGreaterThan(BigInt(earlyRow.xid));
+    await late.query('commit');
+
+    // Between the two commits: the later row is committed, the earlier one is not yet.
+    await pullAll(cache, reader, { streams: [stream] });
+    const has = (id: string) =>
+      (cache.prepare('select count(*) as n from provenance_event where id = ?').get(id) as { n: number }).n;
+    expect(has(earlyRow.id)).toBe(0);
+    const cursor = cache.prepare('select last_xid from sync_cursor where stream = ?').get(stream.name) as {
+      last_xid: string;
+    };
+    expect(BigInt(cursor.last_xid)).toBeLessThan(BigInt(earlyRow.xid)); // the cursor waited below it
+
+    await early.query('commit');
+    await pullAll(cache, reader, { streams: [stream] });
+    expect(has(earlyRow.id)).toBe(1);
+    expect(has(lateRow.id)).toBe(1);
+    expect(cachedKeys(cache, stream)).toEqual(await serverKeys(world.clients.admin, stream));
+  });
+
+  it('quarantines a malformed row with a clear report and lands the rest of its page', async () => {
+    const admin = world.people.admin;
+    const cache = cacheOf(`${admin.id.slice(0, 35)}2`);
+    const reader = serverReaderFor(world.clients.admin);
+    const stream = streamNamed('provenance_event');
+    // A server whose schema is looser than this client expects: an actor_kind the client does not know.
+    await db.operator.query(
+      'alter table cro.provenance_event drop constraint provenance_event_actor_kind_check',
+    );
+    const bad = await db.operator.query<{ id: string }>(
+      `insert into cro.provenance_event (study_id, actor_kind, actor_id, action, subject_kind, subject_id, retrieved_context, payload)
+       values ($1, 'robot', 'test', 'probe', 'probe', 'malformed', '[]', '{}') returning id`,
+      [world.studyA],
+    );
+    const badId = bad.rows[0]?.id as string;
+    const onServer = await serverKeys(world.clients.admin, stream);
+    const report = await pullAll(cache, reader, { streams: [stream], pageSize: 1000 });
+    expect(report.quarantined).toBe(1);
+    expect(cachedKeys(cache, stream)).toEqual(onServer.filter((id) => id !== badId));
+    const quarantined = cache.prepare('select stream, row_key, problem from quarantine').all();
+    expect(quarantined).toEqual([
+      {
+        stream: 'provenance_event',
+        row_key: badId,
+        problem: expect.stringMatching(/^actor_kind: Invalid option/),
+      },
+    ]);
+  });
+});

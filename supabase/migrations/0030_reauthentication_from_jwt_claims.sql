@@ -190,15 +190,10 @@ $$;
 -- sign_batch through the gateway also needs the caller's own token to be a fresh aal2 one, so a
 -- verified attempt cannot be spent with a token that never passed MFA (defence in depth; the attempt
 -- is still consumed as in 0014). A resend of a ceremony already recorded is answered as before.
--- The rules of 0014 stay in cs_private.sign_batch_core; a later migration that replaces the ceremony
--- replaces sign_batch_core, not this gate.
-alter function cs_private.sign_batch(uuid, text, cro.signature_intent, text, text, jsonb)
-  rename to sign_batch_core;
-revoke execute on function cs_private.sign_batch_core(uuid, text, cro.signature_intent, text, text, jsonb)
-  from public, authenticated;
-
-create function cs_private.sign_batch(ceremony_id uuid, nonce text, intent cro.signature_intent,
-                                      meaning text, signature_comment text, manifest jsonb)
+-- The check sits in front of cs_private.sign_batch (0014, unchanged), which is now reached only
+-- through it: public.sign_batch calls the check, and people lose EXECUTE on the rule itself.
+create function cs_private.sign_batch_checked(ceremony_id uuid, nonce text, intent cro.signature_intent,
+                                              meaning text, signature_comment text, manifest jsonb)
 returns jsonb
 language plpgsql volatile security definer
 set search_path = ''
@@ -208,7 +203,7 @@ declare
 begin
   if cs_private.via_api_gateway()
      and not exists (select 1 from cs_private.signing_ceremony c
-                     where c.id = sign_batch.ceremony_id and c.user_id = auth.uid()) then
+                     where c.id = sign_batch_checked.ceremony_id and c.user_id = auth.uid()) then
     select * into verdict from cs_private.reauth_claims_verdict(cs_private.gateway_claims());
     if verdict.reason is not null then
       raise exception 'signing needs a session that has just passed password and TOTP verification (%)',
@@ -216,9 +211,17 @@ begin
         using errcode = 'CS403', hint = 'Re-authenticate (password and a current code) and sign again.';
     end if;
   end if;
-  return cs_private.sign_batch_core(ceremony_id, nonce, intent, meaning, signature_comment, manifest);
+  return cs_private.sign_batch(ceremony_id, nonce, intent, meaning, signature_comment, manifest);
 end
 $$;
+
+create or replace function public.sign_batch(ceremony_id uuid, nonce text, intent cro.signature_intent,
+                                             meaning text, signature_comment text, manifest jsonb) returns jsonb
+language sql volatile set search_path = ''
+as $$ select cs_private.sign_batch_checked(ceremony_id, nonce, intent, meaning, signature_comment, manifest) $$;
+
+revoke execute on function cs_private.sign_batch(uuid, text, cro.signature_intent, text, text, jsonb)
+  from public, authenticated;
 
 create function public.complete_reauth_from_claims(attempt_id uuid) returns jsonb
 language sql volatile set search_path = '' as $$ select cs_private.complete_reauth_from_claims(attempt_id) $$;
@@ -232,7 +235,8 @@ revoke execute on function public.complete_reauth_from_claims(uuid), public.reco
 grant execute on function public.complete_reauth_from_claims(uuid), public.record_reauth_totp_failure(uuid)
   to authenticated;
 grant execute on function cs_private.complete_reauth_from_claims(uuid),
-  cs_private.record_reauth_totp_failure(uuid), cs_private.sign_batch(uuid, text, cro.signature_intent, text, text, jsonb)
+  cs_private.record_reauth_totp_failure(uuid),
+  cs_private.sign_batch_checked(uuid, text, cro.signature_intent, text, text, jsonb)
   to authenticated;
 
 -- Supabase grants EXECUTE on every new function in schema public to anon, authenticated and

@@ -146,7 +146,12 @@ export class PostgrestGateway {
       claims,
       `select public.${fn}(${names.map((name, i) => `${name} := $${i + 1}`).join(', ')}) as r`,
       Object.values(args).map((value) =>
-        value !== null && typeof value === 'object' && !Array.isArray(value) ? JSON.stringify(value) : value,
+        // JSON arguments travel as JSON text; arrays of scalars as PostgreSQL arrays.
+        value !== null &&
+        typeof value === 'object' &&
+        (!Array.isArray(value) || value.some((item) => typeof item === 'object'))
+          ? JSON.stringify(value)
+          : value,
       ),
     );
     return rows[0]?.r as T;

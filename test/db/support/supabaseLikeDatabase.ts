@@ -15,7 +15,7 @@ import { migrate, readMigrationFiles } from '../../../src/main/backend/migrator'
 import { prepareGatewayRoles } from './postgrestGateway';
 import { migrationsDir, type TestServer, testServer } from './testServer';
 
-export const supabaseOwnedSql = String.raw`
+export const supabaseOwnedSql = `
 create schema if not exists extensions;
 create extension if not exists pgcrypto with schema extensions;
 grant usage on schema extensions to anon, authenticated, service_role;

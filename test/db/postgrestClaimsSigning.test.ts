@@ -105,4 +105,48 @@ describe('the claims path on the direct-mode schema', () => {
       ),
     ).toBe(0);
   });
+
+  it('answers the read API (queue, detail) through the gateway exactly as the direct adapter reads it', async () => {
+    const signer = await world.newSigner();
+    await world.reviewing(world.studyA, 3);
+    const claims = supabaseClaims(signer.id, { aal: 'aal1' });
+    const direct = await signer.session.stagingQueue({ limit: 2, after: null, states: [], studyId: null });
+    const page = await gateway.rpc<{ rows: unknown[]; counts: Record<string, number> }>(
+      claims,
+      'staging_queue',
+      {
+        page_size: 3,
+        after_created_at: null,
+        after_id: null,
+        states: null,
+        study: null,
+      },
+    );
+    expect(page.rows.slice(0, 2)).toEqual(direct.rows);
+    for (const [state, n] of Object.entries(direct.countsByState)) expect(page.counts[state] ?? 0).toBe(n);
+    const cursor = direct.nextCursor;
+    if (!cursor) throw new Error('expected a second page');
+    const next = await gateway.rpc<{ rows: unknown[] }>(claims, 'staging_queue', {
+      page_size: 2,
+      after_created_at: cursor.createdAt,
+      after_id: cursor.id,
+      states: ['reviewing'],
+      study: world.studyA,
+    });
+    const directNext = await signer.session.stagingQueue({
+      limit: 2,
+      after: cursor,
+      states: ['reviewing'],
+      studyId: world.studyA,
+    });
+    expect(next.rows).toEqual(directNext.rows);
+
+    const id = direct.rows[0]?.id as string;
+    expect(await gateway.rpc(claims, 'staging_detail', { staging_id: id })).toEqual(
+      await signer.session.stagingDetail(id),
+    );
+    // Someone without access to the study sees nothing.
+    const outsider = await world.newSigner({ study: world.studyB });
+    expect(await gateway.rpc(supabaseClaims(outsider.id), 'staging_detail', { staging_id: id })).toBeNull();
+  });
 });

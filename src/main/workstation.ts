@@ -5,11 +5,15 @@ import { join } from 'node:path';
 import { generateSync } from 'otplib';
 import type { BackendStatus, ContractEventName, ContractHandlers } from '../shared/contract';
 import { type BackendConfig, backendConfigFrom, embeddedDatabase } from './backend/backendConfig';
+import { backendConfigFromProfile } from './backend/backendProfile';
+import type { BackendSession } from './backend/backendSession';
 import { demoPeople, demoSignInList, formatDemoCredentials } from './backend/demo/demoPeople';
 import { startEmbeddedBackend } from './backend/embedded/embeddedBackend';
 import { findMigrationsDir } from './backend/migrationsDir';
 import { PostgresSession, type ServerAddress, SignInError } from './backend/postgres/postgresSession';
 import { loginRoleName } from './backend/provisioning';
+import { describeProject } from './backend/supabase/supabaseConfig';
+import { SupabaseSession } from './backend/supabase/supabaseSession';
 import { cachedSigningSubjects } from './cache/cachedSigningSubjects';
 import { cachedStagingDetail } from './cache/cachedStagingDetail';
 import { type CacheKeyStore, FileCacheKeyStore } from './cache/cacheKeyStore';
@@ -59,6 +63,14 @@ export interface Workstation {
 
 type BackendState = Pick<BackendStatus, 'state' | 'message' | 'serverVersion' | 'schemaVersion'>;
 
+/** Where the backend is, for the sign-in screen: never a password or a key. */
+function endpointOf(config: BackendConfig | null): string | null {
+  if (!config) return null;
+  if (config.mode === 'postgres') return `${config.host}:${config.port}/${config.database}`;
+  if (config.mode === 'supabase') return describeProject(config.project);
+  return `127.0.0.1:${config.port}`;
+}
+
 export async function createWorkstation(options: WorkstationOptions): Promise<Workstation> {
   const log = options.log ?? (() => undefined);
   let config: BackendConfig | null = null;
@@ -70,7 +82,7 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
   };
   let address: ServerAddress | null = null;
   let stopBackend: (() => Promise<void>) | null = null;
-  let session: PostgresSession | null = null;
+  let session: BackendSession | null = null;
   let signing: SigningCeremonies | null = null;
   let closing = false;
   const listeners = new Set<ContractEventListener>();
@@ -125,7 +137,7 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
     }
   };
 
-  const signedIn = (what: string): { session: PostgresSession; signing: SigningCeremonies } => {
+  const signedIn = (what: string): { session: BackendSession; signing: SigningCeremonies } => {
     if (!session || !signing) throw new UserFacingError(`Sign in to ${what}.`);
     return { session, signing };
   };
@@ -136,18 +148,26 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
     return demoPeople.find((person) => person.email.toLowerCase() === email)?.totpSecretBase32 ?? null;
   };
 
-  const backendSettled = (async () => {
+  /** Starts (or points at) one backend; the previous one must already be stopped. */
+  const startBackend = async (next: BackendConfig) => {
+    config = next;
+    address = null;
+    backendState = {
+      state: 'starting',
+      message: 'Starting the backend…',
+      serverVersion: null,
+      schemaVersion: null,
+    };
     try {
-      config = backendConfigFrom(options.env ?? process.env);
-      if (config.mode === 'embedded') {
+      if (next.mode === 'embedded') {
         backendState = { ...backendState, message: 'Starting the embedded demo database…' };
         const backend = await startEmbeddedBackend({
           dataDir: options.dataDir,
-          port: config.port,
+          port: next.port,
           migrationsDir: findMigrationsDir(),
           log,
         });
-        if (closing) {
+        if (closing || config !== next) {
           await backend.stop();
           return;
         }
@@ -159,25 +179,25 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
           serverVersion: backend.serverVersion,
           schemaVersion: backend.schemaVersion,
         };
-      } else if (config.mode === 'postgres') {
-        address = { host: config.host, port: config.port, database: config.database, ssl: config.ssl };
+      } else if (next.mode === 'postgres') {
+        address = { host: next.host, port: next.port, database: next.database, ssl: next.ssl };
         backendState = {
           state: 'ready',
-          message: `PostgreSQL backend at ${config.host}:${config.port}/${config.database}; sign in with your account.`,
+          message: `PostgreSQL backend at ${next.host}:${next.port}/${next.database}; sign in with your account.`,
           serverVersion: null,
           schemaVersion: null,
         };
       } else {
+        // Hosted mode: nothing to start; Supabase Auth checks each sign-in. The key is never logged.
         backendState = {
-          state: 'error',
-          message:
-            'The Supabase backend is not available in this version yet; unset COUNTERSIGN_BACKEND to use the demo.',
+          state: 'ready',
+          message: `Supabase project ${describeProject(next.project)}; sign in with your account (and your authenticator code).`,
           serverVersion: null,
           schemaVersion: null,
         };
       }
       log(`countersign: ${backendState.message}`);
-      if (config.mode === 'embedded' && backendState.state === 'ready') log(formatDemoCredentials());
+      if (next.mode === 'embedded' && backendState.state === 'ready') log(formatDemoCredentials());
     } catch (error) {
       backendState = {
         state: 'error',
@@ -187,19 +207,58 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
       };
       log(`countersign: backend failed to start: ${backendState.message}`);
     }
+  };
+
+  let backendSettled: Promise<void> = (async () => {
+    try {
+      config = backendConfigFrom(options.env ?? process.env);
+    } catch (error) {
+      backendState = {
+        state: 'error',
+        message: error instanceof Error ? error.message : String(error),
+        serverVersion: null,
+        schemaVersion: null,
+      };
+      log(`countersign: backend failed to start: ${backendState.message}`);
+      return;
+    }
+    await startBackend(config);
   })();
+
+  /** The sign-in screen's profile choice: sign out, stop what runs, start the chosen backend. */
+  const switchBackend = async (next: BackendConfig) => {
+    const previous = backendSettled;
+    backendSettled = (async () => {
+      await previous;
+      const current = session;
+      session = null;
+      signing = null;
+      await current?.close();
+      await sync.close();
+      const stop = stopBackend;
+      stopBackend = null;
+      await stop?.();
+      await startBackend(next);
+    })();
+    await backendSettled;
+  };
 
   const status = (): BackendStatus => ({
     mode: config?.mode ?? 'embedded',
     ...backendState,
     demoUsers: config?.mode === 'embedded' && backendState.state === 'ready' ? demoSignInList() : [],
+    endpoint: endpointOf(config),
     session: session ? { ...session.identity } : sync.offlineIdentity ? { ...sync.offlineIdentity } : null,
   });
 
   const handlers: ContractHandlers = {
     'backend.status': async () => status(),
-    'session.signIn': async ({ email, password }) => {
-      if (backendState.state !== 'ready' || !address) {
+    'backend.configure': async (profile) => {
+      await switchBackend(backendConfigFromProfile(profile));
+      return status();
+    },
+    'session.signIn': async ({ email, password, totpCode }) => {
+      if (backendState.state !== 'ready' || (!address && config?.mode !== 'supabase')) {
         if (backendState.state === 'error') {
           const offline = await signInOffline(
             email,
@@ -217,7 +276,10 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
         };
       }
       try {
-        const next = await PostgresSession.signIn(address, email, password);
+        const next: BackendSession =
+          config?.mode === 'supabase'
+            ? await SupabaseSession.signIn(config.project, email, password, totpCode ?? null)
+            : await PostgresSession.signIn(address as ServerAddress, email, password);
         await session?.close();
         session = next;
         signing = new SigningCeremonies(next.signingBackend(), {
@@ -229,7 +291,11 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
         log(
           `countersign: user ${next.identity.userId} signed in (${next.identity.roles.join(', ') || 'no roles'})`,
         );
-        await sync.openOnline({ identity: next.identity, address, password });
+        // The cache is pulled over the person's own PostgreSQL login (direct modes). In hosted mode
+        // reads go through the session until the pull engine speaks PostgREST.
+        if (address && config?.mode !== 'supabase') {
+          await sync.openOnline({ identity: next.identity, address, password });
+        }
         return { ok: true, status: status() };
       } catch (error) {
         if (error instanceof SignInError && /cannot be reached/.test(error.message)) {
@@ -293,7 +359,9 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
     },
     'totp.beginEnrolment': async () => {
       const current = signedIn('set up an authenticator').session;
-      const offer = await beginTotpEnrolment(current.signingBackend(), current.identity.email);
+      const offer = current.offerTotpEnrolment
+        ? await current.offerTotpEnrolment()
+        : await beginTotpEnrolment(current.signingBackend(), current.identity.email);
       return { otpauthUri: offer.otpauthUri, secretBase32: offer.secretBase32, qr: offer.qr };
     },
     'totp.confirmEnrolment': async ({ code }) => {

@@ -34,12 +34,35 @@ export const BackendStatus = z.object({
       roles: z.array(z.enum(appRoles)),
     })
     .nullable(),
+  /** Where the backend is (host:port/database, or the Supabase project's host); never a key. */
+  endpoint: z.string().nullable().optional(),
 });
 export type BackendStatus = z.infer<typeof BackendStatus>;
+
+// ── Backend profile, chosen on the sign-in screen (hosted mode) ─────────────────────────────────────
+/** The backend to use from now on. Checked again in the main process (URL, key) before it is used. */
+export const BackendProfile = z.discriminatedUnion('profile', [
+  z.object({ profile: z.literal('embedded') }),
+  z.object({
+    profile: z.literal('postgres'),
+    host: z.string().trim().min(1).max(253),
+    port: z.number().int().min(1).max(65535).default(5432),
+    database: z.string().trim().min(1).max(63),
+    ssl: z.boolean().default(true),
+  }),
+  z.object({
+    profile: z.literal('supabase'),
+    url: z.string().trim().min(1).max(2048),
+    anonKey: z.string().trim().min(1).max(4096),
+  }),
+]);
+export type BackendProfile = z.input<typeof BackendProfile>;
 
 export const SignInRequest = z.object({
   email: z.string().trim().min(3).max(254),
   password: z.string().min(1).max(1024),
+  /** Hosted mode: the authenticator code of a person with a TOTP factor (Supabase MFA, aal2). */
+  totpCode: z.string().trim().max(16).optional(),
 });
 
 export const SignInResponse = z.discriminatedUnion('ok', [
@@ -425,6 +448,7 @@ export const contractEventNames = Object.keys(contractEvents) as ContractEventNa
 
 export const contract = {
   'backend.status': { request: Empty, response: BackendStatus },
+  'backend.configure': { request: BackendProfile, response: BackendStatus },
   'session.signIn': { request: SignInRequest, response: SignInResponse },
   'session.signOut': { request: Empty, response: BackendStatus },
   'staging.queue': { request: StagingQueueRequest, response: StagingQueuePage },

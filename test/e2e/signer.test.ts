@@ -33,6 +33,10 @@ describe.skipIf(e2eServer() === null)('signer in the browser host', () => {
   };
 
   it('signs 20 records in one ceremony and promotes them', async () => {
+    // The workstation is shared by the run's test files: start from the sign-in screen.
+    await page.waitForSelector('text=/Sign in|Staging queue/');
+    const signOut = page.getByRole('button', { name: 'Sign out' });
+    if (await signOut.isVisible()) await signOut.click();
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
     await screenshot(page, 'sign-in');
     await signInAs(page, signer.email);

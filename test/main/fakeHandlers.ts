@@ -55,6 +55,10 @@ export function fakeHandlers(calls: RecordedCall[] = []): ContractHandlers {
       calls.push({ channel: 'backend.status', request });
       return readyStatus;
     },
+    'backend.configure': async (request) => {
+      calls.push({ channel: 'backend.configure', request });
+      return readyStatus;
+    },
     'session.signIn': async (request) => {
       calls.push({ channel: 'session.signIn', request });
       return { ok: false, error: `No user ${request.email}.` };

@@ -1,6 +1,7 @@
 // Which backend the workstation uses, from the environment. Nothing configured means the embedded
 // demo backend. Secrets never come from here: people sign in with their own credentials.
 import { z } from 'zod';
+import { assertNotServiceRole, SupabaseProject } from './supabase/supabaseConfig';
 
 export const defaultEmbeddedPort = 54329;
 export const embeddedDatabase = 'countersign';
@@ -11,12 +12,15 @@ const BackendEnvironment = z.object({
   COUNTERSIGN_PG_HOST: z.string().min(1).default('127.0.0.1'),
   COUNTERSIGN_PG_DATABASE: z.string().min(1).default(embeddedDatabase),
   COUNTERSIGN_PG_SSL: z.enum(['disable', 'require']).default('disable'),
+  // Hosted mode (COUNTERSIGN_BACKEND=supabase): the project's API URL and anon key.
+  COUNTERSIGN_SUPABASE_URL: z.string().optional(),
+  COUNTERSIGN_SUPABASE_ANON_KEY: z.string().optional(),
 });
 
 export type BackendConfig =
   | { mode: 'embedded'; port: number }
   | { mode: 'postgres'; host: string; port: number; database: string; ssl: boolean }
-  | { mode: 'supabase' };
+  | { mode: 'supabase'; project: SupabaseProject };
 
 export function backendConfigFrom(env: Record<string, string | undefined>): BackendConfig {
   const parsed = BackendEnvironment.safeParse(env);
@@ -35,6 +39,25 @@ export function backendConfigFrom(env: Record<string, string | undefined>): Back
       ssl: e.COUNTERSIGN_PG_SSL === 'require',
     };
   }
-  if (e.COUNTERSIGN_BACKEND === 'supabase') return { mode: 'supabase' };
+  if (e.COUNTERSIGN_BACKEND === 'supabase') {
+    if (!e.COUNTERSIGN_SUPABASE_URL || !e.COUNTERSIGN_SUPABASE_ANON_KEY) {
+      throw new Error(
+        'COUNTERSIGN_BACKEND=supabase needs COUNTERSIGN_SUPABASE_URL and COUNTERSIGN_SUPABASE_ANON_KEY ' +
+          '(Project Settings → API in the Supabase dashboard).',
+      );
+    }
+    const project = SupabaseProject.safeParse({
+      url: e.COUNTERSIGN_SUPABASE_URL,
+      anonKey: e.COUNTERSIGN_SUPABASE_ANON_KEY,
+    });
+    if (!project.success) {
+      // The message names the setting, never its value: the key stays out of logs.
+      const issue = project.error.issues[0];
+      const setting = issue?.path[0] === 'url' ? 'COUNTERSIGN_SUPABASE_URL' : 'COUNTERSIGN_SUPABASE_ANON_KEY';
+      throw new Error(`Invalid backend setting ${setting}: ${issue?.message}`);
+    }
+    assertNotServiceRole(project.data.anonKey);
+    return { mode: 'supabase', project: project.data };
+  }
   return { mode: 'embedded', port: e.COUNTERSIGN_PG_PORT };
 }

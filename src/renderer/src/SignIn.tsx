@@ -1,6 +1,7 @@
 import { type FormEvent, useId, useState } from 'react';
 import type { BackendStatus } from '../../shared/contract';
 import { api } from './api';
+import { BackendProfileChooser } from './BackendProfileChooser';
 import { messageOf } from './messageOf';
 
 interface SignInProps {
@@ -11,6 +12,9 @@ interface SignInProps {
 export function SignIn({ status, onSignedIn }: SignInProps) {
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
+  const [totpCode, setTotpCode] = useState('');
+  const totpId = useId();
+  const hosted = status.mode === 'supabase';
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const emailId = useId();
@@ -23,7 +27,12 @@ export function SignIn({ status, onSignedIn }: SignInProps) {
     setBusy(true);
     setError(null);
     try {
-      const result = await api['session.signIn']({ email, password });
+      const result = await api['session.signIn']({
+        email,
+        password,
+        ...(hosted && totpCode ? { totpCode } : {}),
+      });
+      setTotpCode('');
       if (result.ok) {
         setPassword('');
         onSignedIn(result.status);
@@ -71,6 +80,20 @@ export function SignIn({ status, onSignedIn }: SignInProps) {
               required
             />
           </div>
+          {hosted && (
+            <div className="field">
+              <label htmlFor={totpId}>Authenticator code (if you have one)</label>
+              <input
+                id={totpId}
+                inputMode="numeric"
+                autoComplete="one-time-code"
+                pattern="[0-9]{6}"
+                maxLength={6}
+                value={totpCode}
+                onChange={(event) => setTotpCode(event.target.value.replace(/\D/g, ''))}
+              />
+            </div>
+          )}
           {error !== null && (
             <p id={errorId} className="notice notice-error" role="alert">
               {error}
@@ -80,6 +103,8 @@ export function SignIn({ status, onSignedIn }: SignInProps) {
             {busy ? 'Signing in…' : 'Sign in'}
           </button>
         </form>
+        {/* The status it returns has no session, so App keeps showing this screen for the new backend. */}
+        <BackendProfileChooser status={status} onChanged={onSignedIn} />
       </section>
 
       {status.demoUsers.length > 0 && (

@@ -1,9 +1,9 @@
 // The signer's queue: filter by state, select records, open them for review, sign or reject them in
 // one ceremony, promote signed ones. A record opens beside the queue with its diff and signatures.
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { StagingQueueRow } from '../../shared/contract';
 import { type StagingState, stagingStates } from '../../shared/domain';
-import { api } from './api';
+import { api, subscribe } from './api';
 import { messageOf } from './messageOf';
 import { RecordDetail } from './RecordDetail';
 import { SignDialog } from './SignDialog';
@@ -29,7 +29,7 @@ export function StagingQueue() {
   const [generation, setGeneration] = useState(0);
 
   const load = useCallback(
-    async (after: Cursor | null) => {
+    async (after: Cursor | null, options: { keepSelection?: boolean } = {}) => {
       setLoading(true);
       setError(null);
       try {
@@ -43,7 +43,11 @@ export function StagingQueue() {
         setNextCursor(page.nextCursor);
         setLoaded(true);
         if (after === null) {
-          setSelected(new Set());
+          // A background refresh keeps the selection (of the rows still listed); a new view clears it.
+          const listed = new Set(page.rows.map((row) => row.id));
+          setSelected((current) =>
+            options.keepSelection ? new Set([...current].filter((id) => listed.has(id))) : new Set(),
+          );
           setGeneration((current) => current + 1);
         }
       } catch (caught) {
@@ -58,6 +62,19 @@ export function StagingQueue() {
   useEffect(() => {
     void load(null);
   }, [load]);
+
+  // When a sync lands (at sign-in, every few minutes, after a change), show what it brought.
+  const lastSynced = useRef<string | null>(null);
+  useEffect(
+    () =>
+      subscribe('sync.progress', (status) => {
+        if (status.syncing || status.lastSyncedAt === null || status.lastSyncedAt === lastSynced.current)
+          return;
+        lastSynced.current = status.lastSyncedAt;
+        void load(null, { keepSelection: true });
+      }),
+    [load],
+  );
 
   const selectedRows = rows.filter((row) => selected.has(row.id));
   const inState = (state: StagingState) =>

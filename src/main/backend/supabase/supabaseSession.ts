@@ -1,0 +1,208 @@
+// A signed-in person on a hosted Supabase project. supabase-js holds the session in this process's
+// memory (MemorySessionStorage) and refreshes its access token before it expires; every read and
+// write goes through PostgREST with that token, so the same RLS and the same functions decide as in
+// the direct modes. Sign-in is the password, then, for a person with a TOTP factor, the current code
+// (mfa.challengeAndVerify: the session becomes aal2). Tokens never leave this object: the renderer
+// only ever sees the identity.
+import type { SupabaseClient } from '@supabase/supabase-js';
+import type { StagingDetail, StagingQueueRow } from '../../../shared/contract';
+import { type AppRole, appRoles, type StagingState, stagingStates } from '../../../shared/domain';
+import { type TotpEnrolmentOffer, totpEnrolmentOffer } from '../../signing/totpEnrolment';
+import { UserFacingError } from '../../userFacingError';
+import type { BackendSession } from '../backendSession';
+import {
+  type SessionIdentity,
+  SignInError,
+  type StagingQueueQuery,
+  type StagingQueueResult,
+} from '../postgres/postgresSession';
+import { createSupabaseClient, type SupabaseClientOptions } from './supabaseClient';
+import type { SupabaseProject } from './supabaseConfig';
+import { authError, isWrongCode, isWrongPassword, postgrestError } from './supabaseErrors';
+import { callRpc } from './supabaseRpc';
+import { SupabaseSigningBackend } from './supabaseSigning';
+
+/** A keyset page of one table, as the sync engine pulls it through PostgREST. */
+export interface PullPageRequest {
+  schema: 'cro' | 'diary' | 'audit';
+  table: string;
+  /** The column the page is ordered by and continues after (unique, e.g. id or seq). */
+  keyColumn: string;
+  after: string | number | null;
+  limit: number;
+}
+
+export class SupabaseSession implements BackendSession {
+  private readonly signing: SupabaseSigningBackend;
+
+  private constructor(
+    private readonly client: SupabaseClient,
+    readonly identity: SessionIdentity,
+  ) {
+    this.signing = new SupabaseSigningBackend(client, identity.email);
+  }
+
+  static async signIn(
+    project: SupabaseProject,
+    email: string,
+    password: string,
+    totpCode: string | null,
+    options: SupabaseClientOptions = {},
+  ): Promise<SupabaseSession> {
+    const client = createSupabaseClient(project, options);
+    const fail = async (error: Error): Promise<never> => {
+      await client.auth.signOut({ scope: 'local' }).catch(() => undefined);
+      client.auth.stopAutoRefresh().catch(() => undefined);
+      throw error;
+    };
+    const signedIn = await client.auth.signInWithPassword({ email: email.trim(), password });
+    if (signedIn.error) {
+      if (isWrongPassword(signedIn.error)) return fail(new SignInError('Wrong e-mail address or password.'));
+      const mapped = authError(signedIn.error);
+      return fail(
+        new SignInError(
+          mapped instanceof UserFacingError
+            ? mapped.message
+            : 'Supabase cannot be reached; check the project URL and your network, then try again.',
+        ),
+      );
+    }
+    const factors = await client.auth.mfa.listFactors();
+    if (factors.error) return fail(new SignInError(authError(factors.error).message));
+    const factor = factors.data.totp[0];
+    if (factor) {
+      if (!totpCode || !/^\d{6}$/.test(totpCode)) {
+        return fail(
+          new SignInError('This account has an authenticator: enter its current 6-digit code too.'),
+        );
+      }
+      const verified = await client.auth.mfa.challengeAndVerify({ factorId: factor.id, code: totpCode });
+      if (verified.error) {
+        return fail(
+          new SignInError(
+            isWrongCode(verified.error) ? 'Wrong authenticator code.' : authError(verified.error).message,
+          ),
+        );
+      }
+    }
+    try {
+      const me = await callRpc<{ user_id: string | null; printed_name: string | null; roles: string[] }>(
+        client,
+        'my_identity',
+      );
+      if (!me.user_id)
+        return fail(new SignInError('Signed in, but the project did not recognise the session.'));
+      const roles = me.roles.filter((role): role is AppRole =>
+        (appRoles as readonly string[]).includes(role),
+      );
+      const address = signedIn.data.user.email ?? email.trim().toLowerCase();
+      return new SupabaseSession(client, {
+        userId: me.user_id,
+        email: address,
+        printedName: me.printed_name ?? address,
+        roles,
+      });
+    } catch (error) {
+      return fail(
+        error instanceof UserFacingError
+          ? new SignInError(error.message)
+          : new SignInError('Signed in, but the Countersign functions could not be reached on this project.'),
+      );
+    }
+  }
+
+  signingBackend(): SupabaseSigningBackend {
+    return this.signing;
+  }
+
+  async stagingQueue(query: StagingQueueQuery): Promise<StagingQueueResult> {
+    const page = await callRpc<{ rows: StagingQueueRow[]; counts: Partial<Record<StagingState, number>> }>(
+      this.client,
+      'staging_queue',
+      {
+        page_size: query.limit + 1,
+        after_created_at: query.after?.createdAt ?? null,
+        after_id: query.after?.id ?? null,
+        states: query.states.length > 0 ? query.states : null,
+        study: query.studyId,
+      },
+    );
+    const countsByState = Object.fromEntries(
+      stagingStates.map((state) => [state, Number(page.counts[state] ?? 0)]),
+    ) as Record<StagingState, number>;
+    const rows = page.rows.slice(0, query.limit);
+    const last = rows.at(-1);
+    return {
+      rows,
+      nextCursor: page.rows.length > query.limit && last ? { createdAt: last.createdAt, id: last.id } : null,
+      countsByState,
+    };
+  }
+
+  async stagingDetail(id: string): Promise<StagingDetail> {
+    const detail = await callRpc<StagingDetail | null>(this.client, 'staging_detail', { staging_id: id });
+    if (!detail) throw new UserFacingError(`Record ${id} does not exist or is not visible to you.`);
+    return detail;
+  }
+
+  /**
+   * One keyset page through PostgREST (GET /rest/v1/<table>?<key>=gt.<after>&order=<key>&limit=n).
+   * The project must expose the schema (Settings → API → Exposed schemas: cro, diary, audit).
+   */
+  async pullPage<Row extends Record<string, unknown>>(request: PullPageRequest): Promise<Row[]> {
+    if (!/^[a-z_][a-z0-9_]*$/.test(request.table) || !/^[a-z_][a-z0-9_]*$/.test(request.keyColumn)) {
+      throw new Error(`not a table or column name: ${request.table}.${request.keyColumn}`);
+    }
+    let builder = this.client
+      .schema(request.schema)
+      .from(request.table)
+      .select('*')
+      .order(request.keyColumn, { ascending: true })
+      .limit(request.limit);
+    if (request.after !== null) builder = builder.gt(request.keyColumn, request.after);
+    const { data, error, status } = await builder;
+    if (error) throw postgrestError(error, status);
+    return (data ?? []) as Row[];
+  }
+
+  /** Renews the access token now (supabase-js also does it on its own before expiry). */
+  async refresh(): Promise<void> {
+    const { error } = await this.client.auth.refreshSession();
+    if (error) throw authError(error);
+  }
+
+  /**
+   * A first-time signer's authenticator: Supabase Auth creates an unverified TOTP factor and its
+   * secret; the QR code is drawn from that secret here (no markup from elsewhere reaches the
+   * renderer), and the first correct code (confirmTotpEnrolment) verifies the factor.
+   */
+  async offerTotpEnrolment(): Promise<TotpEnrolmentOffer> {
+    const { data: existing, error: listError } = await this.client.auth.mfa.listFactors();
+    if (listError) throw authError(listError);
+    if (existing.totp.length > 0) {
+      throw new UserFacingError(
+        'You already have a confirmed authenticator. To replace it, ask an administrator to remove it in Supabase (the change is audited there).',
+      );
+    }
+    // An unverified factor left by an abandoned set-up would block a new one with the same name.
+    for (const factor of existing.all) {
+      if (factor.factor_type === 'totp' && factor.status === 'unverified') {
+        await this.client.auth.mfa.unenroll({ factorId: factor.id });
+      }
+    }
+    const { data, error } = await this.client.auth.mfa.enroll({
+      factorType: 'totp',
+      friendlyName: 'Countersign',
+      issuer: 'Countersign',
+    });
+    if (error) throw authError(error);
+    this.signing.pendingFactorId = data.id;
+    return totpEnrolmentOffer(this.identity.email, data.totp.secret);
+  }
+
+  async close(): Promise<void> {
+    await this.client.auth.stopAutoRefresh().catch(() => undefined);
+    await this.client.auth.signOut({ scope: 'local' }).catch(() => undefined);
+    await this.client.removeAllChannels().catch(() => undefined);
+  }
+}

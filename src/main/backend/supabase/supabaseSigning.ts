@@ -1,0 +1,254 @@
+// The signing backend of hosted mode (Supabase). The server rules are the same SQL as in the direct
+// modes (sign_batch, 0014); what differs is the proof of re-authentication: Supabase Auth checks the
+// password (signInWithPassword: a new session) and the TOTP code (mfa.challengeAndVerify: that
+// session raised to aal2), and the server accepts the resulting JWT's claims as the proof
+// (complete_reauth_from_claims, migration 0030). The password and the code go to Supabase Auth once
+// and are kept nowhere; the session that results stays in memory.
+import type { SupabaseClient } from '@supabase/supabase-js';
+import {
+  type ManifestSubject,
+  type MeaningOfSignature,
+  type PromotionOutcome,
+  type ReauthFailureReason,
+  type ReauthOutcome,
+  type SignBatchRequest,
+  type SignBatchResult,
+  type SigningBackend,
+  type SigningStatus,
+  TransientBackendError,
+} from '../../signing/signingBackend';
+import { authError, isWrongCode, isWrongPassword } from './supabaseErrors';
+import { callRpc } from './supabaseRpc';
+
+interface ServerReauthFailure {
+  ok: false;
+  reason: string;
+  locked?: boolean;
+  attempts_left?: number;
+}
+
+/** Reasons the claims check gives (0030) in the vocabulary the ceremony already speaks. */
+function reauthReason(reason: string): ReauthFailureReason {
+  switch (reason) {
+    case 'totp_reused':
+    case 'totp_wrong':
+    case 'wrong_password':
+    case 'locked':
+      return reason;
+    case 'claims_password_missing':
+    case 'claims_password_stale':
+      return 'wrong_password';
+    default:
+      // claims_not_aal2, claims_totp_stale, claims_totp_missing, claims_amr_in_future, ...
+      return reason as ReauthFailureReason;
+  }
+}
+
+function reauthFailure(result: ServerReauthFailure, reason?: ReauthFailureReason): ReauthOutcome {
+  return {
+    ok: false,
+    reason: reason ?? reauthReason(result.reason),
+    locked: Boolean(result.locked),
+    attemptsLeft: typeof result.attempts_left === 'number' ? result.attempts_left : null,
+  };
+}
+
+interface ServerSubject {
+  staging_record_id: string;
+  study_id: string;
+  study_code: string;
+  entity_kind: string;
+  entity_id: string | null;
+  state: string;
+  proposed_state: unknown;
+  live_row: unknown;
+}
+
+interface ServerSignResult {
+  ceremony_id: string;
+  intent: 'approve' | 'reject';
+  meaning: string;
+  comment: string | null;
+  signed_at: string;
+  re_auth_at: string;
+  signer: { user_id: string; printed_name: string };
+  records: {
+    staging_record_id: string;
+    signature_id: string;
+    content_hash: string;
+    state: 'signed' | 'rejected';
+  }[];
+  replayed: boolean;
+}
+
+export class SupabaseSigningBackend implements SigningBackend {
+  /** The factor Supabase Auth issued in an enrolment not yet confirmed. */
+  pendingFactorId: string | null = null;
+
+  constructor(
+    private readonly client: SupabaseClient,
+    private readonly email: string,
+  ) {}
+
+  async status(): Promise<SigningStatus> {
+    const s = await callRpc<{ is_signer: boolean; locked: boolean; consecutive_failures: number }>(
+      this.client,
+      'my_signing_status',
+    );
+    return {
+      isSigner: s.is_signer,
+      totp: await this.totpState(),
+      locked: s.locked,
+      consecutiveFailures: s.consecutive_failures,
+    };
+  }
+
+  /** The person's TOTP factor as Supabase Auth holds it (hosted mode has no cs_private.totp_factor). */
+  private async totpState(): Promise<SigningStatus['totp']> {
+    const { data, error } = await this.client.auth.mfa.listFactors();
+    if (error) throw authError(error);
+    if (data.totp.length > 0) return 'confirmed';
+    return data.all.some((factor) => factor.factor_type === 'totp') ? 'unconfirmed' : 'none';
+  }
+
+  private async verifiedTotpFactor(): Promise<string | null> {
+    const { data, error } = await this.client.auth.mfa.listFactors();
+    if (error) throw authError(error);
+    return data.totp[0]?.id ?? null;
+  }
+
+  async meanings(): Promise<MeaningOfSignature[]> {
+    return callRpc<MeaningOfSignature[]>(this.client, 'signature_meanings');
+  }
+
+  async subjects(stagingIds: string[]): Promise<ManifestSubject[]> {
+    if (stagingIds.length === 0) return [];
+    // Built by the server with the live rows as to_jsonb renders them in UTC (0031), so the content
+    // hash computed here is the one sign_batch recomputes.
+    const rows = await callRpc<ServerSubject[]>(this.client, 'signing_subjects', { staging_ids: stagingIds });
+    return rows.map((row) => ({
+      stagingRecordId: row.staging_record_id,
+      studyId: row.study_id,
+      studyCode: row.study_code,
+      entityKind: row.entity_kind,
+      entityId: row.entity_id,
+      state: row.state,
+      proposedState: row.proposed_state,
+      liveRow: row.entity_id ? (row.live_row ?? null) : null,
+    }));
+  }
+
+  async openForReview(stagingIds: string[]): Promise<number> {
+    return callRpc<number>(this.client, 'open_for_review', { staging_ids: stagingIds });
+  }
+
+  async reauthenticate(ceremonyId: string, password: string, totpCode: string): Promise<ReauthOutcome> {
+    const begun = await callRpc<{ ok: boolean; attempt_id?: string }>(this.client, 'begin_reauth', {
+      ceremony_id: ceremonyId,
+    });
+    if (!begun.ok || !begun.attempt_id) return { ok: false, reason: 'locked', locked: true, attemptsLeft: 0 };
+    const attemptId = begun.attempt_id;
+    const cancel = () =>
+      callRpc(this.client, 'cancel_reauth', { attempt_id: attemptId }).catch(() => undefined);
+
+    // The password: a new session from Supabase Auth. A refused password leaves the current session.
+    const signedIn = await this.client.auth.signInWithPassword({ email: this.email, password });
+    if (signedIn.error) {
+      if (isWrongPassword(signedIn.error)) {
+        const failed = await callRpc<ServerReauthFailure>(this.client, 'record_reauth_failure', {
+          attempt_id: attemptId,
+        });
+        return reauthFailure(failed, 'wrong_password');
+      }
+      await cancel();
+      throw authError(signedIn.error);
+    }
+
+    // The code: that new session raised to aal2 with a fresh `totp` amr entry.
+    const factorId = await this.verifiedTotpFactor();
+    if (!factorId) {
+      await cancel();
+      return { ok: false, reason: 'totp_no_factor', locked: false, attemptsLeft: null };
+    }
+    const verified = await this.client.auth.mfa.challengeAndVerify({ factorId, code: totpCode });
+    if (verified.error) {
+      if (isWrongCode(verified.error)) {
+        const failed = await callRpc<ServerReauthFailure>(this.client, 'record_reauth_totp_failure', {
+          attempt_id: attemptId,
+        });
+        return reauthFailure(failed, 'totp_wrong');
+      }
+      await cancel();
+      throw authError(verified.error);
+    }
+
+    const result = await callRpc<{ ok: true; re_auth_at: string } | ServerReauthFailure>(
+      this.client,
+      'complete_reauth_from_claims',
+      { attempt_id: attemptId },
+    );
+    return result.ok ? { ok: true, reAuthAt: result.re_auth_at } : reauthFailure(result);
+  }
+
+  /** `password` is not needed here: the session's own aal2 token is the proof sign_batch checks. */
+  async signBatch(request: SignBatchRequest, _password: string): Promise<SignBatchResult> {
+    const r = await callRpc<ServerSignResult>(this.client, 'sign_batch', {
+      ceremony_id: request.ceremonyId,
+      nonce: request.nonce,
+      intent: request.intent,
+      meaning: request.meaning,
+      signature_comment: request.comment,
+      manifest: request.manifest.map((entry) => ({
+        staging_record_id: entry.stagingRecordId,
+        content_hash: entry.contentHash,
+      })),
+    });
+    if (!r) throw new TransientBackendError('sign_batch returned nothing');
+    return {
+      ceremonyId: r.ceremony_id,
+      intent: r.intent,
+      meaning: r.meaning,
+      comment: r.comment,
+      signedAt: r.signed_at,
+      reAuthAt: r.re_auth_at,
+      signer: { userId: r.signer.user_id, printedName: r.signer.printed_name },
+      records: r.records.map((record) => ({
+        stagingRecordId: record.staging_record_id,
+        signatureId: record.signature_id,
+        contentHash: record.content_hash,
+        state: record.state,
+      })),
+      replayed: r.replayed,
+    };
+  }
+
+  async promote(stagingIds: string[]): Promise<PromotionOutcome[]> {
+    const outcomes = await callRpc<
+      { staging_record_id: string; outcome: PromotionOutcome['outcome']; message: string; live_id?: string }[]
+    >(this.client, 'promote', { staging_ids: stagingIds });
+    return outcomes.map((outcome) => ({
+      stagingRecordId: outcome.staging_record_id,
+      outcome: outcome.outcome,
+      message: outcome.message,
+      liveId: outcome.live_id ?? null,
+    }));
+  }
+
+  /** Hosted mode: Supabase Auth issues the secret (mfa.enroll); see SupabaseSession.offerTotpEnrolment. */
+  async beginTotpEnrolment(_secretBase32: string): Promise<void> {
+    throw new Error('In hosted mode the authenticator secret comes from Supabase Auth (mfa.enroll).');
+  }
+
+  async confirmTotpEnrolment(code: string): Promise<{ ok: true } | { ok: false; reason: string }> {
+    if (!/^\d{6}$/.test(code)) return { ok: false, reason: 'malformed' };
+    if (!this.pendingFactorId) return { ok: false, reason: 'no_factor' };
+    const verified = await this.client.auth.mfa.challengeAndVerify({ factorId: this.pendingFactorId, code });
+    if (verified.error) {
+      if (isWrongCode(verified.error)) return { ok: false, reason: 'wrong' };
+      if (verified.error.code === 'mfa_factor_not_found') return { ok: false, reason: 'no_factor' };
+      throw authError(verified.error);
+    }
+    this.pendingFactorId = null;
+    return { ok: true };
+  }
+}

@@ -14,8 +14,9 @@ import { type BackendAddress, backendIdFor, cacheFilePath } from '../cache/cache
 import { checkOfflineVerifier, saveOfflineVerifier } from '../cache/offlineSignIn';
 import { openCache } from '../cache/openCache';
 import { UserFacingError } from '../userFacingError';
-import { type ChainVerification, verifyChainFrom } from './chainVerifier';
+import { type ChainVerification, packedEntrySql, verifyChainFrom } from './chainVerifier';
 import { enqueueAnnotation, flushOutbox, type NewAnnotation, type OutboxItem, outboxItem } from './outbox';
+import { type ChainSource, verifyChainParallel } from './parallelChainVerifier';
 import { type PullProgress, pullAll, writeMeta } from './pullEngine';
 import { isConnectionError, type ServerReader, serverReaderFor } from './serverReader';
 
@@ -38,6 +39,7 @@ export interface OnlineCredentials {
 export class SyncService {
   private db: Database | null = null;
   private client: pg.Client | null = null;
+  private source: ChainSource | null = null;
   private reader: ServerReader | null = null;
   private identity: SessionIdentity | null = null;
   private workOffline = false;
@@ -130,12 +132,12 @@ export class SyncService {
   }
 
   private openFor(userId: string, backendId: string): Database {
-    return openCache({
-      path: cacheFilePath(this.options.dataDir, backendId, userId),
-      key: this.options.keyStore.keyFor(userId, backendId),
-      userId,
-      backendId,
-    });
+    const path = cacheFilePath(this.options.dataDir, backendId, userId);
+    const key = this.options.keyStore.keyFor(userId, backendId);
+    const db = openCache({ path, key, userId, backendId });
+    // Kept while the cache is open, for the chain verification workers' own read-only connections.
+    this.source = { path, key };
+    return db;
   }
 
   /** The identity of an offline session (no server session exists). */
@@ -270,8 +272,17 @@ export class SyncService {
     return outboxItem(this.cache(), item.id);
   }
 
-  verifyChain(full: boolean): ChainVerification {
-    this.chain = verifyChainFrom(this.cache(), { fromGenesis: full, now: this.now });
+  /** On demand (a full re-check during an inspection can be large): spread over worker threads. */
+  async verifyChain(full: boolean): Promise<ChainVerification> {
+    const db = this.cache();
+    this.chain = this.source
+      ? await verifyChainParallel(db, {
+          source: this.source,
+          fromGenesis: full,
+          now: this.now,
+          packedSql: packedEntrySql,
+        })
+      : verifyChainFrom(db, { fromGenesis: full, now: this.now });
     this.emit();
     return this.chain;
   }

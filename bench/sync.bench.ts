@@ -121,9 +121,10 @@ export const benchmark: Benchmark = {
 
       const keys = new FileCacheKeyStore(join(dir, 'keys'));
       const backendId = 'b0b0b0b0b0b0b0b0';
+      const cacheFile = { path: join(dir, `${inspector}.sqlite`), key: keys.keyFor(inspector, backendId) };
       const cache = openCache({
-        path: join(dir, `${inspector}.sqlite`),
-        key: keys.keyFor(inspector, backendId),
+        path: cacheFile.path,
+        key: cacheFile.key,
         userId: inspector,
         backendId,
       });
@@ -132,14 +133,14 @@ export const benchmark: Benchmark = {
       const sampler = setInterval(() => {
         peakRss = Math.max(peakRss, process.memoryUsage().rss);
       }, 20);
-      const initial = await pullAll(cache, serverReaderFor(client));
+      const initial = await pullAll(cache, serverReaderFor(client), { cacheFile });
       clearInterval(sampler);
       peakRss = Math.max(peakRss, process.memoryUsage().rss);
       const initialRate = initial.rows / (initial.durationMs / 1000);
       log(`initial sync: ${initial.rows} rows in ${(initial.durationMs / 1000).toFixed(2)} s`);
 
       await seed(db.operator, studyId, admin, incremental, records);
-      const next = await pullAll(cache, serverReaderFor(client));
+      const next = await pullAll(cache, serverReaderFor(client), { cacheFile });
       cache.close();
 
       const figures: Figure[] = [

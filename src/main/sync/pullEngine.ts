@@ -6,6 +6,7 @@
 // Page i+1 is requested before page i is written, so the server works while SQLite does.
 import type { Database, Statement } from 'better-sqlite3-multiple-ciphers';
 import type { z } from 'zod';
+import { type CacheFile, CacheWriter, type PageWrite } from './cacheWriter';
 import type { ServerReader } from './serverReader';
 import { type StreamDefinition, streamDefinitions } from './streamDefinitions';
 
@@ -24,6 +25,13 @@ export interface PullOptions {
   /** Count the rows to pull first (one count per stream), for a progress total. */
   countFirst?: boolean;
   now?: () => Date;
+  /**
+   * The cache file and key: pages are then written on a worker thread (cacheWriter.ts) while the
+   * next ones are received and validated here. Without it, pages are written on this thread.
+   */
+  cacheFile?: CacheFile;
+  /** Rows to pull from which the worker is used (default 20,000). */
+  workerMinRows?: number;
 }
 
 export interface PullReport {
@@ -187,35 +195,52 @@ export async function pullAll(
        rows_pulled = sync_cursor.rows_pulled + excluded.rows_pulled, updated_at = excluded.updated_at`,
   );
 
-  for (const stream of streams) {
-    // An initial pull builds the stream's secondary indexes once, at the end; any other pull makes
-    // sure they exist (a sync killed mid-way may have left them dropped).
-    const initial = !db.prepare('select 1 from sync_cursor where stream = ?').get(stream.name);
-    for (const index of stream.deferredIndexes ?? []) {
-      db.exec(initial ? `drop index if exists ${index.name}` : index.create);
+  // A worker pays for itself on a large pull (an initial sync); small ones stay on this thread.
+  const useWorker =
+    options.cacheFile && (rowsTotal === null || rowsTotal >= (options.workerMinRows ?? 20_000));
+  const writer = useWorker && options.cacheFile ? CacheWriter.start(options.cacheFile) : null;
+  try {
+    for (const stream of streams) {
+      // An initial pull builds the stream's secondary indexes once, at the end; any other pull makes
+      // sure they exist (a sync killed mid-way may have left them dropped).
+      const initial = !db.prepare('select 1 from sync_cursor where stream = ?').get(stream.name);
+      for (const index of stream.deferredIndexes ?? []) {
+        const sql = initial ? `drop index if exists ${index.name}` : index.create;
+        if (writer) await writer.exec(sql);
+        else db.exec(sql);
+      }
+      const insert = db.prepare(stream.insertSql);
+      const pulled = await pullStream(db, reader, stream, {
+        cursor: cursors.get(stream.name) as Cursor,
+        pageSize,
+        insert,
+        quarantine,
+        saveCursor,
+        now,
+        writer,
+        onPage: (rows, quarantined) => {
+          report.rows += rows;
+          report.quarantined += quarantined;
+          const seconds = (performance.now() - started) / 1000;
+          options.onProgress?.({
+            stream: stream.name,
+            rowsDone: report.rows,
+            rowsTotal,
+            rowsPerSecond: seconds > 0 ? Math.round(report.rows / seconds) : 0,
+          });
+        },
+      });
+      report.perStream[stream.name] = pulled;
+      // With the writer, the index is built in order after the stream's pages while the next stream
+      // is already being pulled; the drain below waits for all of it.
+      for (const index of stream.deferredIndexes ?? []) {
+        if (writer) await writer.exec(index.create);
+        else db.exec(index.create);
+      }
     }
-    const insert = db.prepare(stream.insertSql);
-    const pulled = await pullStream(db, reader, stream, {
-      cursor: cursors.get(stream.name) as Cursor,
-      pageSize,
-      insert,
-      quarantine,
-      saveCursor,
-      now,
-      onPage: (rows, quarantined) => {
-        report.rows += rows;
-        report.quarantined += quarantined;
-        const seconds = (performance.now() - started) / 1000;
-        options.onProgress?.({
-          stream: stream.name,
-          rowsDone: report.rows,
-          rowsTotal,
-          rowsPerSecond: seconds > 0 ? Math.round(report.rows / seconds) : 0,
-        });
-      },
-    });
-    report.perStream[stream.name] = pulled;
-    for (const index of stream.deferredIndexes ?? []) db.exec(index.create);
+    await writer?.drain();
+  } finally {
+    await writer?.close();
   }
   report.syncedAt = now().toISOString();
   writeMeta(db, 'last_synced_at', report.syncedAt);
@@ -230,6 +255,7 @@ interface StreamRun {
   quarantine: Statement;
   saveCursor: Statement;
   now: () => Date;
+  writer: CacheWriter | null;
   onPage: (rows: number, quarantined: number) => void;
 }
 
@@ -264,6 +290,36 @@ async function pullStream(
     return quarantined;
   });
 
+  /** The same page as applyPage writes, validated here and written by the worker. */
+  const pageWrite = (
+    rows: Record<string, unknown>[],
+    next: Cursor,
+  ): { page: PageWrite; quarantined: number } => {
+    const receivedAt = run.now().toISOString();
+    const page: PageWrite = {
+      insertSql: stream.insertSql,
+      rows: [],
+      quarantine: [],
+      cursor: [stream.name, next.lastXid, next.lastKey, rows.length, receivedAt],
+    };
+    for (const raw of rows) {
+      const parsed = stream.schema.safeParse(raw);
+      if (parsed.success) {
+        page.rows.push(stream.params(parsed.data, String(raw.sync_xid ?? '')));
+      } else {
+        const key = raw[stream.keyColumn];
+        page.quarantine.push([
+          stream.name,
+          key === undefined || key === null ? null : String(key),
+          describeIssues(parsed.error),
+          JSON.stringify(raw),
+          receivedAt,
+        ]);
+      }
+    }
+    return { page, quarantined: page.quarantine.length };
+  };
+
   let cursor = run.cursor;
   let pending: Promise<{ rows: Record<string, unknown>[] }> | null = reader.query(
     pageQuery(stream, run.pageSize, cursor),
@@ -282,7 +338,14 @@ async function pullStream(
       pending = reader.query(pageQuery(stream, run.pageSize, next));
       pending.catch(() => undefined); // awaited on the next turn; never an unhandled rejection
     }
-    const quarantined = applyPage(page.rows, next);
+    let quarantined: number;
+    if (run.writer) {
+      const write = pageWrite(page.rows, next);
+      await run.writer.write(write.page);
+      quarantined = write.quarantined;
+    } else {
+      quarantined = applyPage(page.rows, next);
+    }
     cursor = next;
     total += page.rows.length;
     run.onPage(page.rows.length, quarantined);

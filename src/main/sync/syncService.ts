@@ -226,6 +226,7 @@ export class SyncService {
         this.emit();
         try {
           await pullAll(db, reader, {
+            cacheFile: this.source ?? undefined,
             onProgress: (progress) => {
               this.progress = progress;
               this.emit();

@@ -22,6 +22,13 @@ const cache = openCache({
 });
 await pullAll(cache, serverReaderFor(client), {
   pageSize: 25,
+  // SYNC_CHILD_WORKER: pages go through the cache writer worker (cacheWriter.ts), whatever the size.
+  ...(process.env.SYNC_CHILD_WORKER
+    ? {
+        cacheFile: { path: cachePath as string, key: Buffer.from(process.env.SYNC_CHILD_KEY ?? '', 'hex') },
+        workerMinRows: 0,
+      }
+    : {}),
   onProgress: (progress) => process.stdout.write(`${JSON.stringify(progress)}\n`),
 });
 process.stdout.write('{"done":true}\n');

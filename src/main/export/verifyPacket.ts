@@ -216,8 +216,11 @@ export function verifyPacket(bytes: Buffer): VerifyReport {
     problem(chainFilePath, `the chain ends at seq ${previousSeq} (${previousHash}), not at the stated head seq ${headSeq} (${chainState?.headHash})`);
   }
   report.chain.ok = chainBrokenAt === null && problemsOutside(report.problems, chainFilePath);
+  // Content is bound to the verified entries; past a declared break, to the entries as they stand
+  // (the packet then verifies as intact but never as a clean chain).
+  const boundSeq = report.declaredChainBreak ? Math.max(0, ...chainEntries.keys()) : previousSeq;
   const verifiedEntry = (seq: number | null): ChainEntry | undefined =>
-    seq !== null && seq <= previousSeq ? chainEntries.get(seq) : undefined;
+    seq !== null && seq <= boundSeq ? chainEntries.get(seq) : undefined;
 
   // 5. content against the chain
   const where = (kind: string, id: string) => `packet.json ${kind} ${id}`;
@@ -344,7 +347,7 @@ export function verifyPacket(bytes: Buffer): VerifyReport {
   const stagingStudy = new Map<string, string>();
   const stagingTouched = new Set<string>();
   const diaryTouched = new Map<string, { site: string; patient: string }>();
-  for (let seq = 1; seq <= previousSeq; seq++) {
+  for (let seq = 1; seq <= boundSeq; seq++) {
     const e = chainEntries.get(seq);
     if (!e) continue;
     const p = e.payload;

@@ -77,7 +77,8 @@ async function exportCommand(args: string[]) {
       break;
     }
   }
-  if (!found) fail('these credentials open no cache in this data folder (sign in online in the app once first)');
+  if (!found)
+    fail('these credentials open no cache in this data folder (sign in online in the app once first)');
   const keyStore = new FileCacheKeyStore(join(cacheDir(dataDir), 'keys'));
   let key: Buffer;
   try {
@@ -85,9 +86,16 @@ async function exportCommand(args: string[]) {
   } catch (error) {
     fail(`the cache key cannot be read: ${(error as Error).message}`);
   }
-  const db = openCache({ path: cacheFilePath(dataDir, found.backendId, found.userId), key, userId: found.userId, backendId: found.backendId });
+  const db = openCache({
+    path: cacheFilePath(dataDir, found.backendId, found.userId),
+    key,
+    userId: found.userId,
+    backendId: found.backendId,
+  });
   try {
-    const stored = db.prepare(`select value from sync_meta where name = 'identity'`).get() as { value: string } | undefined;
+    const stored = db.prepare(`select value from sync_meta where name = 'identity'`).get() as
+      | { value: string }
+      | undefined;
     if (!stored) fail('the cache has never been synced');
     const identity = JSON.parse(stored.value) as SessionIdentity;
     const result = await buildPacket(db, {
@@ -100,13 +108,13 @@ async function exportCommand(args: string[]) {
     const chain = result.content.cover.chain;
     const counts = result.content.cover.counts;
     process.stdout.write(
-      [
+      `${[
         `wrote ${values.out} (${result.zip.length} bytes, SHA-256 ${result.packetSha256})`,
         `scope: ${result.content.cover.scope.description}`,
         `records: ${counts.stagingRecords} staging (${counts.signatures} signatures), ${counts.diaryRecords} diary (${counts.annotations} annotations)`,
         `document hash: ${result.documentHash}`,
         `audit chain head: seq ${chain.headSeq} ${chain.headHash}${chain.broken ? ` (BROKEN at seq ${chain.broken.firstBadSeq}, flagged on every page)` : ''}`,
-      ].join('\n') + '\n',
+      ].join('\n')}\n`,
     );
   } catch (error) {
     fail((error as Error).message);
@@ -131,10 +139,13 @@ function verifyCommand(args: string[]) {
   }
   const report = verifyPacket(bytes);
   if (values.json) {
-    process.stdout.write(`${JSON.stringify(values.links ? report : { ...report, chain: { ...report.chain, links: undefined } }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify(values.links ? report : { ...report, chain: { ...report.chain, links: undefined } }, null, 2)}\n`,
+    );
   } else {
     const out: string[] = [`packet ${path} SHA-256 ${report.packetSha256}`];
-    for (const file of report.files) out.push(`  file ${file.ok ? 'ok ' : 'BAD'} ${file.sha256} ${file.path} (${file.bytes} bytes)`);
+    for (const file of report.files)
+      out.push(`  file ${file.ok ? 'ok ' : 'BAD'} ${file.sha256} ${file.path} (${file.bytes} bytes)`);
     out.push(`  document hash (packet.json) ${report.documentHash ?? '-'}`);
     out.push(
       `  audit chain: ${report.chain.linksChecked} links recomputed from genesis to head seq ${report.chain.headSeq ?? '-'} ${report.chain.headHash ?? ''}`,
@@ -149,7 +160,9 @@ function verifyCommand(args: string[]) {
       `  records: ${report.records.staging} staging, ${report.records.diary} diary; ${report.records.eventsMatched} events matched to the chain; ${report.pages.count} PDF pages checked`,
     );
     if (report.declaredChainBreak) {
-      out.push(`  the packet declares the audit chain broken at seq ${report.declaredChainBreak.firstBadSeq}: ${report.declaredChainBreak.problem}`);
+      out.push(
+        `  the packet declares the audit chain broken at seq ${report.declaredChainBreak.firstBadSeq}: ${report.declaredChainBreak.problem}`,
+      );
     }
     for (const p of report.problems) out.push(`  FAIL ${p.where}: ${p.what}`);
     out.push(

@@ -456,7 +456,9 @@ export const PacketVerification = z.object({
   ok: z.boolean(),
   packetSha256: z.string(),
   documentHash: z.string().nullable(),
-  files: z.array(z.object({ path: z.string(), sha256: z.string(), bytes: z.number().int(), ok: z.boolean() })),
+  files: z.array(
+    z.object({ path: z.string(), sha256: z.string(), bytes: z.number().int(), ok: z.boolean() }),
+  ),
   chainLinksChecked: z.number().int(),
   chainHead: z.object({ seq: z.number().int().nullable(), hash: z.string().nullable() }),
   signaturesChecked: z.number().int(),

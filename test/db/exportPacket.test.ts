@@ -14,12 +14,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileCacheKeyStore } from '../../src/main/cache/cacheKeyStore';
 import { cacheDir } from '../../src/main/cache/cacheLocation';
 import { openCache } from '../../src/main/cache/openCache';
-import { dispatchContractCall } from '../../src/main/ipc/dispatchContractCall';
 import { renderPacketFiles } from '../../src/main/export/exportPacket';
 import type { PacketContent } from '../../src/main/export/packetContent';
-import { buildManifest, manifestBytes, sha256OfBytes, type PacketManifest } from '../../src/main/export/packetManifest';
+import {
+  buildManifest,
+  manifestBytes,
+  type PacketManifest,
+  sha256OfBytes,
+} from '../../src/main/export/packetManifest';
 import { readStoredZip, writeStoredZip, type ZipEntry } from '../../src/main/export/storedZip';
 import { verifyPacket } from '../../src/main/export/verifyPacket';
+import { dispatchContractCall } from '../../src/main/ipc/dispatchContractCall';
 import { createWorkstation, type Workstation } from '../../src/main/workstation';
 import { canonicalJson } from '../../src/shared/canonicalJson';
 import type { Channel, ExportProgress, RequestOf, ResponseOf } from '../../src/shared/contract';
@@ -29,7 +34,7 @@ const run = promisify(execFile);
 
 /** What a forger can do: change files, then recompute every hash in the manifest. */
 function forge(entries: ZipEntry[], change: (files: Map<string, Buffer>) => void, rerender = false): Buffer {
-  const files = new Map(entries.map((e) => [e.path, Buffer.from(e.data)]));
+  const files = new Map<string, Buffer>(entries.map((e) => [e.path, Buffer.from(e.data)]));
   change(files);
   const packetJson = files.get('packet.json') as Buffer;
   const content = JSON.parse(packetJson.toString('utf8')) as PacketContent;
@@ -107,20 +112,36 @@ describe('inspection packet on the embedded demo', () => {
     expect(exported.counts.diaryRecords).toBeGreaterThan(0);
     expect(exported.chainBroken).toBe(false);
     expect(progress.map((p) => p.stage)).toEqual(
-      expect.arrayContaining(['verifying chain', 'gathering records', 'rendering', 'checking packet', 'done']),
+      expect.arrayContaining([
+        'verifying chain',
+        'gathering records',
+        'rendering',
+        'checking packet',
+        'done',
+      ]),
     );
     const report = verifyPacket(packet);
     expect(report.problems).toEqual([]);
     expect(report.ok).toBe(true);
     expect(report.files.map((f) => f.path)).toEqual(
-      expect.arrayContaining(['packet.json', 'packet.pdf', 'odm/countersign.odm.xml', 'csv/signatures.csv', 'chain/audit_log.jsonl']),
+      expect.arrayContaining([
+        'packet.json',
+        'packet.pdf',
+        'odm/countersign.odm.xml',
+        'csv/signatures.csv',
+        'chain/audit_log.jsonl',
+      ]),
     );
     expect(report.chain.linksChecked).toBe(exported.chainHead.seq);
     expect(report.chain.headHash).toBe(exported.chainHead.hash);
     expect(report.signatures.length).toBe(exported.counts.signatures);
     expect(report.signatures.every((s) => s.ok)).toBe(true);
     expect(report.signatures.some((s) => s.recomputed)).toBe(true);
-    content = JSON.parse(readStoredZip(packet).find((e) => e.path === 'packet.json')?.data.toString('utf8') ?? '');
+    content = JSON.parse(
+      readStoredZip(packet)
+        .find((e) => e.path === 'packet.json')
+        ?.data.toString('utf8') ?? '',
+    );
     expect(content.cover.generatedBy.printedName).toBe('Ingrid Halvorsen');
     expect(content.stagingRecords.every((r) => r.studyCode === studyCode)).toBe(true);
     // The same report through the channel; and nothing personal or secret in the log.
@@ -132,7 +153,15 @@ describe('inspection packet on the embedded demo', () => {
   });
 
   it('fails at the changed file when one byte of any file type is flipped', () => {
-    for (const path of ['manifest.json', 'packet.json', 'packet.pdf', 'odm/countersign.odm.xml', 'csv/signatures.csv', 'csv/diary_history.csv', 'chain/audit_log.jsonl']) {
+    for (const path of [
+      'manifest.json',
+      'packet.json',
+      'packet.pdf',
+      'odm/countersign.odm.xml',
+      'csv/signatures.csv',
+      'csv/diary_history.csv',
+      'chain/audit_log.jsonl',
+    ]) {
       const raw = verifyPacket(flipByteOf(packet, path));
       expect(raw.ok, path).toBe(false);
       expect(raw.problems[0]?.where, path).toBe(path);
@@ -148,7 +177,9 @@ describe('inspection packet on the embedded demo', () => {
       const report = verifyPacket(forged);
       expect(report.ok, path).toBe(false);
       expect(
-        report.problems.some((p) => p.where.startsWith(path) || (path === 'packet.json' && p.where.startsWith('packet'))),
+        report.problems.some(
+          (p) => p.where.startsWith(path) || (path === 'packet.json' && p.where.startsWith('packet')),
+        ),
         `${path}: ${JSON.stringify(report.problems.slice(0, 3))}`,
       ).toBe(true);
     }
@@ -165,7 +196,9 @@ describe('inspection packet on the embedded demo', () => {
       entries,
       (files) => {
         const forgedContent = JSON.parse(canonicalJson(content)) as PacketContent;
-        const record = forgedContent.stagingRecords.find((r) => r.id === signed.id) as PacketContent['stagingRecords'][number];
+        const record = forgedContent.stagingRecords.find(
+          (r) => r.id === signed.id,
+        ) as PacketContent['stagingRecords'][number];
         record.signatures = record.signatures.filter((s) => s.id !== removed);
         forgedContent.cover.counts.signatures--;
         files.set('packet.json', Buffer.from(canonicalJson(forgedContent)));
@@ -191,7 +224,9 @@ describe('inspection packet on the embedded demo', () => {
     expect(chainReport.ok).toBe(false);
     expect(chainReport.problems[0]?.where).toBe('chain/audit_log.jsonl seq 6');
 
-    const record = content.stagingRecords.find((r) => r.history.length >= 2) as PacketContent['stagingRecords'][number];
+    const record = content.stagingRecords.find(
+      (r) => r.history.length >= 2,
+    ) as PacketContent['stagingRecords'][number];
     const historyForged = forge(
       entries,
       (files) => {
@@ -212,21 +247,33 @@ describe('inspection packet on the embedded demo', () => {
     const forged = forge(entries, (files) => {
       const pdf = (files.get('packet.pdf') as Buffer).toString('latin1');
       // /Kids [6 0 R 8 0 R 10 0 R ...]: swap pages 2 and 3.
-      files.set('packet.pdf', Buffer.from(pdf.replace('/Kids [6 0 R 8 0 R 10 0 R', '/Kids [6 0 R 10 0 R 8 0 R'), 'latin1'));
+      files.set(
+        'packet.pdf',
+        Buffer.from(pdf.replace('/Kids [6 0 R 8 0 R 10 0 R', '/Kids [6 0 R 10 0 R 8 0 R'), 'latin1'),
+      );
     });
     const report = verifyPacket(forged);
     expect(report.ok).toBe(false);
-    expect(report.problems).toContainEqual({ where: 'packet.pdf page 2', what: 'holds the content of page 3 (pages swapped or moved)' });
+    expect(report.problems).toContainEqual({
+      where: 'packet.pdf page 2',
+      what: 'holds the content of page 3 (pages swapped or moved)',
+    });
   });
 
   it("shows each signature's printed name, time and meaning in the PDF's own text (pdf.js)", async () => {
     const pdfjs = await import('pdfjs-dist/legacy/build/pdf.mjs');
     const pdf = readStoredZip(packet).find((e) => e.path === 'packet.pdf')?.data as Buffer;
-    const doc = await pdfjs.getDocument({ data: new Uint8Array(pdf), useSystemFonts: false, isEvalSupported: false }).promise;
+    const doc = await pdfjs.getDocument({
+      data: new Uint8Array(pdf),
+      useSystemFonts: false,
+      isEvalSupported: false,
+    }).promise;
     const pages: string[] = [];
     for (let n = 1; n <= doc.numPages; n++) {
       const text = await (await doc.getPage(n)).getTextContent();
-      pages.push(text.items.map((item) => ('str' in item ? item.str + (item.hasEOL ? '\n' : '') : '')).join(''));
+      pages.push(
+        text.items.map((item) => ('str' in item ? item.str + (item.hasEOL ? '\n' : '') : '')).join(''),
+      );
     }
     await doc.destroy();
     const all = pages.join('\n');
@@ -246,8 +293,14 @@ describe('inspection packet on the embedded demo', () => {
   });
 
   it('writes well-formed CDISC ODM 1.3.2 with audit records and signatures', () => {
-    const xml = readStoredZip(packet).find((e) => e.path === 'odm/countersign.odm.xml')?.data.toString('utf8') as string;
-    const odm = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', isArray: (_name: string, _path: unknown, _leaf: boolean, isAttribute: boolean) => !isAttribute }).parse(xml, true).ODM[0];
+    const xml = readStoredZip(packet)
+      .find((e) => e.path === 'odm/countersign.odm.xml')
+      ?.data.toString('utf8') as string;
+    const odm = new XMLParser({
+      ignoreAttributes: false,
+      attributeNamePrefix: '@',
+      isArray: (_name: string, _path: unknown, _leaf: boolean, isAttribute: boolean) => !isAttribute,
+    }).parse(xml, true).ODM[0];
     expect(odm['@FileType']).toBe('Snapshot');
     expect(odm['@ODMVersion']).toBe('1.3.2');
     expect(odm.Study[0].MetaDataVersion[0].ItemDef.length).toBeGreaterThan(0);
@@ -277,7 +330,8 @@ describe('inspection packet on the embedded demo', () => {
     const day = content.cover.generatedAt.slice(0, 10);
     const ranged = await call('export.packet', { scope: { kind: 'study', studyCode }, from: day, to: day });
     expect(ranged.counts.stagingRecords).toBeLessThanOrEqual(content.stagingRecords.length);
-    for (const exported of [byPatient, byIds, ranged]) expect(verifyPacket(readFileSync(exported.path)).problems).toEqual([]);
+    for (const exported of [byPatient, byIds, ranged])
+      expect(verifyPacket(readFileSync(exported.path)).problems).toEqual([]);
   });
 
   it('verifies from the command line, offline, with only the packet', async () => {
@@ -288,7 +342,9 @@ describe('inspection packet on the embedded demo', () => {
     const broken = join(dataDir, 'broken.zip');
     const { writeFileSync } = await import('node:fs');
     writeFileSync(broken, flipByteOf(packet, 'csv/signatures.csv'));
-    const failed = await run('npx', ['countersign', 'verify', broken]).catch((error: { code: number; stdout: string }) => error);
+    const failed = await run('npx', ['countersign', 'verify', broken]).catch(
+      (error: { code: number; stdout: string }) => error,
+    );
     expect(failed).toMatchObject({ code: 1, stdout: expect.stringMatching(/FAIL csv\/signatures\.csv/) });
   });
 
@@ -296,7 +352,18 @@ describe('inspection packet on the embedded demo', () => {
     const out = join(dataDir, 'cli.zip');
     const { stdout } = await run(
       'npx',
-      ['countersign', 'export', '--data-dir', dataDir, '--email', inspector.email, '--scope', `study:${studyCode}`, '--out', out],
+      [
+        'countersign',
+        'export',
+        '--data-dir',
+        dataDir,
+        '--email',
+        inspector.email,
+        '--scope',
+        `study:${studyCode}`,
+        '--out',
+        out,
+      ],
       { env: { ...process.env, COUNTERSIGN_PASSWORD: inspector.password } },
     );
     expect(stdout).toMatch(/wrote .*cli\.zip/);
@@ -307,22 +374,37 @@ describe('inspection packet on the embedded demo', () => {
   it('refuses a broken chain naming the first bad seq, and flags the break on every page when asked', async () => {
     const status = await call('backend.status', {});
     const userId = status.session?.userId as string;
-    const backendId = (await import('node:fs')).readdirSync(cacheDir(dataDir)).find((n) => /^[0-9a-f]{16}$/.test(n)) as string;
+    const backendId = (await import('node:fs'))
+      .readdirSync(cacheDir(dataDir))
+      .find((n) => /^[0-9a-f]{16}$/.test(n)) as string;
     const key = new FileCacheKeyStore(join(cacheDir(dataDir), 'keys')).keyFor(userId, backendId);
-    const db = openCache({ path: join(cacheDir(dataDir), backendId, `${userId}.sqlite`), key, userId, backendId });
+    const db = openCache({
+      path: join(cacheDir(dataDir), backendId, `${userId}.sqlite`),
+      key,
+      userId,
+      backendId,
+    });
     const original = db.prepare('select actor from audit_log where seq = 7').get() as { actor: string };
     db.prepare('update audit_log set actor = ? where seq = 7').run('someone else');
     try {
-      const refused = await dispatchContractCall(workstation.handlers, 'export.packet', { scope: { kind: 'study', studyCode } });
+      const refused = await dispatchContractCall(workstation.handlers, 'export.packet', {
+        scope: { kind: 'study', studyCode },
+      });
       expect(refused.ok).toBe(false);
-      if (!refused.ok) expect(String(refused.error.cause ?? refused.error.message)).toMatch(/broken at seq 7/);
-      const flagged = await call('export.packet', { scope: { kind: 'study', studyCode }, allowBrokenChain: true });
+      if (!refused.ok)
+        expect(String(refused.error.cause ?? refused.error.message)).toMatch(/broken at seq 7/);
+      const flagged = await call('export.packet', {
+        scope: { kind: 'study', studyCode },
+        allowBrokenChain: true,
+      });
       expect(flagged.chainBroken).toBe(true);
       const report = verifyPacket(readFileSync(flagged.path));
       expect(report.problems).toEqual([]);
       expect(report.ok).toBe(false);
       expect(report.declaredChainBreak?.firstBadSeq).toBe(7);
-      const pdf = readStoredZip(readFileSync(flagged.path)).find((e) => e.path === 'packet.pdf')?.data.toString('latin1') as string;
+      const pdf = readStoredZip(readFileSync(flagged.path))
+        .find((e) => e.path === 'packet.pdf')
+        ?.data.toString('latin1') as string;
       const pages = (pdf.match(/\/Type \/Page /g) ?? []).length;
       expect((pdf.match(/AUDIT CHAIN BROKEN AT SEQ 7/g) ?? []).length).toBe(pages);
     } finally {

@@ -9,7 +9,13 @@ import { UserFacingError } from '../userFacingError';
 import { renderCsvFiles } from './csvWriter';
 import { renderOdm } from './odmWriter';
 import { chainLines, gatherPacketContent, type PacketContent } from './packetContent';
-import { buildManifest, chainFilePath, type ManifestFile, manifestBytes, sha256OfBytes } from './packetManifest';
+import {
+  buildManifest,
+  chainFilePath,
+  type ManifestFile,
+  manifestBytes,
+  sha256OfBytes,
+} from './packetManifest';
 import type { PacketScope } from './packetScope';
 import { renderPdf } from './pdfWriter';
 import { writeStoredZip, type ZipEntry } from './storedZip';
@@ -100,7 +106,10 @@ export async function buildPacket(db: Database, options: ExportOptions): Promise
     bytes: data.length,
   }));
   const manifest = manifestBytes(buildManifest(content, documentHash, listed));
-  const entries: ZipEntry[] = [{ path: 'manifest.json', data: manifest }, ...[...files].map(([path, data]) => ({ path, data }))];
+  const entries: ZipEntry[] = [
+    { path: 'manifest.json', data: manifest },
+    ...[...files].map(([path, data]) => ({ path, data })),
+  ];
   const zip = writeStoredZip(entries);
   let check: VerifyReport | null = null;
   if (options.selfCheck !== false) {

@@ -12,8 +12,16 @@ import type { PacketContent, PacketDiaryRecord, PacketStagingRecord } from './pa
 
 function escapeXml(text: string): string {
   // XML 1.0 cannot carry most control characters even escaped: they are written as \u{XX} text.
-  return text
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, (c) => `\\u{${c.charCodeAt(0).toString(16)}}`)
+  return [...text]
+    .map((c) => {
+      const code = c.charCodeAt(0);
+      const forbidden =
+        (code < 0x20 && code !== 0x09 && code !== 0x0a && code !== 0x0d) ||
+        code === 0xfffe ||
+        code === 0xffff;
+      return forbidden ? `\\u{${code.toString(16)}}` : c;
+    })
+    .join('')
     .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\\u{lone-surrogate}')
     .replaceAll('&', '&amp;')
     .replaceAll('<', '&lt;')
@@ -40,7 +48,8 @@ export function renderOdm(content: PacketContent): string {
   for (const r of content.stagingRecords) {
     for (const s of r.signatures) {
       const key = `${s.intent}\u0000${s.meaning}`;
-      if (!meanings.has(key)) meanings.set(key, { oid: `SD.${meanings.size + 1}`, meaning: s.meaning, intent: s.intent });
+      if (!meanings.has(key))
+        meanings.set(key, { oid: `SD.${meanings.size + 1}`, meaning: s.meaning, intent: s.intent });
     }
   }
   const signatureDef = (s: { intent: string; meaning: string }) =>
@@ -70,33 +79,49 @@ export function renderOdm(content: PacketContent): string {
     w(`  <Study${attr('OID', studyOid)}>`);
     w('    <GlobalVariables>');
     w(`      <StudyName>${escapeXml(study.code)}</StudyName>`);
-    w(`      <StudyDescription>${escapeXml(valueText(doc.title ?? doc.name ?? study.code))}</StudyDescription>`);
+    w(
+      `      <StudyDescription>${escapeXml(valueText(doc.title ?? doc.name ?? study.code))}</StudyDescription>`,
+    );
     w(`      <ProtocolName>${escapeXml(valueText(doc.protocol_number ?? study.code))}</ProtocolName>`);
     w('    </GlobalVariables>');
     w(`    <MetaDataVersion${attr('OID', 'MDV.1')}${attr('Name', 'Countersign inspection packet')}>`);
     w('      <Protocol>');
     w(`        <StudyEventRef${attr('StudyEventOID', 'SE.DIARY')}${attr('Mandatory', 'No')}/>`);
     w('      </Protocol>');
-    w(`      <StudyEventDef${attr('OID', 'SE.DIARY')}${attr('Name', 'Patient diary entry')}${attr('Repeating', 'Yes')}${attr('Type', 'Unscheduled')}>`);
+    w(
+      `      <StudyEventDef${attr('OID', 'SE.DIARY')}${attr('Name', 'Patient diary entry')}${attr('Repeating', 'Yes')}${attr('Type', 'Unscheduled')}>`,
+    );
     w(`        <FormRef${attr('FormOID', 'F.DIARY')}${attr('Mandatory', 'No')}/>`);
     w('      </StudyEventDef>');
     w(`      <FormDef${attr('OID', 'F.DIARY')}${attr('Name', 'Diary entry')}${attr('Repeating', 'No')}>`);
     w(`        <ItemGroupRef${attr('ItemGroupOID', 'IG.DIARY')}${attr('Mandatory', 'No')}/>`);
     w('      </FormDef>');
-    w(`      <ItemGroupDef${attr('OID', 'IG.DIARY')}${attr('Name', 'Diary entry')}${attr('Repeating', 'No')}>`);
-    for (const field of [...diaryFields].sort()) w(`        <ItemRef${attr('ItemOID', `IT.DIARY.${oidPart(field)}`)}${attr('Mandatory', 'No')}/>`);
+    w(
+      `      <ItemGroupDef${attr('OID', 'IG.DIARY')}${attr('Name', 'Diary entry')}${attr('Repeating', 'No')}>`,
+    );
+    for (const field of [...diaryFields].sort())
+      w(`        <ItemRef${attr('ItemOID', `IT.DIARY.${oidPart(field)}`)}${attr('Mandatory', 'No')}/>`);
     w('      </ItemGroupDef>');
     for (const [kind, fields] of [...stagingFields].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      w(`      <ItemGroupDef${attr('OID', `IG.${oidPart(kind)}`)}${attr('Name', kind)}${attr('Repeating', 'Yes')}>`);
-      for (const field of [...fields].sort()) w(`        <ItemRef${attr('ItemOID', `IT.${oidPart(kind)}.${oidPart(field)}`)}${attr('Mandatory', 'No')}/>`);
+      w(
+        `      <ItemGroupDef${attr('OID', `IG.${oidPart(kind)}`)}${attr('Name', kind)}${attr('Repeating', 'Yes')}>`,
+      );
+      for (const field of [...fields].sort())
+        w(
+          `        <ItemRef${attr('ItemOID', `IT.${oidPart(kind)}.${oidPart(field)}`)}${attr('Mandatory', 'No')}/>`,
+        );
       w('      </ItemGroupDef>');
     }
     for (const field of [...diaryFields].sort()) {
-      w(`      <ItemDef${attr('OID', `IT.DIARY.${oidPart(field)}`)}${attr('Name', field)}${attr('DataType', 'text')}/>`);
+      w(
+        `      <ItemDef${attr('OID', `IT.DIARY.${oidPart(field)}`)}${attr('Name', field)}${attr('DataType', 'text')}/>`,
+      );
     }
     for (const [kind, fields] of [...stagingFields].sort(([a], [b]) => (a < b ? -1 : 1))) {
       for (const field of [...fields].sort()) {
-        w(`      <ItemDef${attr('OID', `IT.${oidPart(kind)}.${oidPart(field)}`)}${attr('Name', field)}${attr('DataType', 'text')}/>`);
+        w(
+          `      <ItemDef${attr('OID', `IT.${oidPart(kind)}.${oidPart(field)}`)}${attr('Name', field)}${attr('DataType', 'text')}/>`,
+        );
       }
     }
     w('    </MetaDataVersion>');
@@ -110,25 +135,42 @@ export function renderOdm(content: PacketContent): string {
     w('    </User>');
   }
   for (const study of studies) {
-    w(`    <Location${attr('OID', `LOC.STUDY.${oidPart(study.code)}`)}${attr('Name', `Study ${study.code}`)}${attr('LocationType', 'Sponsor')}>`);
-    w(`      <MetaDataVersionRef${attr('StudyOID', `ST.${oidPart(study.code)}`)}${attr('MetaDataVersionOID', 'MDV.1')}${attr('EffectiveDate', content.cover.generatedAt.slice(0, 10))}/>`);
+    w(
+      `    <Location${attr('OID', `LOC.STUDY.${oidPart(study.code)}`)}${attr('Name', `Study ${study.code}`)}${attr('LocationType', 'Sponsor')}>`,
+    );
+    w(
+      `      <MetaDataVersionRef${attr('StudyOID', `ST.${oidPart(study.code)}`)}${attr('MetaDataVersionOID', 'MDV.1')}${attr('EffectiveDate', content.cover.generatedAt.slice(0, 10))}/>`,
+    );
     w('    </Location>');
   }
   for (const site of content.sites) {
     const code = content.studies.find((s) => s.id === site.studyId)?.code ?? 'NONE';
-    w(`    <Location${attr('OID', `LOC.${oidPart(site.siteId)}`)}${attr('Name', valueText(((site.doc ?? {}) as Record<string, unknown>).site_name ?? site.siteId))}${attr('LocationType', 'Site')}>`);
-    w(`      <MetaDataVersionRef${attr('StudyOID', `ST.${oidPart(code)}`)}${attr('MetaDataVersionOID', 'MDV.1')}${attr('EffectiveDate', content.cover.generatedAt.slice(0, 10))}/>`);
+    w(
+      `    <Location${attr('OID', `LOC.${oidPart(site.siteId)}`)}${attr('Name', valueText(((site.doc ?? {}) as Record<string, unknown>).site_name ?? site.siteId))}${attr('LocationType', 'Site')}>`,
+    );
+    w(
+      `      <MetaDataVersionRef${attr('StudyOID', `ST.${oidPart(code)}`)}${attr('MetaDataVersionOID', 'MDV.1')}${attr('EffectiveDate', content.cover.generatedAt.slice(0, 10))}/>`,
+    );
     w('    </Location>');
   }
   for (const def of meanings.values()) {
     w(`    <SignatureDef${attr('OID', def.oid)}${attr('Methodology', 'Electronic')}>`);
     w(`      <Meaning>${escapeXml(def.meaning)}</Meaning>`);
-    w(`      <LegalReason>${escapeXml(`21 CFR Part 11 electronic signature (intent: ${def.intent}); the legally binding equivalent of the signer's handwritten signature`)}</LegalReason>`);
+    w(
+      `      <LegalReason>${escapeXml(`21 CFR Part 11 electronic signature (intent: ${def.intent}); the legally binding equivalent of the signer's handwritten signature`)}</LegalReason>`,
+    );
     w('    </SignatureDef>');
   }
   w('  </AdminData>');
 
-  const auditRecord = (indent: string, user: string, location: string, at: string, reason: string | null, source: string) => {
+  const auditRecord = (
+    indent: string,
+    user: string,
+    location: string,
+    at: string,
+    reason: string | null,
+    source: string,
+  ) => {
     w(`${indent}<AuditRecord>`);
     w(`${indent}  <UserRef${attr('UserOID', userOid(user))}/>`);
     w(`${indent}  <LocationRef${attr('LocationOID', location)}/>`);
@@ -163,9 +205,19 @@ export function renderOdm(content: PacketContent): string {
   return `${out.join('\n')}\n`;
 
   function writeStagingGroup(r: PacketStagingRecord, location: string) {
-    w(`    <ItemGroupData${attr('ItemGroupOID', `IG.${oidPart(r.entityKind)}`)}${attr('ItemGroupRepeatKey', r.id)}>`);
+    w(
+      `    <ItemGroupData${attr('ItemGroupOID', `IG.${oidPart(r.entityKind)}`)}${attr('ItemGroupRepeatKey', r.id)}>`,
+    );
     const last = r.history.at(-1);
-    if (last) auditRecord('      ', last.actor, location, last.occurredAt, `${last.eventType} (audit_log seq ${last.seq})`, `staging_record ${r.id}`);
+    if (last)
+      auditRecord(
+        '      ',
+        last.actor,
+        location,
+        last.occurredAt,
+        `${last.eventType} (audit_log seq ${last.seq})`,
+        `staging_record ${r.id}`,
+      );
     const signature = r.signatures.at(-1);
     if (signature) {
       w('      <Signature>');
@@ -177,27 +229,51 @@ export function renderOdm(content: PacketContent): string {
     }
     const proposed = (r.proposedState ?? {}) as Record<string, unknown>;
     for (const key of Object.keys(proposed).sort()) {
-      w(`      <ItemData${attr('ItemOID', `IT.${oidPart(r.entityKind)}.${oidPart(key)}`)}${attr('Value', valueText(proposed[key]))}/>`);
+      w(
+        `      <ItemData${attr('ItemOID', `IT.${oidPart(r.entityKind)}.${oidPart(key)}`)}${attr('Value', valueText(proposed[key]))}/>`,
+      );
     }
     w('    </ItemGroupData>');
   }
 
   function writeDiaryEvent(d: PacketDiaryRecord) {
     const location = `LOC.${oidPart(d.siteId)}`;
-    w(`      <StudyEventData${attr('StudyEventOID', 'SE.DIARY')}${attr('StudyEventRepeatKey', d.eventUuid)}>`);
+    w(
+      `      <StudyEventData${attr('StudyEventOID', 'SE.DIARY')}${attr('StudyEventRepeatKey', d.eventUuid)}>`,
+    );
     w(`        <FormData${attr('FormOID', 'F.DIARY')}>`);
     const latest = d.history.at(-1);
-    if (latest) auditRecord('          ', latest.createdBy, location, latest.serverTimestamp, latest.changeReason, `record_audit ${latest.auditId}`);
+    if (latest)
+      auditRecord(
+        '          ',
+        latest.createdBy,
+        location,
+        latest.serverTimestamp,
+        latest.changeReason,
+        `record_audit ${latest.auditId}`,
+      );
     d.annotations.forEach((a, index) => {
       w(`          <Annotation${attr('SeqNum', index + 1)}>`);
-      w(`            <Comment${attr('SponsorOrSite', 'Site')}>${escapeXml(`[${a.kind}${a.resolved ? ', resolved' : ''}] ${a.text}`)}</Comment>`);
+      w(
+        `            <Comment${attr('SponsorOrSite', 'Site')}>${escapeXml(`[${a.kind}${a.resolved ? ', resolved' : ''}] ${a.text}`)}</Comment>`,
+      );
       w('          </Annotation>');
     });
     w(`          <ItemGroupData${attr('ItemGroupOID', 'IG.DIARY')}>`);
     for (const key of Object.keys(d.currentData).sort()) {
       const changed = [...d.history].reverse().find((v) => v.changes.some((c) => c.field === key)) ?? latest;
-      w(`            <ItemData${attr('ItemOID', `IT.DIARY.${oidPart(key)}`)}${attr('Value', valueText(d.currentData[key]))}>`);
-      if (changed) auditRecord('              ', changed.createdBy, location, changed.serverTimestamp, changed.changeReason, `record_audit ${changed.auditId}`);
+      w(
+        `            <ItemData${attr('ItemOID', `IT.DIARY.${oidPart(key)}`)}${attr('Value', valueText(d.currentData[key]))}>`,
+      );
+      if (changed)
+        auditRecord(
+          '              ',
+          changed.createdBy,
+          location,
+          changed.serverTimestamp,
+          changed.changeReason,
+          `record_audit ${changed.auditId}`,
+        );
       w('            </ItemData>');
     }
     w('          </ItemGroupData>');

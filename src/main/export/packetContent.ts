@@ -310,10 +310,9 @@ export function gatherPacketContent(db: Database, options: GatherOptions): Packe
 
   // ── staging records ──
   const models = new Map(
-    (db.prepare('select id, doc from model_registry_version').all() as { id: string; doc: string }[]).map((m) => [
-      m.id,
-      parseDoc(m.doc),
-    ]),
+    (db.prepare('select id, doc from model_registry_version').all() as { id: string; doc: string }[]).map(
+      (m) => [m.id, parseDoc(m.doc)],
+    ),
   );
   const stagingRows = db
     .prepare(
@@ -338,7 +337,8 @@ export function gatherPacketContent(db: Database, options: GatherOptions): Packe
   const inScope = new Set(stagingIds);
   const provenanceOf = new Map<string, Record<string, string | null>[]>();
   const provenanceIdOwner = new Map<string, string>();
-  for (const row of stagingRows) if (row.provenance_id) provenanceIdOwner.set(row.provenance_id, row.id as string);
+  for (const row of stagingRows)
+    if (row.provenance_id) provenanceIdOwner.set(row.provenance_id, row.id as string);
   for (const row of db
     .prepare(
       `select *, json_extract(payload, '$.staging_id') as payload_staging_id from provenance_event
@@ -346,7 +346,11 @@ export function gatherPacketContent(db: Database, options: GatherOptions): Packe
     )
     .iterate() as IterableIterator<Record<string, string | null>>) {
     const owners = new Set<string>();
-    for (const candidate of [row.subject_id, row.payload_staging_id, provenanceIdOwner.get(row.id as string)]) {
+    for (const candidate of [
+      row.subject_id,
+      row.payload_staging_id,
+      provenanceIdOwner.get(row.id as string),
+    ]) {
       if (candidate && inScope.has(candidate)) owners.add(candidate);
     }
     for (const owner of owners) {
@@ -447,7 +451,9 @@ export function gatherPacketContent(db: Database, options: GatherOptions): Packe
 
   // ── diary records ──
   const stateRows = db
-    .prepare('select * from record_state where event_uuid in (select value from json_each(?)) order by event_uuid')
+    .prepare(
+      'select * from record_state where event_uuid in (select value from json_each(?)) order by event_uuid',
+    )
     .all(JSON.stringify(eventUuids)) as Record<string, string | number>[];
   const versionsOf = new Map<string, Record<string, unknown>[]>();
   for (const row of db
@@ -483,7 +489,8 @@ export function gatherPacketContent(db: Database, options: GatherOptions): Packe
         role: str(v.role),
         clientTimestamp: isoMillis(v.client_timestamp),
         serverTimestamp: isoMillis(v.server_timestamp),
-        parentAuditId: v.parent_audit_id === null || v.parent_audit_id === undefined ? null : Number(v.parent_audit_id),
+        parentAuditId:
+          v.parent_audit_id === null || v.parent_audit_id === undefined ? null : Number(v.parent_audit_id),
         changeReason: str(v.change_reason),
         data,
         changes: fieldChanges(previous, data),
@@ -521,9 +528,9 @@ export function gatherPacketContent(db: Database, options: GatherOptions): Packe
     | { value: string }
     | undefined;
   const chainEntries = (
-    db.prepare('select count(*) as n from audit_log where seq <= ?').get(
-      chain.ok ? chain.verifiedThroughSeq : Number.MAX_SAFE_INTEGER,
-    ) as { n: number }
+    db
+      .prepare('select count(*) as n from audit_log where seq <= ?')
+      .get(chain.ok ? chain.verifiedThroughSeq : Number.MAX_SAFE_INTEGER) as { n: number }
   ).n;
   return {
     format: packetFormat,
@@ -571,7 +578,9 @@ export function chainLines(db: Database, throughSeq: number | null): string[] {
          from audit_log where (? is null or seq <= ?) order by seq`,
     )
     .raw(true)
-    .iterate(throughSeq, throughSeq) as IterableIterator<[number, string, string, string, string, string, string, string]>;
+    .iterate(throughSeq, throughSeq) as IterableIterator<
+    [number, string, string, string, string, string, string, string]
+  >;
   for (const [seq, occurredAt, actor, eventType, payload, payloadHash, prevHash, entryHash] of rows) {
     lines.push(
       `{"actor":${JSON.stringify(actor)},"entry_hash":${JSON.stringify(entryHash)},"event_type":${JSON.stringify(eventType)},"occurred_at":${JSON.stringify(occurredAt)},"payload":${payload},"payload_hash":${JSON.stringify(payloadHash)},"prev_hash":${JSON.stringify(prevHash)},"seq":${seq}}`,

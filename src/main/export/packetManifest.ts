@@ -31,7 +31,11 @@ export function sha256OfBytes(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-export function buildManifest(content: PacketContent, documentHash: string, files: ManifestFile[]): PacketManifest {
+export function buildManifest(
+  content: PacketContent,
+  documentHash: string,
+  files: ManifestFile[],
+): PacketManifest {
   return {
     format: manifestFormat,
     formatVersion: content.formatVersion,
@@ -40,7 +44,12 @@ export function buildManifest(content: PacketContent, documentHash: string, file
     scope: content.cover.scope.description,
     chain: { ...content.cover.chain, file: chainFilePath },
     signatures: content.stagingRecords.flatMap((r) =>
-      r.signatures.map((s) => ({ signatureId: s.id, stagingId: r.id, contentHash: s.contentHash, chainSeq: s.chainSeq })),
+      r.signatures.map((s) => ({
+        signatureId: s.id,
+        stagingId: r.id,
+        contentHash: s.contentHash,
+        chainSeq: s.chainSeq,
+      })),
     ),
     files,
   };

@@ -35,7 +35,8 @@ export function parseScopeSelector(text: string): ScopeSelector {
       .split(',')
       .map((id) => id.trim().toLowerCase())
       .filter(Boolean);
-    if (ids.length > 0 && ids.every((id) => uuidPattern.test(id))) return { kind: 'staging', stagingIds: ids };
+    if (ids.length > 0 && ids.every((id) => uuidPattern.test(id)))
+      return { kind: 'staging', stagingIds: ids };
   }
   throw new UserFacingError(
     `The scope "${trimmed}" is not understood: use study:CODE, patient:<patient uuid>, staging:<id>[,<id>...] or all.`,
@@ -45,7 +46,9 @@ export function parseScopeSelector(text: string): ScopeSelector {
 /** A date range bound: an ISO date or timestamp; a bare date `to` means the end of that day (UTC). */
 export function normaliseBound(value: string | null | undefined, end: boolean): string | null {
   if (!value) return null;
-  const text = /^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T${end ? '23:59:59.999' : '00:00:00.000'}Z` : value;
+  const text = /^\d{4}-\d{2}-\d{2}$/.test(value)
+    ? `${value}T${end ? '23:59:59.999' : '00:00:00.000'}Z`
+    : value;
   const date = new Date(text);
   if (Number.isNaN(date.getTime())) throw new UserFacingError(`"${value}" is not a date (use YYYY-MM-DD).`);
   return date.toISOString();
@@ -78,7 +81,12 @@ export interface ScopeSelection {
  */
 export function selectScope(db: Database, selector: ScopeSelector): ScopeSelection {
   const ids = (sql: string, ...params: unknown[]) =>
-    (db.prepare(sql).raw(true).all(...params) as [string][]).map(([id]) => id);
+    (
+      db
+        .prepare(sql)
+        .raw(true)
+        .all(...params) as [string][]
+    ).map(([id]) => id);
   switch (selector.kind) {
     case 'study': {
       const studyIds = ids(
@@ -86,7 +94,9 @@ export function selectScope(db: Database, selector: ScopeSelector): ScopeSelecti
         selector.studyCode,
       );
       if (studyIds.length === 0) {
-        const known = ids(`select json_extract(doc, '$.code') from live_row where entity_kind = 'study' order by 1`);
+        const known = ids(
+          `select json_extract(doc, '$.code') from live_row where entity_kind = 'study' order by 1`,
+        );
         throw new UserFacingError(
           `No study with code ${selector.studyCode} is in your cache (it holds: ${known.join(', ') || 'none'}).`,
         );
@@ -123,7 +133,10 @@ export function selectScope(db: Database, selector: ScopeSelector): ScopeSelecti
     }
     case 'staging': {
       const found = new Set(
-        ids('select id from staging_record where id in (select value from json_each(?))', JSON.stringify(selector.stagingIds)),
+        ids(
+          'select id from staging_record where id in (select value from json_each(?))',
+          JSON.stringify(selector.stagingIds),
+        ),
       );
       const missing = selector.stagingIds.filter((id) => !found.has(id));
       if (missing.length > 0) {

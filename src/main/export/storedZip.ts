@@ -114,13 +114,16 @@ export function readStoredZip(bytes: Buffer): ZipEntry[] {
     const start = local + 30 + bytes.readUInt16LE(local + 26) + bytes.readUInt16LE(local + 28);
     if (start + size > centralOffset) throw new ZipFormatError(`${name}: its data runs past the directory`);
     const data = bytes.subarray(start, start + size);
-    if (crc32(data) !== crc) throw new ZipFormatError(`${name}: its bytes do not match their CRC-32 in the ZIP`);
+    if (crc32(data) !== crc)
+      throw new ZipFormatError(`${name}: its bytes do not match their CRC-32 in the ZIP`);
     entries.push({ path: name, data });
   }
   const again = writeStoredZip(entries);
   if (!again.equals(bytes)) {
     const offset = firstDifference(again, bytes);
-    throw new ZipFormatError(`${entryAtOffset(again, entries, offset)}: ZIP structure differs at byte ${offset}`);
+    throw new ZipFormatError(
+      `${entryAtOffset(again, entries, offset)}: ZIP structure differs at byte ${offset}`,
+    );
   }
   return entries;
 }

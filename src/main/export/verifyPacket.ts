@@ -41,7 +41,14 @@ export interface VerifyReport {
     /** Each link checked, as [seq, entry_hash]. */
     links: [number, string][];
   };
-  signatures: { id: string; stagingId: string; contentHash: string; chainSeq: number | null; recomputed: boolean; ok: boolean }[];
+  signatures: {
+    id: string;
+    stagingId: string;
+    contentHash: string;
+    chainSeq: number | null;
+    recomputed: boolean;
+    ok: boolean;
+  }[];
   records: { staging: number; diary: number; eventsMatched: number };
   pages: { count: number; ok: boolean };
   /** The packet says its chain is broken here, and it is: intact, but not a clean chain. */
@@ -97,7 +104,10 @@ export function verifyPacket(bytes: Buffer): VerifyReport {
   } catch (error) {
     const message = (error as Error).message;
     const colon = message.indexOf(': ');
-    problem(colon > 0 ? message.slice(0, colon) : 'packet.zip', colon > 0 ? message.slice(colon + 2) : message);
+    problem(
+      colon > 0 ? message.slice(0, colon) : 'packet.zip',
+      colon > 0 ? message.slice(colon + 2) : message,
+    );
     return finish();
   }
   const byPath = new Map(entries.map((e) => [e.path, e.data]));
@@ -119,7 +129,8 @@ export function verifyPacket(bytes: Buffer): VerifyReport {
     problem('manifest.json', 'is not a Countersign packet manifest');
     return finish();
   }
-  if (canonicalJson(manifest) !== manifestData.toString('utf8')) problem('manifest.json', 'is not in RFC 8785 canonical form (edited)');
+  if (canonicalJson(manifest) !== manifestData.toString('utf8'))
+    problem('manifest.json', 'is not in RFC 8785 canonical form (edited)');
   const listed = new Set<string>();
   for (const file of manifest.files) {
     listed.add(file.path);
@@ -134,7 +145,8 @@ export function verifyPacket(bytes: Buffer): VerifyReport {
     if (!ok) problem(file.path, `SHA-256 ${actual} differs from the manifest's ${file.sha256}`);
   }
   for (const entry of entries) {
-    if (entry.path !== 'manifest.json' && !listed.has(entry.path)) problem(entry.path, 'is in the packet but not in the manifest');
+    if (entry.path !== 'manifest.json' && !listed.has(entry.path))
+      problem(entry.path, 'is in the packet but not in the manifest');
   }
 
   // 3. the canonical content and the document hash
@@ -152,9 +164,13 @@ export function verifyPacket(bytes: Buffer): VerifyReport {
   }
   const documentHash = sha256(packetData);
   report.documentHash = documentHash;
-  if (canonicalJson(content) !== packetData.toString('utf8')) problem('packet.json', 'is not in RFC 8785 canonical form (edited)');
+  if (canonicalJson(content) !== packetData.toString('utf8'))
+    problem('packet.json', 'is not in RFC 8785 canonical form (edited)');
   if (manifest.documentHash !== documentHash) {
-    problem('manifest.json', `document hash ${manifest.documentHash} is not the SHA-256 of packet.json (${documentHash})`);
+    problem(
+      'manifest.json',
+      `document hash ${manifest.documentHash} is not the SHA-256 of packet.json (${documentHash})`,
+    );
   }
 
   // 4. the chain, recomputed from genesis
@@ -182,12 +198,23 @@ export function verifyPacket(bytes: Buffer): VerifyReport {
     if (chainBrokenAt !== null) return;
     let bad = '';
     if (canonicalJson(entry) !== line) bad = `line ${index + 1} is not canonical`;
-    else if (entry.seq !== previousSeq + 1) bad = `entry ${previousSeq + 1} is missing or out of order (found ${entry.seq})`;
-    else if (entry.prev_hash !== previousHash) bad = `entry ${entry.seq} does not point at entry ${previousSeq}'s hash`;
-    else if (sha256(canonicalJson(entry.payload)) !== entry.payload_hash) bad = `entry ${entry.seq}'s payload does not match its payload hash`;
+    else if (entry.seq !== previousSeq + 1)
+      bad = `entry ${previousSeq + 1} is missing or out of order (found ${entry.seq})`;
+    else if (entry.prev_hash !== previousHash)
+      bad = `entry ${entry.seq} does not point at entry ${previousSeq}'s hash`;
+    else if (sha256(canonicalJson(entry.payload)) !== entry.payload_hash)
+      bad = `entry ${entry.seq}'s payload does not match its payload hash`;
     else if (
-      sha256(entryHashInput(entry.seq, entry.occurred_at, entry.actor, entry.event_type, entry.payload_hash, entry.prev_hash)) !==
-      entry.entry_hash
+      sha256(
+        entryHashInput(
+          entry.seq,
+          entry.occurred_at,
+          entry.actor,
+          entry.event_type,
+          entry.payload_hash,
+          entry.prev_hash,
+        ),
+      ) !== entry.entry_hash
     )
       bad = `entry ${entry.seq}'s fields do not match its entry hash`;
     if (bad) {
@@ -205,15 +232,25 @@ export function verifyPacket(bytes: Buffer): VerifyReport {
   report.chain.headHash = previousSeq > 0 ? previousHash : null;
   const headSeq = chainState?.headSeq ?? -1;
   if (declaredBreak) {
-    if (chainBrokenAt === declaredBreak.firstBadSeq && previousSeq === headSeq && previousHash === chainState?.headHash) {
+    if (
+      chainBrokenAt === declaredBreak.firstBadSeq &&
+      previousSeq === headSeq &&
+      previousHash === chainState?.headHash
+    ) {
       report.declaredChainBreak = declaredBreak;
     } else {
-      problem(chainFilePath, `the packet declares a chain break at seq ${declaredBreak.firstBadSeq}, but the chain ${chainBrokenAt === null ? 'has none' : `breaks at seq ${chainBrokenAt} (${chainProblem})`}`);
+      problem(
+        chainFilePath,
+        `the packet declares a chain break at seq ${declaredBreak.firstBadSeq}, but the chain ${chainBrokenAt === null ? 'has none' : `breaks at seq ${chainBrokenAt} (${chainProblem})`}`,
+      );
     }
   } else if (chainBrokenAt !== null) {
     problem(`${chainFilePath} seq ${chainBrokenAt}`, chainProblem);
   } else if (previousSeq !== headSeq || previousHash !== chainState?.headHash) {
-    problem(chainFilePath, `the chain ends at seq ${previousSeq} (${previousHash}), not at the stated head seq ${headSeq} (${chainState?.headHash})`);
+    problem(
+      chainFilePath,
+      `the chain ends at seq ${previousSeq} (${previousHash}), not at the stated head seq ${headSeq} (${chainState?.headHash})`,
+    );
   }
   report.chain.ok = chainBrokenAt === null && problemsOutside(report.problems, chainFilePath);
   // Content is bound to the verified entries; past a declared break, to the entries as they stand
@@ -232,23 +269,38 @@ export function verifyPacket(bytes: Buffer): VerifyReport {
     stagingIds.add(r.id);
     const seqs = new Set<number>();
     stagingSeqs.set(r.id, seqs);
-    if (sha256(canonicalJson(r.proposedState)) !== r.proposedStateSha256) problem(where('staging record', r.id), 'proposed_state does not match its SHA-256');
+    if (sha256(canonicalJson(r.proposedState)) !== r.proposedStateSha256)
+      problem(where('staging record', r.id), 'proposed_state does not match its SHA-256');
     let lastSeq = 0;
     let lastProposedHash: unknown = null;
     for (const h of r.history) {
       seqs.add(h.seq);
       const e = verifiedEntry(h.seq);
-      if (h.seq <= lastSeq) problem(where('staging record', r.id), `history entry seq ${h.seq} is out of order`);
+      if (h.seq <= lastSeq)
+        problem(where('staging record', r.id), `history entry seq ${h.seq} is out of order`);
       lastSeq = h.seq;
-      if (!e || e.payload.staging_id !== r.id || e.event_type !== h.eventType || e.occurred_at !== h.occurredAt || e.actor !== h.actor) {
-        problem(where('staging record', r.id), `history entry seq ${h.seq} (${h.eventType}) does not match the audit chain`);
+      if (
+        !e ||
+        e.payload.staging_id !== r.id ||
+        e.event_type !== h.eventType ||
+        e.occurred_at !== h.occurredAt ||
+        e.actor !== h.actor
+      ) {
+        problem(
+          where('staging record', r.id),
+          `history entry seq ${h.seq} (${h.eventType}) does not match the audit chain`,
+        );
         continue;
       }
-      if (typeof e.payload.proposed_state_sha256 === 'string') lastProposedHash = e.payload.proposed_state_sha256;
+      if (typeof e.payload.proposed_state_sha256 === 'string')
+        lastProposedHash = e.payload.proposed_state_sha256;
       report.records.eventsMatched++;
     }
     if (lastProposedHash !== null && lastProposedHash !== r.proposedStateSha256) {
-      problem(where('staging record', r.id), 'its proposed state is not the one the audit chain last recorded');
+      problem(
+        where('staging record', r.id),
+        'its proposed state is not the one the audit chain last recorded',
+      );
     }
     const ids = new Set<string>();
     signatureIds.set(r.id, ids);
@@ -265,7 +317,11 @@ export function verifyPacket(bytes: Buffer): VerifyReport {
         e.payload.intent === s.intent &&
         e.payload.user_id === s.userId &&
         e.payload.signed_at === s.signedAtUtc;
-      if (!ok) problem(where('signature', s.id), `does not match its signature.recorded audit entry (seq ${s.chainSeq})`);
+      if (!ok)
+        problem(
+          where('signature', s.id),
+          `does not match its signature.recorded audit entry (seq ${s.chainSeq})`,
+        );
       let recomputed = false;
       if (s.signingContent) {
         recomputed = true;
@@ -273,13 +329,23 @@ export function verifyPacket(bytes: Buffer): VerifyReport {
         if (sha256(canonicalJson(c)) !== s.contentHash) {
           ok = false;
           problem(where('signature', s.id), 'its content hash is not the SHA-256 of the content it signs');
-        } else if (c.staging_record_id !== r.id || canonicalJson(c.proposed_state) !== canonicalJson(r.proposedState)) {
+        } else if (
+          c.staging_record_id !== r.id ||
+          canonicalJson(c.proposed_state) !== canonicalJson(r.proposedState)
+        ) {
           ok = false;
-          problem(where('signature', s.id), 'the content it signs is not this record\'s proposal');
+          problem(where('signature', s.id), "the content it signs is not this record's proposal");
         }
       }
       if (ok) report.records.eventsMatched++;
-      report.signatures.push({ id: s.id, stagingId: r.id, contentHash: s.contentHash, chainSeq: s.chainSeq, recomputed, ok });
+      report.signatures.push({
+        id: s.id,
+        stagingId: r.id,
+        contentHash: s.contentHash,
+        chainSeq: s.chainSeq,
+        recomputed,
+        ok,
+      });
     }
   }
   const diaryIds = new Set<string>();
@@ -303,12 +369,20 @@ export function verifyPacket(bytes: Buffer): VerifyReport {
         e.payload.operation === v.operation &&
         e.payload.data_sha256 === sha256(canonicalJson(v.data)) &&
         e.payload.change_reason_sha256 === sha256(v.changeReason);
-      if (!ok) problem(where('diary record', d.eventUuid), `version audit ${v.auditId} does not match its diary.event audit entry (seq ${v.chainSeq})`);
+      if (!ok)
+        problem(
+          where('diary record', d.eventUuid),
+          `version audit ${v.auditId} does not match its diary.event audit entry (seq ${v.chainSeq})`,
+        );
       else report.records.eventsMatched++;
-      if (v.auditId <= lastAudit) problem(where('diary record', d.eventUuid), `version audit ${v.auditId} is out of order`);
+      if (v.auditId <= lastAudit)
+        problem(where('diary record', d.eventUuid), `version audit ${v.auditId} is out of order`);
       lastAudit = v.auditId;
       if (canonicalJson(fieldChanges(previous, v.data)) !== canonicalJson(v.changes)) {
-        problem(where('diary record', d.eventUuid), `the old and new values of version audit ${v.auditId} do not follow from the versions`);
+        problem(
+          where('diary record', d.eventUuid),
+          `the old and new values of version audit ${v.auditId} do not follow from the versions`,
+        );
       }
       previous = v.data;
     }
@@ -329,13 +403,15 @@ export function verifyPacket(bytes: Buffer): VerifyReport {
               e.payload.annotation_text_sha256 === sha256(a.text) &&
               e.payload.annotation_kind === a.kind &&
               Number(e.payload.parent_audit_id) === a.parentAuditId));
-        if (!ok) problem(where('annotation', a.annotationId), `does not match its audit entry (seq ${ref.seq})`);
+        if (!ok)
+          problem(where('annotation', a.annotationId), `does not match its audit entry (seq ${ref.seq})`);
         else report.records.eventsMatched++;
         if (e?.event_type === 'diary.annotation_resolved') resolved = true;
         if (e?.event_type === 'diary.annotation_reopened') resolved = false;
       });
       if (a.events.length === 0) problem(where('annotation', a.annotationId), 'has no audit entry');
-      if (resolved !== a.resolved) problem(where('annotation', a.annotationId), 'its resolved flag is not what the audit chain says');
+      if (resolved !== a.resolved)
+        problem(where('annotation', a.annotationId), 'its resolved flag is not what the audit chain says');
     }
   }
   // Completeness: every verified entry about a record of the packet, or about the scope, is in it.
@@ -352,15 +428,22 @@ export function verifyPacket(bytes: Buffer): VerifyReport {
     if (!e) continue;
     const p = e.payload;
     if (e.event_type.startsWith('staging.') && typeof p.staging_id === 'string') {
-      if (e.event_type === 'staging.proposed' && typeof p.study_id === 'string') stagingStudy.set(p.staging_id, p.study_id);
+      if (e.event_type === 'staging.proposed' && typeof p.study_id === 'string')
+        stagingStudy.set(p.staging_id, p.study_id);
       if (inRange(e.occurred_at)) stagingTouched.add(p.staging_id);
       if (stagingIds.has(p.staging_id) && !stagingSeqs.get(p.staging_id)?.has(seq)) {
-        problem(where('staging record', p.staging_id), `audit entry seq ${seq} (${e.event_type}) is missing from its history`);
+        problem(
+          where('staging record', p.staging_id),
+          `audit entry seq ${seq} (${e.event_type}) is missing from its history`,
+        );
       }
     } else if (e.event_type === 'signature.recorded' && typeof p.subject_id === 'string') {
       if (inRange(e.occurred_at)) stagingTouched.add(p.subject_id);
       if (stagingIds.has(p.subject_id) && !signatureIds.get(p.subject_id)?.has(String(p.signature_id))) {
-        problem(where('staging record', p.subject_id), `signature ${String(p.signature_id)} (audit entry seq ${seq}) is missing from the packet`);
+        problem(
+          where('staging record', p.subject_id),
+          `signature ${String(p.signature_id)} (audit entry seq ${seq}) is missing from the packet`,
+        );
       }
     } else if (e.event_type.startsWith('diary.') && typeof p.event_uuid === 'string') {
       if (e.event_type === 'diary.event' && inRange(e.occurred_at)) {
@@ -368,25 +451,33 @@ export function verifyPacket(bytes: Buffer): VerifyReport {
       }
       if (diaryIds.has(p.event_uuid)) {
         const held = e.event_type === 'diary.event' ? diarySeqs.has(seq) : annotationSeqs.has(seq);
-        if (!held) problem(where('diary record', p.event_uuid), `audit entry seq ${seq} (${e.event_type}) is missing from the packet`);
+        if (!held)
+          problem(
+            where('diary record', p.event_uuid),
+            `audit entry seq ${seq} (${e.event_type}) is missing from the packet`,
+          );
       }
     }
   }
   if (selector.kind === 'study') {
     for (const id of stagingTouched) {
       const study = stagingStudy.get(id);
-      if (study && studyIds.has(study) && !stagingIds.has(id)) problem('packet.json', `staging record ${id} of the scope's study is missing`);
+      if (study && studyIds.has(study) && !stagingIds.has(id))
+        problem('packet.json', `staging record ${id} of the scope's study is missing`);
     }
     for (const [id, at] of diaryTouched) {
-      if (scopeSites.has(at.site) && !diaryIds.has(id)) problem('packet.json', `diary record ${id} of the scope's study is missing`);
+      if (scopeSites.has(at.site) && !diaryIds.has(id))
+        problem('packet.json', `diary record ${id} of the scope's study is missing`);
     }
   } else if (selector.kind === 'patient') {
     for (const [id, at] of diaryTouched) {
-      if (at.patient === selector.patientId && !diaryIds.has(id)) problem('packet.json', `diary record ${id} of the scope's patient is missing`);
+      if (at.patient === selector.patientId && !diaryIds.has(id))
+        problem('packet.json', `diary record ${id} of the scope's patient is missing`);
     }
   } else if (selector.kind === 'staging') {
     for (const id of selector.stagingIds) {
-      if (stagingTouched.has(id) && !stagingIds.has(id)) problem('packet.json', `staging record ${id} of the scope is missing`);
+      if (stagingTouched.has(id) && !stagingIds.has(id))
+        problem('packet.json', `staging record ${id} of the scope is missing`);
     }
   }
 
@@ -403,7 +494,10 @@ export function verifyPacket(bytes: Buffer): VerifyReport {
     const actual = byPath.get(path);
     if (!actual) problem(path, 'missing from the packet');
     else if (!actual.equals(expected)) {
-      problem(`${path} line ${firstDifferentLine(expected.toString('utf8'), actual.toString('utf8'))}`, 'differs from the rendering of packet.json');
+      problem(
+        `${path} line ${firstDifferentLine(expected.toString('utf8'), actual.toString('utf8'))}`,
+        'differs from the rendering of packet.json',
+      );
     }
   }
   checkPdf(content, documentHash, byPath.get('packet.pdf'), report, problem);
@@ -453,7 +547,10 @@ function checkPdf(
     const footer = lines.slice(-2);
     if (!footer[0]?.startsWith(`Page ${i + 1} of ${n} `)) {
       pagesOk = false;
-      problem(`packet.pdf page ${i + 1}`, `does not say "Page ${i + 1} of ${n}" (it says "${footer[0] ?? ''}")`);
+      problem(
+        `packet.pdf page ${i + 1}`,
+        `does not say "Page ${i + 1} of ${n}" (it says "${footer[0] ?? ''}")`,
+      );
     }
     if (footer[1] !== `Document SHA-256 ${documentHash}`) {
       pagesOk = false;

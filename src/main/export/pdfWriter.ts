@@ -308,11 +308,18 @@ export function renderPdf(content: PacketContent, documentHash: string): Buffer 
  */
 export function readPdfPageLines(bytes: Buffer): string[][] {
   const text = bytes.toString('latin1');
+  // Every object's position, found in one pass (looking each up from the start is quadratic).
+  const starts = new Map<number, number>();
+  for (const m of text.matchAll(/\n(\d+) 0 obj\n/g)) {
+    const n = Number(m[1]);
+    if (!starts.has(n)) starts.set(n, m.index + m[0].length);
+  }
   const objectAt = (n: number): string => {
-    const start = text.indexOf(`\n${n} 0 obj\n`);
-    if (start < 0) throw new Error(`object ${n} is missing`);
+    const start = starts.get(n);
+    if (start === undefined) throw new Error(`object ${n} is missing`);
     const end = text.indexOf('\nendobj\n', start);
-    return text.slice(start + `\n${n} 0 obj\n`.length, end);
+    if (end < 0) throw new Error(`object ${n} is not closed`);
+    return text.slice(start, end);
   };
   const kids = /\/Kids \[([^\]]*)\]/.exec(objectAt(2));
   if (!kids) throw new Error('the page list is missing');

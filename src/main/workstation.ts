@@ -27,6 +27,8 @@ import {
   cachedSignatures,
   cachedStagingQueue,
 } from './cache/cacheReads';
+// Inspection packet (issue 6).
+import { exportPacketToDataDir, verifyExportedPacket } from './export/exportService';
 import { SigningCeremonies } from './signing/signingCeremony';
 import { beginTotpEnrolment, enrolmentFailureMessage } from './signing/totpEnrolment';
 import { listOutbox, resolveOutboxItem } from './sync/outbox';
@@ -395,6 +397,21 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
       if (action === 'rebase' && sync.online) await sync.syncNow();
       return item;
     },
+    // Inspection packet (issue 6): built from the cache, offline too; progress is pushed.
+    'export.packet': async (request) => {
+      const identity = session?.identity ?? sync.offlineIdentity;
+      if (!identity) throw new UserFacingError('Sign in to export an inspection packet.');
+      return exportPacketToDataDir(sync.cache(), {
+        dataDir: options.dataDir,
+        request,
+        identity,
+        log,
+        onProgress: (progress) => {
+          for (const listener of listeners) listener('export.progress', progress);
+        },
+      });
+    },
+    'export.verify': async ({ fileName }) => verifyExportedPacket(options.dataDir, fileName),
   };
 
   return {

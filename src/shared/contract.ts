@@ -437,9 +437,75 @@ export const cacheContract = {
   },
 } as const;
 
+// ── Inspection packet (issue 6): exported from the cache, verified offline ──────────────────────────
+export const ExportScope = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('study'), studyCode: z.string().trim().min(1).max(100) }),
+  z.object({ kind: z.literal('patient'), patientId: uuid }),
+  z.object({ kind: z.literal('staging'), stagingIds: z.array(uuid).min(1).max(10000) }),
+  z.object({ kind: z.literal('all') }),
+]);
+
+export const ExportProgress = z.object({
+  stage: z.enum(['verifying chain', 'gathering records', 'rendering', 'checking packet', 'done']),
+  done: z.number().int().nonnegative(),
+  total: z.number().int().nonnegative(),
+});
+export type ExportProgress = z.infer<typeof ExportProgress>;
+
+export const PacketVerification = z.object({
+  ok: z.boolean(),
+  packetSha256: z.string(),
+  documentHash: z.string().nullable(),
+  files: z.array(
+    z.object({ path: z.string(), sha256: z.string(), bytes: z.number().int(), ok: z.boolean() }),
+  ),
+  chainLinksChecked: z.number().int(),
+  chainHead: z.object({ seq: z.number().int().nullable(), hash: z.string().nullable() }),
+  signaturesChecked: z.number().int(),
+  pages: z.number().int(),
+  declaredChainBreak: z.object({ firstBadSeq: z.number().int(), problem: z.string() }).nullable(),
+  problems: z.array(z.object({ where: z.string(), what: z.string() })),
+});
+export type PacketVerification = z.infer<typeof PacketVerification>;
+
+export const exportContract = {
+  /** Writes the packet into the data folder's exports/ directory (both hosts) and says where. */
+  'export.packet': {
+    request: z
+      .object({
+        scope: ExportScope,
+        from: z.string().max(40).nullable().default(null),
+        to: z.string().max(40).nullable().default(null),
+        allowBrokenChain: z.boolean().default(false),
+      })
+      .strict(),
+    response: z.object({
+      path: z.string(),
+      bytes: z.number().int(),
+      packetSha256: z.string(),
+      documentHash: z.string(),
+      chainHead: z.object({ seq: z.number().int(), hash: z.string() }),
+      chainBroken: z.boolean(),
+      counts: z.object({
+        stagingRecords: z.number().int(),
+        signatures: z.number().int(),
+        diaryRecords: z.number().int(),
+        annotations: z.number().int(),
+      }),
+    }),
+  },
+  /** Verifies a packet in the exports/ directory, by file name. */
+  'export.verify': {
+    request: z.object({ fileName: z.string().regex(/^[A-Za-z0-9_.-]{1,200}\.zip$/) }).strict(),
+    response: PacketVerification,
+  },
+} as const;
+
 /** Pushed from the main process to the renderer (IPC send / Server-Sent Events), never requested. */
 export const contractEvents = {
   'sync.progress': SyncStatus,
+  // Inspection packet (issue 6)
+  'export.progress': ExportProgress,
 } as const;
 export type ContractEvents = typeof contractEvents;
 export type ContractEventName = keyof ContractEvents;
@@ -472,6 +538,7 @@ export const contract = {
     response: z.object({ code: z.string().nullable(), secondsLeft: z.number().int() }),
   },
   ...cacheContract,
+  ...exportContract,
 } as const;
 
 export type Contract = typeof contract;

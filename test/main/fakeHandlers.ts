@@ -100,6 +100,8 @@ export function fakeHandlers(calls: RecordedCall[] = []): ContractHandlers {
     'diary.annotate': noCache,
     'outbox.list': noCache,
     'outbox.resolve': noCache,
+    'export.packet': noCache,
+    'export.verify': noCache,
   };
 }
 

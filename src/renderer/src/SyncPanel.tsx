@@ -5,6 +5,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { ResponseOf, SyncStatus } from '../../shared/contract';
 import { api, subscribe } from './api';
+import { ExportPanel } from './ExportPanel';
 import { messageOf } from './messageOf';
 
 type Tab = 'provenance' | 'signatures' | 'diary' | 'outbox';
@@ -112,6 +113,7 @@ export function SyncPanel() {
       {tab === 'provenance' && <ProvenanceView run={run} />}
       {tab === 'signatures' && <SignaturesView run={run} />}
       {tab === 'outbox' && <OutboxView run={run} />}
+      <ExportPanel />
     </section>
   );
 }

@@ -1,0 +1,244 @@
+// export.packet / export.verify: an inspection packet of one study with 10,000 staging records and
+// their history (proposed, reviewing, signed; a signature and a provenance event each: 40,001 audit
+// entries), built from an encrypted cache written here with the server's formulas. export.packet is
+// the time to build it (chain verification from genesis, content, PDF, ODM, CSV, manifest, ZIP and
+// the self-check the export always runs) and its size; export.verify is the time to verify it from
+// its bytes, against plain SHA-256 of the same bytes in the same process.
+import { hash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openCache } from '../src/main/cache/openCache';
+import { buildPacket } from '../src/main/export/exportPacket';
+import { verifyPacket } from '../src/main/export/verifyPacket';
+import { contentHash } from '../src/main/signing/contentHash';
+import { entryHashInput } from '../src/main/sync/chainVerifier';
+import { genesisPrevHash } from '../src/shared/auditChain';
+import { canonicalJson } from '../src/shared/canonicalJson';
+import type { Benchmark } from './support/benchmark';
+
+const records = 10_000;
+const sha = (text: string) => hash('sha256', text, 'hex');
+const uuidOf = (seed: string) => {
+  const h = sha(seed);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+};
+
+export const benchmark: Benchmark = {
+  name: 'export',
+  figures: ['export.packet', 'export.verify'],
+  async run({ log }) {
+    const dir = mkdtempSync(join(tmpdir(), 'countersign-bench-export-'));
+    try {
+      const userId = uuidOf('inspector');
+      const db = openCache({
+        path: join(dir, 'cache.sqlite'),
+        key: Buffer.alloc(32, 7),
+        userId,
+        backendId: 'eeeeeeeeeeeeeeee',
+      });
+      const studyId = uuidOf('study');
+      const signer = uuidOf('signer');
+      const agent = 'agent:bench';
+      log(`writing a cache with ${records} staging records and their history`);
+      let seq = 0;
+      let prev = genesisPrevHash;
+      let clock = Date.UTC(2026, 0, 1);
+      const appendEntry = db.prepare(
+        'insert into audit_log (seq, occurred_at, actor, event_type, payload, payload_hash, prev_hash, entry_hash) values (?, ?, ?, ?, ?, ?, ?, ?)',
+      );
+      const append = (actor: string, eventType: string, payload: unknown) => {
+        seq++;
+        clock += 1000;
+        const occurredAt = new Date(clock).toISOString();
+        const text = canonicalJson(payload);
+        const payloadHash = sha(text);
+        const entryHash = sha(entryHashInput(seq, occurredAt, actor, eventType, payloadHash, prev));
+        appendEntry.run(seq, occurredAt, actor, eventType, text, payloadHash, prev, entryHash);
+        prev = entryHash;
+        return occurredAt;
+      };
+      db.transaction(() => {
+        append('db:postgres', 'genesis', { chain: 'countersign audit_log' });
+        db.prepare(
+          `insert into live_row (entity_kind, id, study_id, doc, sync_xid) values ('study', ?, ?, ?, '1')`,
+        ).run(studyId, studyId, JSON.stringify({ id: studyId, code: 'BENCH-001', title: 'Benchmark study' }));
+        db.prepare(`insert into sync_meta (name, value) values ('last_synced_at', ?)`).run(
+          new Date(clock).toISOString(),
+        );
+        const staging = db.prepare(
+          `insert into staging_record (id, entity_kind, entity_id, study_id, agent_id, model_version_id, provenance_id, state,
+             proposed_state, created_at, updated_at, created_by, sync_xid) values (?, 'study_milestone', null, ?, ?, null, ?, 'signed', ?, ?, ?, ?, '1')`,
+        );
+        const provenance = db.prepare(
+          `insert into provenance_event (id, study_id, actor_kind, actor_id, model_provider, model_id, model_version_id, action,
+             subject_kind, subject_id, retrieved_context, reviewer_user_id, signature_id, occurred_at, payload, sync_xid)
+           values (?, ?, 'agent', ?, 'bench', 'model-1', null, 'propose', 'staging_record', ?, ?, null, null, ?, '{}', '1')`,
+        );
+        const signature = db.prepare(
+          `insert into signature_event (id, study_id, subject_kind, subject_id, signed_at, doc, sync_xid)
+           values (?, ?, 'staging_record', ?, ?, ?, '1')`,
+        );
+        for (let i = 0; i < records; i++) {
+          const id = uuidOf(`staging ${i}`);
+          const proposed = {
+            title: `Milestone ${i}`,
+            due_date: `2026-${String((i % 12) + 1).padStart(2, '0')}-15`,
+            status: 'planned',
+            notes: `Proposed from the monitoring visit report, section ${i % 40}; the sponsor asked for this date.`,
+          };
+          const proposedSha = sha(canonicalJson(proposed));
+          const createdAt = append(agent, 'staging.proposed', {
+            staging_id: id,
+            study_id: studyId,
+            entity_kind: 'study_milestone',
+            entity_id: null,
+            agent_id: agent,
+            proposed_state_sha256: proposedSha,
+          });
+          append(signer, 'staging.reviewing', {
+            staging_id: id,
+            study_id: studyId,
+            from_state: 'proposed',
+            to_state: 'reviewing',
+            entity_kind: 'study_milestone',
+            entity_id: null,
+            signature_id: null,
+            proposed_state_sha256: proposedSha,
+          });
+          const signatureId = uuidOf(`signature ${i}`);
+          const hashOfContent = contentHash({
+            stagingRecordId: id,
+            studyId,
+            entityKind: 'study_milestone',
+            entityId: null,
+            proposedState: proposed,
+            liveRow: null,
+          });
+          const signedAt = new Date(clock + 500).toISOString();
+          append(signer, 'signature.recorded', {
+            signature_id: signatureId,
+            user_id: signer,
+            intent: 'approve',
+            subject_kind: 'staging_record',
+            subject_id: id,
+            study_id: studyId,
+            meaning_of_signature: 'I approve this change',
+            content_hash: hashOfContent,
+            signed_at: signedAt,
+            re_auth_at: signedAt,
+            ceremony_id: null,
+          });
+          const updatedAt = append(signer, 'staging.signed', {
+            staging_id: id,
+            study_id: studyId,
+            from_state: 'reviewing',
+            to_state: 'signed',
+            entity_kind: 'study_milestone',
+            entity_id: null,
+            signature_id: signatureId,
+            proposed_state_sha256: proposedSha,
+          });
+          const provenanceId = uuidOf(`provenance ${i}`);
+          staging.run(
+            id,
+            studyId,
+            agent,
+            provenanceId,
+            JSON.stringify(proposed),
+            createdAt,
+            updatedAt,
+            agent,
+          );
+          provenance.run(
+            provenanceId,
+            studyId,
+            agent,
+            id,
+            JSON.stringify([{ source: 'visit-report.pdf', chunk: i % 40 }]),
+            createdAt,
+          );
+          signature.run(
+            signatureId,
+            studyId,
+            id,
+            signedAt,
+            JSON.stringify({
+              id: signatureId,
+              user_id: signer,
+              user_display_name: 'Dr. Bench Signer',
+              intent: 'approve',
+              subject_kind: 'staging_record',
+              subject_id: id,
+              meaning_of_signature: 'I approve this change',
+              signed_at: signedAt,
+              re_auth_at: signedAt,
+              study_id: studyId,
+              content_hash: hashOfContent,
+              ceremony_id: null,
+            }),
+          );
+        }
+      })();
+
+      log('exporting the study');
+      const started = performance.now();
+      const result = await buildPacket(db, {
+        scope: { selector: { kind: 'study', studyCode: 'BENCH-001' }, from: null, to: null },
+        allowBrokenChain: false,
+        generatedBy: { userId, printedName: 'Bench Inspector', roles: ['inspector'] },
+        timeZone: 'Europe/Berlin',
+      });
+      const exportMs = performance.now() - started;
+      db.close();
+      if (result.content.stagingRecords.length !== records)
+        throw new Error('the packet does not hold every record');
+
+      log('verifying the packet');
+      const verifyStarted = performance.now();
+      const report = verifyPacket(result.zip);
+      const verifyMs = performance.now() - verifyStarted;
+      if (!report.ok)
+        throw new Error(
+          `the benchmark packet did not verify: ${JSON.stringify(report.problems.slice(0, 3))}`,
+        );
+      const shaStarted = performance.now();
+      hash('sha256', result.zip, 'hex');
+      const shaMs = performance.now() - shaStarted;
+      const sizes = Object.fromEntries(result.files.map((f) => [f.path, Math.round(f.bytes / 1e5) / 10]));
+      return [
+        {
+          bench: 'export.packet',
+          value: exportMs / 1000,
+          unit: 's',
+          target: 60,
+          better: 'lower',
+          detail: {
+            records,
+            chain_entries: seq,
+            packet_mb: Math.round(result.zip.length / 1e5) / 10,
+            file_mb: sizes,
+            pdf_pages: report.pages.count,
+            includes_self_check: true,
+          },
+        },
+        {
+          bench: 'export.verify',
+          value: verifyMs / 1000,
+          unit: 's',
+          baseline: 'raw SHA-256 of the packet bytes, same process',
+          baseline_value: shaMs / 1000,
+          valueBetter: 'lower',
+          target: 0.01,
+          detail: {
+            packet_mb: Math.round(result.zip.length / 1e5) / 10,
+            chain_links: report.chain.linksChecked,
+            signatures: report.signatures.length,
+          },
+        },
+      ];
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};

@@ -1,0 +1,590 @@
+// The packet's content, gathered from the user's cache: every record of the scope with its current
+// value, its full history (old and new values, who, when, why), its signatures with their
+// manifestation, its provenance and its annotations, each tied to the audit_log entry (chain seq)
+// that recorded it. packet.json is this object in RFC 8785 form; every other file of the packet is
+// a rendering of it, and verifyPacket re-renders them to check them.
+import type { Database } from 'better-sqlite3-multiple-ciphers';
+import { canonicalJson } from '../../shared/canonicalJson';
+import { contentHash, sha256Hex, signingContent } from '../signing/contentHash';
+import type { ChainVerification } from '../sync/chainVerifier';
+import { describeScope, type PacketScope, selectScope } from './packetScope';
+
+export const packetFormat = 'countersign.inspection-packet';
+export const packetFormatVersion = 1;
+
+export interface FieldChange {
+  field: string;
+  old: unknown;
+  new: unknown;
+}
+
+export interface ChainRef {
+  seq: number;
+  eventType: string;
+  occurredAt: string;
+  actor: string;
+  actorName: string | null;
+}
+
+export interface PacketSignature {
+  id: string;
+  userId: string;
+  printedName: string;
+  intent: string;
+  meaning: string;
+  comment: string | null;
+  signedAtUtc: string;
+  signedAtLocal: string;
+  reAuthAtUtc: string;
+  contentHash: string;
+  ceremonyId: string | null;
+  /** The signature.recorded audit entry. */
+  chainSeq: number | null;
+  /** What was signed, when the cache still holds it (the live row it was reviewed against). */
+  signingContent: Record<string, unknown> | null;
+  signingContentNote: string;
+}
+
+export interface PacketProvenance {
+  id: string;
+  action: string;
+  actorKind: string;
+  actorId: string;
+  occurredAt: string;
+  model: { provider: string | null; modelId: string | null; versionId: string | null; version: unknown };
+  citations: unknown;
+  payload: unknown;
+}
+
+export interface PacketStagingRecord {
+  id: string;
+  studyId: string;
+  studyCode: string;
+  entityKind: string;
+  entityId: string | null;
+  state: string;
+  agentId: string;
+  createdAt: string;
+  updatedAt: string;
+  proposedState: unknown;
+  proposedStateSha256: string;
+  liveRow: unknown;
+  changes: FieldChange[];
+  history: (ChainRef & { fromState: string | null; toState: string | null; signatureId: string | null })[];
+  signatures: PacketSignature[];
+  provenance: PacketProvenance[];
+}
+
+export interface PacketDiaryVersion {
+  auditId: number;
+  chainSeq: number | null;
+  operation: string;
+  createdBy: string;
+  role: string;
+  clientTimestamp: string;
+  serverTimestamp: string;
+  parentAuditId: number | null;
+  changeReason: string;
+  data: Record<string, unknown>;
+  changes: FieldChange[];
+}
+
+export interface PacketAnnotation {
+  annotationId: string;
+  kind: string;
+  text: string;
+  investigatorId: string;
+  parentAuditId: number;
+  inReplyTo: string | null;
+  requiresResponse: boolean;
+  resolved: boolean;
+  createdAt: string;
+  /** diary.annotation, then any diary.annotation_resolved / _reopened entries. */
+  events: ChainRef[];
+}
+
+export interface PacketDiaryRecord {
+  eventUuid: string;
+  patientId: string;
+  siteId: string;
+  studyId: string | null;
+  version: number;
+  isDeleted: boolean;
+  currentData: Record<string, unknown>;
+  history: PacketDiaryVersion[];
+  annotations: PacketAnnotation[];
+}
+
+export interface PacketChainState {
+  /** The packet carries every entry from seq 1 to headSeq (chain/audit_log.jsonl). */
+  headSeq: number;
+  headHash: string;
+  verifiedAt: string;
+  /** Set only when exported with the break flagged (--allow-broken-chain). */
+  broken: { firstBadSeq: number; problem: string } | null;
+  /** Entries in the chain file (beyond the head when the chain is broken). */
+  entries: number;
+}
+
+export interface PacketContent {
+  format: typeof packetFormat;
+  formatVersion: number;
+  cover: {
+    scope: { selector: PacketScope['selector']; from: string | null; to: string | null; description: string };
+    generatedBy: { userId: string; printedName: string; roles: string[] };
+    generatedAt: string;
+    /** The zone of the exporting workstation, used for every "local" time in the packet. */
+    timeZone: string;
+    cacheSyncedAt: string | null;
+    chain: PacketChainState;
+    counts: { stagingRecords: number; signatures: number; diaryRecords: number; annotations: number };
+  };
+  studies: { id: string; code: string; doc: unknown }[];
+  sites: { siteId: string; studyId: string; doc: unknown }[];
+  stagingRecords: PacketStagingRecord[];
+  diaryRecords: PacketDiaryRecord[];
+}
+
+export interface GatherOptions {
+  scope: PacketScope;
+  chain: ChainVerification;
+  generatedBy: { userId: string; printedName: string; roles: string[] };
+  now: Date;
+  timeZone: string;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** UTC with milliseconds, as the contract and the chain print time. */
+export function isoMillis(value: unknown): string {
+  const date = new Date(String(value));
+  return Number.isNaN(date.getTime()) ? String(value) : date.toISOString();
+}
+
+export function localTime(isoUtc: string, timeZone: string): string {
+  const date = new Date(isoUtc);
+  if (Number.isNaN(date.getTime())) return isoUtc;
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-CA', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      hourCycle: 'h23',
+      timeZoneName: 'longOffset',
+    })
+      .formatToParts(date)
+      .map((part) => [part.type, part.value]),
+  );
+  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second} ${timeZone} (${parts.timeZoneName})`;
+}
+
+export function fieldChanges(before: unknown, after: unknown): FieldChange[] {
+  const b = (before && typeof before === 'object' ? before : {}) as Record<string, unknown>;
+  const a = (after && typeof after === 'object' ? after : {}) as Record<string, unknown>;
+  const keys = [...new Set([...Object.keys(b), ...Object.keys(a)])].sort();
+  return keys
+    .filter((key) => canonicalJson(b[key] ?? null) !== canonicalJson(a[key] ?? null))
+    .map((key) => ({ field: key, old: b[key] ?? null, new: a[key] ?? null }));
+}
+
+interface ChainIndex {
+  byStaging: Map<string, ChainRef[]>;
+  signatureSeq: Map<string, number>;
+  diaryAuditSeq: Map<number, number>;
+  annotationEvents: Map<string, ChainRef[]>;
+  /** Staging ids / diary event uuids with an audited event in the date range. */
+  stagingInRange: Set<string>;
+  diaryInRange: Set<string>;
+  stagingPayload: Map<number, Record<string, unknown>>;
+}
+
+/** One pass over the cached chain: which entries belong to which record. */
+function indexChain(db: Database, scope: PacketScope, names: Map<string, string>): ChainIndex {
+  const index: ChainIndex = {
+    byStaging: new Map(),
+    signatureSeq: new Map(),
+    diaryAuditSeq: new Map(),
+    annotationEvents: new Map(),
+    stagingInRange: new Set(),
+    diaryInRange: new Set(),
+    stagingPayload: new Map(),
+  };
+  const push = <K>(map: Map<K, ChainRef[]>, key: K, ref: ChainRef) => {
+    const list = map.get(key);
+    if (list) list.push(ref);
+    else map.set(key, [ref]);
+  };
+  const rows = db
+    .prepare('select seq, occurred_at, actor, event_type, payload from audit_log order by seq')
+    .raw(true)
+    .iterate() as IterableIterator<[number, string, string, string, string]>;
+  for (const [seq, occurredAt, actor, eventType, payloadText] of rows) {
+    const isStaging = eventType.startsWith('staging.');
+    const isSignature = eventType === 'signature.recorded';
+    const isDiary = eventType.startsWith('diary.');
+    if (!isStaging && !isSignature && !isDiary) continue;
+    const payload = JSON.parse(payloadText) as Record<string, unknown>;
+    const ref: ChainRef = { seq, eventType, occurredAt, actor, actorName: names.get(actor) ?? null };
+    const inRange = (!scope.from || occurredAt >= scope.from) && (!scope.to || occurredAt <= scope.to);
+    if (isStaging && typeof payload.staging_id === 'string') {
+      push(index.byStaging, payload.staging_id, ref);
+      index.stagingPayload.set(seq, payload);
+      if (inRange) index.stagingInRange.add(payload.staging_id);
+    } else if (isSignature && typeof payload.signature_id === 'string') {
+      index.signatureSeq.set(payload.signature_id, seq);
+      if (inRange && typeof payload.subject_id === 'string') index.stagingInRange.add(payload.subject_id);
+    } else if (eventType === 'diary.event') {
+      index.diaryAuditSeq.set(Number(payload.audit_id), seq);
+      if (inRange) index.diaryInRange.add(String(payload.event_uuid));
+    } else if (isDiary && typeof payload.annotation_id === 'string') {
+      push(index.annotationEvents, payload.annotation_id, ref);
+      if (inRange) index.diaryInRange.add(String(payload.event_uuid));
+    }
+  }
+  return index;
+}
+
+function parseDoc(text: string | null): Record<string, unknown> {
+  return text === null ? {} : (JSON.parse(text) as Record<string, unknown>);
+}
+
+const str = (value: unknown): string => (value === null || value === undefined ? '' : String(value));
+const strOrNull = (value: unknown): string | null => (typeof value === 'string' ? value : null);
+
+export function gatherPacketContent(db: Database, options: GatherOptions): PacketContent {
+  const { scope, chain, timeZone } = options;
+  const selection = selectScope(db, scope.selector);
+  // Printed names the cache knows (signature manifestations), to say who did what.
+  const names = new Map<string, string>();
+  for (const [doc] of db.prepare('select doc from signature_event').raw(true).iterate() as IterableIterator<
+    [string]
+  >) {
+    const s = JSON.parse(doc) as Record<string, unknown>;
+    if (typeof s.user_id === 'string' && typeof s.user_display_name === 'string') {
+      names.set(s.user_id, s.user_display_name);
+    }
+  }
+  names.set(options.generatedBy.userId, options.generatedBy.printedName);
+  const chainIndex = indexChain(db, scope, names);
+  const ranged = scope.from !== null || scope.to !== null;
+  const stagingIds = ranged
+    ? selection.stagingIds.filter((id) => chainIndex.stagingInRange.has(id))
+    : selection.stagingIds;
+  const eventUuids = ranged
+    ? selection.eventUuids.filter((id) => chainIndex.diaryInRange.has(id))
+    : selection.eventUuids;
+  const total = stagingIds.length + eventUuids.length;
+  let done = 0;
+  const tick = () => {
+    done++;
+    if (options.onProgress && (done % 500 === 0 || done === total)) options.onProgress(done, total);
+  };
+
+  const studies = (
+    db
+      .prepare(
+        `select id, json_extract(doc, '$.code') as code, doc from live_row
+          where entity_kind = 'study' and id in (select value from json_each(?)) order by code, id`,
+      )
+      .all(JSON.stringify(selection.studyIds)) as { id: string; code: string; doc: string }[]
+  ).map((s) => ({ id: s.id, code: str(s.code), doc: parseDoc(s.doc) }));
+  const studyCode = new Map(studies.map((s) => [s.id, s.code]));
+  const sites = (
+    db
+      .prepare(
+        `select site_id, study_id, doc from site
+          where study_id in (select value from json_each(?)) or site_id in
+            (select site_id from record_state where event_uuid in (select value from json_each(?)))
+          order by site_id`,
+      )
+      .all(JSON.stringify(selection.studyIds), JSON.stringify(eventUuids)) as {
+      site_id: string;
+      study_id: string;
+      doc: string;
+    }[]
+  ).map((s) => ({ siteId: s.site_id, studyId: s.study_id, doc: parseDoc(s.doc) }));
+  const siteStudy = new Map(sites.map((s) => [s.siteId, s.studyId]));
+
+  // ── staging records ──
+  const models = new Map(
+    (db.prepare('select id, doc from model_registry_version').all() as { id: string; doc: string }[]).map(
+      (m) => [m.id, parseDoc(m.doc)],
+    ),
+  );
+  const stagingRows = db
+    .prepare(
+      `select s.*, l.doc as live_doc from staging_record s
+         left join live_row l on l.entity_kind = s.entity_kind and l.id = s.entity_id
+        where s.id in (select value from json_each(?))`,
+    )
+    .all(JSON.stringify(stagingIds)) as Record<string, string | null>[];
+  const stagingById = new Map(stagingRows.map((row) => [row.id as string, row]));
+  const signaturesOf = new Map<string, Record<string, unknown>[]>();
+  for (const row of db
+    .prepare(
+      `select subject_id, doc from signature_event
+        where subject_kind = 'staging_record' and subject_id in (select value from json_each(?))
+        order by signed_at, id`,
+    )
+    .all(JSON.stringify(stagingIds)) as { subject_id: string; doc: string }[]) {
+    const list = signaturesOf.get(row.subject_id) ?? [];
+    list.push(parseDoc(row.doc));
+    signaturesOf.set(row.subject_id, list);
+  }
+  const inScope = new Set(stagingIds);
+  const provenanceOf = new Map<string, Record<string, string | null>[]>();
+  const provenanceIdOwner = new Map<string, string>();
+  for (const row of stagingRows)
+    if (row.provenance_id) provenanceIdOwner.set(row.provenance_id, row.id as string);
+  for (const row of db
+    .prepare(
+      `select *, json_extract(payload, '$.staging_id') as payload_staging_id from provenance_event
+        order by occurred_at, id`,
+    )
+    .iterate() as IterableIterator<Record<string, string | null>>) {
+    const owners = new Set<string>();
+    for (const candidate of [
+      row.subject_id,
+      row.payload_staging_id,
+      provenanceIdOwner.get(row.id as string),
+    ]) {
+      if (candidate && inScope.has(candidate)) owners.add(candidate);
+    }
+    for (const owner of owners) {
+      const list = provenanceOf.get(owner) ?? [];
+      list.push(row);
+      provenanceOf.set(owner, list);
+    }
+  }
+
+  const stagingRecords: PacketStagingRecord[] = [];
+  for (const id of stagingIds) {
+    const row = stagingById.get(id);
+    if (!row) continue;
+    const proposedState = JSON.parse(row.proposed_state as string) as unknown;
+    const liveRow = row.live_doc ? (JSON.parse(row.live_doc) as unknown) : null;
+    const subject = {
+      stagingRecordId: id,
+      studyId: row.study_id as string,
+      entityKind: row.entity_kind as string,
+      entityId: row.entity_id,
+      proposedState,
+      liveRow,
+    };
+    const recomputedHash = contentHash(subject);
+    const signatures: PacketSignature[] = (signaturesOf.get(id) ?? []).map((s) => {
+      const signedAtUtc = isoMillis(s.signed_at);
+      const matches = recomputedHash === s.content_hash;
+      return {
+        id: str(s.id),
+        userId: str(s.user_id),
+        printedName: str(s.user_display_name),
+        intent: str(s.intent),
+        meaning: str(s.meaning_of_signature),
+        comment: strOrNull(s.signature_comment),
+        signedAtUtc,
+        signedAtLocal: localTime(signedAtUtc, timeZone),
+        reAuthAtUtc: isoMillis(s.re_auth_at),
+        contentHash: str(s.content_hash),
+        ceremonyId: strOrNull(s.ceremony_id),
+        chainSeq: chainIndex.signatureSeq.get(str(s.id)) ?? null,
+        signingContent: matches ? signingContent(subject) : null,
+        signingContentNote: matches
+          ? 'recomputed from this record: the proposal and the hash of the live row it was reviewed against'
+          : row.entity_id !== null && (row.state === 'promoted' || liveRow !== null)
+            ? 'the live row it was reviewed against has changed since (for example by its promotion); the hash is bound by the audit chain, and the proposal by its proposed_state_sha256 entries'
+            : 'the signed content differs from the current proposal (revised since); the hash is bound by the audit chain',
+      };
+    });
+    const history = (chainIndex.byStaging.get(id) ?? []).map((ref) => {
+      const payload = chainIndex.stagingPayload.get(ref.seq) ?? {};
+      return {
+        ...ref,
+        fromState: strOrNull(payload.from_state),
+        toState: strOrNull(payload.to_state) ?? (ref.eventType === 'staging.proposed' ? 'proposed' : null),
+        signatureId: strOrNull(payload.signature_id),
+      };
+    });
+    const provenance: PacketProvenance[] = (provenanceOf.get(id) ?? []).map((p) => {
+      const versionId = p.model_version_id ?? null;
+      return {
+        id: str(p.id),
+        action: str(p.action),
+        actorKind: str(p.actor_kind),
+        actorId: str(p.actor_id),
+        occurredAt: isoMillis(p.occurred_at),
+        model: {
+          provider: p.model_provider ?? null,
+          modelId: p.model_id ?? null,
+          versionId,
+          version: versionId ? (models.get(versionId) ?? null) : null,
+        },
+        citations: p.retrieved_context ? JSON.parse(p.retrieved_context) : [],
+        payload: p.payload ? JSON.parse(p.payload) : null,
+      };
+    });
+    stagingRecords.push({
+      id,
+      studyId: row.study_id as string,
+      studyCode: studyCode.get(row.study_id as string) ?? '(study not cached)',
+      entityKind: row.entity_kind as string,
+      entityId: row.entity_id,
+      state: row.state as string,
+      agentId: row.agent_id as string,
+      createdAt: isoMillis(row.created_at),
+      updatedAt: isoMillis(row.updated_at),
+      proposedState,
+      proposedStateSha256: sha256Hex(canonicalJson(proposedState)),
+      liveRow,
+      changes: fieldChanges(liveRow, proposedState).filter((change) =>
+        Object.hasOwn((proposedState ?? {}) as object, change.field),
+      ),
+      history,
+      signatures,
+      provenance,
+    });
+    tick();
+  }
+
+  // ── diary records ──
+  const stateRows = db
+    .prepare(
+      'select * from record_state where event_uuid in (select value from json_each(?)) order by event_uuid',
+    )
+    .all(JSON.stringify(eventUuids)) as Record<string, string | number>[];
+  const versionsOf = new Map<string, Record<string, unknown>[]>();
+  for (const row of db
+    .prepare(
+      'select event_uuid, doc from record_audit where event_uuid in (select value from json_each(?)) order by audit_id',
+    )
+    .iterate(JSON.stringify(eventUuids)) as IterableIterator<{ event_uuid: string; doc: string }>) {
+    const list = versionsOf.get(row.event_uuid) ?? [];
+    list.push(parseDoc(row.doc));
+    versionsOf.set(row.event_uuid, list);
+  }
+  const annotationsOf = new Map<string, Record<string, unknown>[]>();
+  for (const row of db
+    .prepare(
+      `select event_uuid, doc from annotation where event_uuid in (select value from json_each(?))
+        order by json_extract(doc, '$.created_at'), annotation_id`,
+    )
+    .iterate(JSON.stringify(eventUuids)) as IterableIterator<{ event_uuid: string; doc: string }>) {
+    const list = annotationsOf.get(row.event_uuid) ?? [];
+    list.push(parseDoc(row.doc));
+    annotationsOf.set(row.event_uuid, list);
+  }
+  const diaryRecords: PacketDiaryRecord[] = stateRows.map((row) => {
+    const eventUuid = row.event_uuid as string;
+    let previous: unknown = null;
+    const history = (versionsOf.get(eventUuid) ?? []).map((v) => {
+      const data = (v.data ?? {}) as Record<string, unknown>;
+      const version: PacketDiaryVersion = {
+        auditId: Number(v.audit_id),
+        chainSeq: chainIndex.diaryAuditSeq.get(Number(v.audit_id)) ?? null,
+        operation: str(v.operation),
+        createdBy: str(v.created_by),
+        role: str(v.role),
+        clientTimestamp: isoMillis(v.client_timestamp),
+        serverTimestamp: isoMillis(v.server_timestamp),
+        parentAuditId:
+          v.parent_audit_id === null || v.parent_audit_id === undefined ? null : Number(v.parent_audit_id),
+        changeReason: str(v.change_reason),
+        data,
+        changes: fieldChanges(previous, data),
+      };
+      previous = data;
+      return version;
+    });
+    const annotations: PacketAnnotation[] = (annotationsOf.get(eventUuid) ?? []).map((a) => ({
+      annotationId: str(a.annotation_id),
+      kind: str(a.annotation_kind),
+      text: str(a.annotation_text),
+      investigatorId: str(a.investigator_id),
+      parentAuditId: Number(a.parent_audit_id),
+      inReplyTo: strOrNull(a.in_reply_to),
+      requiresResponse: a.requires_response === true,
+      resolved: a.resolved === true,
+      createdAt: isoMillis(a.created_at),
+      events: chainIndex.annotationEvents.get(str(a.annotation_id)) ?? [],
+    }));
+    tick();
+    return {
+      eventUuid,
+      patientId: row.patient_id as string,
+      siteId: row.site_id as string,
+      studyId: siteStudy.get(row.site_id as string) ?? null,
+      version: Number(row.version),
+      isDeleted: row.is_deleted === 1,
+      currentData: JSON.parse(row.current_data as string) as Record<string, unknown>,
+      history,
+      annotations,
+    };
+  });
+
+  const synced = db.prepare(`select value from sync_meta where name = 'last_synced_at'`).get() as
+    | { value: string }
+    | undefined;
+  const chainEntries = (
+    db
+      .prepare('select count(*) as n from audit_log where seq <= ?')
+      .get(chain.ok ? chain.verifiedThroughSeq : Number.MAX_SAFE_INTEGER) as { n: number }
+  ).n;
+  return {
+    format: packetFormat,
+    formatVersion: packetFormatVersion,
+    cover: {
+      scope: { selector: scope.selector, from: scope.from, to: scope.to, description: describeScope(scope) },
+      generatedBy: options.generatedBy,
+      generatedAt: options.now.toISOString(),
+      timeZone,
+      cacheSyncedAt: synced?.value ?? null,
+      chain: {
+        headSeq: chain.verifiedThroughSeq,
+        headHash: chain.headHash,
+        verifiedAt: chain.verifiedAt,
+        broken:
+          chain.ok || chain.firstBadSeq === null
+            ? null
+            : { firstBadSeq: chain.firstBadSeq, problem: chain.problem ?? 'the chain is broken' },
+        entries: chainEntries,
+      },
+      counts: {
+        stagingRecords: stagingRecords.length,
+        signatures: stagingRecords.reduce((n, r) => n + r.signatures.length, 0),
+        diaryRecords: diaryRecords.length,
+        annotations: diaryRecords.reduce((n, r) => n + r.annotations.length, 0),
+      },
+    },
+    studies,
+    sites,
+    stagingRecords,
+    diaryRecords,
+  };
+}
+
+/**
+ * chain/audit_log.jsonl: one RFC 8785 line per cached entry from seq 1 (through the head, or every
+ * cached entry when a break is flagged). The stored payload is already canonical (cache schema), so
+ * each line is assembled without re-serialising it.
+ */
+export function chainLines(db: Database, throughSeq: number | null): string[] {
+  const lines: string[] = [];
+  const rows = db
+    .prepare(
+      `select seq, occurred_at, actor, event_type, payload, payload_hash, prev_hash, entry_hash
+         from audit_log where (? is null or seq <= ?) order by seq`,
+    )
+    .raw(true)
+    .iterate(throughSeq, throughSeq) as IterableIterator<
+    [number, string, string, string, string, string, string, string]
+  >;
+  for (const [seq, occurredAt, actor, eventType, payload, payloadHash, prevHash, entryHash] of rows) {
+    lines.push(
+      `{"actor":${JSON.stringify(actor)},"entry_hash":${JSON.stringify(entryHash)},"event_type":${JSON.stringify(eventType)},"occurred_at":${JSON.stringify(occurredAt)},"payload":${payload},"payload_hash":${JSON.stringify(payloadHash)},"prev_hash":${JSON.stringify(prevHash)},"seq":${seq}}`,
+    );
+  }
+  return lines;
+}

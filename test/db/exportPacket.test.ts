@@ -1,0 +1,415 @@
+// The inspection packet on the embedded demo: the QA inspector syncs, goes offline, and exports a
+// study from the cache; the packet verifies from its bytes alone; any changed byte, a removed
+// signature row, a reordered audit entry and a swapped PDF page are each found and named, even when
+// the forger recomputes every hash they can; the PDF's own text (read with pdf.js) shows each
+// signature's manifestation; the ODM parses with its key elements; a broken chain is refused, or
+// flagged on every page when asked.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { XMLParser } from 'fast-xml-parser';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FileCacheKeyStore } from '../../src/main/cache/cacheKeyStore';
+import { cacheDir } from '../../src/main/cache/cacheLocation';
+import { openCache } from '../../src/main/cache/openCache';
+import { renderPacketFiles } from '../../src/main/export/exportPacket';
+import type { PacketContent } from '../../src/main/export/packetContent';
+import {
+  buildManifest,
+  manifestBytes,
+  type PacketManifest,
+  sha256OfBytes,
+} from '../../src/main/export/packetManifest';
+import { readStoredZip, writeStoredZip, type ZipEntry } from '../../src/main/export/storedZip';
+import { verifyPacket } from '../../src/main/export/verifyPacket';
+import { dispatchContractCall } from '../../src/main/ipc/dispatchContractCall';
+import { createWorkstation, type Workstation } from '../../src/main/workstation';
+import { canonicalJson } from '../../src/shared/canonicalJson';
+import type { Channel, ExportProgress, RequestOf, ResponseOf } from '../../src/shared/contract';
+import { freePort } from './support/freePort';
+
+const run = promisify(execFile);
+
+/** What a forger can do: change files, then recompute every hash in the manifest. */
+function forge(entries: ZipEntry[], change: (files: Map<string, Buffer>) => void, rerender = false): Buffer {
+  const files = new Map<string, Buffer>(entries.map((e) => [e.path, Buffer.from(e.data)]));
+  change(files);
+  const packetJson = files.get('packet.json') as Buffer;
+  const content = JSON.parse(packetJson.toString('utf8')) as PacketContent;
+  const documentHash = sha256OfBytes(packetJson);
+  if (rerender) for (const [path, data] of renderPacketFiles(content, documentHash)) files.set(path, data);
+  const manifest = JSON.parse((files.get('manifest.json') as Buffer).toString('utf8')) as PacketManifest;
+  const listed = manifest.files.map((f) => {
+    const data = files.get(f.path) as Buffer;
+    return { path: f.path, sha256: sha256OfBytes(data), bytes: data.length };
+  });
+  files.set('manifest.json', manifestBytes(buildManifest(content, documentHash, listed)));
+  return writeStoredZip(entries.map((e) => ({ path: e.path, data: files.get(e.path) as Buffer })));
+}
+
+function flipByteOf(packet: Buffer, path: string): Buffer {
+  const copy = Buffer.from(packet);
+  const entry = readStoredZip(packet).find((e) => e.path === path) as ZipEntry;
+  const offset = packet.indexOf(entry.data) + Math.floor(entry.data.length / 2);
+  copy[offset] = (copy[offset] as number) ^ 0x01;
+  return copy;
+}
+
+describe('inspection packet on the embedded demo', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'countersign-export-'));
+  let workstation: Workstation;
+  const lines: string[] = [];
+  const progress: ExportProgress[] = [];
+  let packet: Buffer;
+  let packetPath: string;
+  let content: PacketContent;
+  let inspector: { email: string; password: string };
+  let studyCode: string;
+
+  async function call<C extends Channel>(channel: C, request: RequestOf<C>): Promise<ResponseOf<C>> {
+    const result = await dispatchContractCall(workstation.handlers, channel, request);
+    if (!result.ok) throw result.error;
+    return result.response as ResponseOf<C>;
+  }
+
+  beforeAll(async () => {
+    workstation = await createWorkstation({
+      dataDir,
+      env: { COUNTERSIGN_PG_PORT: String(await freePort()) },
+      log: (line) => lines.push(line),
+    });
+    await workstation.backendSettled;
+    workstation.subscribe((event, payload) => {
+      if (event === 'export.progress') progress.push(payload as ExportProgress);
+    });
+    const status = await call('backend.status', {});
+    const qa = status.demoUsers.find((user) => user.roles.includes('inspector'));
+    if (!qa) throw new Error('the demo has no inspector');
+    inspector = qa;
+    expect((await call('session.signIn', { email: qa.email, password: qa.password })).ok).toBe(true);
+    const synced = await call('sync.now', {});
+    expect(synced.chain?.ok).toBe(true);
+    await call('sync.setOffline', { offline: true });
+    const signatures = await call('signatures.list', { subjectId: null, limit: 1 });
+    const queue = await call('staging.queue', { limit: 1, states: ['signed'] });
+    studyCode = queue.rows[0]?.studyCode as string;
+    expect(signatures.rows.length).toBe(1);
+  });
+  afterAll(async () => {
+    await workstation?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('exports a study from the cache while offline, with progress, and the packet verifies', async () => {
+    const started = lines.length;
+    const exported = await call('export.packet', { scope: { kind: 'study', studyCode } });
+    packetPath = exported.path;
+    packet = readFileSync(packetPath);
+    expect(exported.counts.stagingRecords).toBeGreaterThan(10);
+    expect(exported.counts.signatures).toBeGreaterThan(5);
+    expect(exported.counts.diaryRecords).toBeGreaterThan(0);
+    expect(exported.chainBroken).toBe(false);
+    expect(progress.map((p) => p.stage)).toEqual(
+      expect.arrayContaining([
+        'verifying chain',
+        'gathering records',
+        'rendering',
+        'checking packet',
+        'done',
+      ]),
+    );
+    const report = verifyPacket(packet);
+    expect(report.problems).toEqual([]);
+    expect(report.ok).toBe(true);
+    expect(report.files.map((f) => f.path)).toEqual(
+      expect.arrayContaining([
+        'packet.json',
+        'packet.pdf',
+        'odm/countersign.odm.xml',
+        'csv/signatures.csv',
+        'chain/audit_log.jsonl',
+      ]),
+    );
+    expect(report.chain.linksChecked).toBe(exported.chainHead.seq);
+    expect(report.chain.headHash).toBe(exported.chainHead.hash);
+    expect(report.signatures.length).toBe(exported.counts.signatures);
+    expect(report.signatures.every((s) => s.ok)).toBe(true);
+    expect(report.signatures.some((s) => s.recomputed)).toBe(true);
+    content = JSON.parse(
+      readStoredZip(packet)
+        .find((e) => e.path === 'packet.json')
+        ?.data.toString('utf8') ?? '',
+    );
+    expect(content.cover.generatedBy.printedName).toBe('Ingrid Halvorsen');
+    expect(content.stagingRecords.every((r) => r.studyCode === studyCode)).toBe(true);
+    // The same report through the channel; and nothing personal or secret in the log.
+    expect((await call('export.verify', { fileName: packetPath.split('/').at(-1) as string })).ok).toBe(true);
+    const log = lines.slice(started).join('\n');
+    expect(log).toMatch(/exported a study packet/);
+    expect(log).not.toContain(inspector.password);
+    for (const d of content.diaryRecords) expect(log).not.toContain(d.patientId);
+  });
+
+  it('fails at the changed file when one byte of any file type is flipped', () => {
+    for (const path of [
+      'manifest.json',
+      'packet.json',
+      'packet.pdf',
+      'odm/countersign.odm.xml',
+      'csv/signatures.csv',
+      'csv/diary_history.csv',
+      'chain/audit_log.jsonl',
+    ]) {
+      const raw = verifyPacket(flipByteOf(packet, path));
+      expect(raw.ok, path).toBe(false);
+      expect(raw.problems[0]?.where, path).toBe(path);
+      // The forger also fixes the ZIP and recomputes the manifest: still caught at that file.
+      if (path === 'manifest.json') continue;
+      const entries = readStoredZip(packet);
+      const forged = forge(entries, (files) => {
+        const data = Buffer.from(files.get(path) as Buffer);
+        const at = Math.floor(data.length / 2);
+        data[at] = (data[at] as number) ^ 0x01;
+        files.set(path, data);
+      });
+      const report = verifyPacket(forged);
+      expect(report.ok, path).toBe(false);
+      expect(
+        report.problems.some(
+          (p) => p.where.startsWith(path) || (path === 'packet.json' && p.where.startsWith('packet')),
+        ),
+        `${path}: ${JSON.stringify(report.problems.slice(0, 3))}`,
+      ).toBe(true);
+    }
+    const appended = verifyPacket(Buffer.concat([packet, Buffer.from('x')]));
+    expect(appended.ok).toBe(false);
+  });
+
+  it('detects a removed signature row even when every file is rendered again and every hash recomputed', () => {
+    const entries = readStoredZip(packet);
+    const signed = content.stagingRecords.find((r) => r.signatures.length > 0);
+    if (!signed) throw new Error('no signed record in the packet');
+    const removed = signed.signatures[0]?.id as string;
+    const forged = forge(
+      entries,
+      (files) => {
+        const forgedContent = JSON.parse(canonicalJson(content)) as PacketContent;
+        const record = forgedContent.stagingRecords.find(
+          (r) => r.id === signed.id,
+        ) as PacketContent['stagingRecords'][number];
+        record.signatures = record.signatures.filter((s) => s.id !== removed);
+        forgedContent.cover.counts.signatures--;
+        files.set('packet.json', Buffer.from(canonicalJson(forgedContent)));
+      },
+      true,
+    );
+    const report = verifyPacket(forged);
+    expect(report.ok).toBe(false);
+    expect(report.problems).toContainEqual({
+      where: `packet.json staging record ${signed.id}`,
+      what: expect.stringContaining(`signature ${removed}`),
+    });
+  });
+
+  it('detects a reordered audit entry, in the chain file and in a record history', () => {
+    const entries = readStoredZip(packet);
+    const chainForged = forge(entries, (files) => {
+      const chainLines = (files.get('chain/audit_log.jsonl') as Buffer).toString('utf8').split('\n');
+      [chainLines[5], chainLines[6]] = [chainLines[6] as string, chainLines[5] as string];
+      files.set('chain/audit_log.jsonl', Buffer.from(chainLines.join('\n')));
+    });
+    const chainReport = verifyPacket(chainForged);
+    expect(chainReport.ok).toBe(false);
+    expect(chainReport.problems[0]?.where).toBe('chain/audit_log.jsonl seq 6');
+
+    const record = content.stagingRecords.find(
+      (r) => r.history.length >= 2,
+    ) as PacketContent['stagingRecords'][number];
+    const historyForged = forge(
+      entries,
+      (files) => {
+        const forgedContent = JSON.parse(canonicalJson(content)) as PacketContent;
+        const target = forgedContent.stagingRecords.find((r) => r.id === record.id) as typeof record;
+        target.history.reverse();
+        files.set('packet.json', Buffer.from(canonicalJson(forgedContent)));
+      },
+      true,
+    );
+    const historyReport = verifyPacket(historyForged);
+    expect(historyReport.ok).toBe(false);
+    expect(historyReport.problems.map((p) => p.what).join('\n')).toMatch(/out of order/);
+  });
+
+  it('detects a swapped PDF page and names it, even with the manifest recomputed', () => {
+    const entries = readStoredZip(packet);
+    const forged = forge(entries, (files) => {
+      const pdf = (files.get('packet.pdf') as Buffer).toString('latin1');
+      // /Kids [6 0 R 8 0 R 10 0 R ...]: swap pages 2 and 3.
+      files.set(
+        'packet.pdf',
+        Buffer.from(pdf.replace('/Kids [6 0 R 8 0 R 10 0 R', '/Kids [6 0 R 10 0 R 8 0 R'), 'latin1'),
+      );
+    });
+    const report = verifyPacket(forged);
+    expect(report.ok).toBe(false);
+    expect(report.problems).toContainEqual({
+      where: 'packet.pdf page 2',
+      what: 'holds the content of page 3 (pages swapped or moved)',
+    });
+  });
+
+  it("shows each signature's printed name, time and meaning in the PDF's own text (pdf.js)", async () => {
+    const pdfjs = await import('pdfjs-dist/legacy/build/pdf.mjs');
+    const pdf = readStoredZip(packet).find((e) => e.path === 'packet.pdf')?.data as Buffer;
+    const doc = await pdfjs.getDocument({
+      data: new Uint8Array(pdf),
+      useSystemFonts: false,
+      isEvalSupported: false,
+    }).promise;
+    const pages: string[] = [];
+    for (let n = 1; n <= doc.numPages; n++) {
+      const text = await (await doc.getPage(n)).getTextContent();
+      pages.push(
+        text.items.map((item) => ('str' in item ? item.str + (item.hasEOL ? '\n' : '') : '')).join(''),
+      );
+    }
+    await doc.destroy();
+    const all = pages.join('\n');
+    const documentHash = verifyPacket(packet).documentHash as string;
+    pages.forEach((page, i) => {
+      expect(page).toContain(`Page ${i + 1} of ${pages.length}`);
+      expect(page).toContain(`Document SHA-256 ${documentHash}`);
+    });
+    const signatures = content.stagingRecords.flatMap((r) => r.signatures);
+    expect(signatures.length).toBeGreaterThan(0);
+    for (const s of signatures) {
+      expect(all).toContain(`Signed by: ${s.printedName}`);
+      expect(all).toContain(`Meaning: ${s.meaning}`);
+      expect(all).toContain(`Date and time: ${s.signedAtUtc} UTC / ${s.signedAtLocal}`);
+    }
+    expect(all).toContain(`Audit chain head: seq ${content.cover.chain.headSeq}`);
+  });
+
+  it('writes well-formed CDISC ODM 1.3.2 with audit records and signatures', () => {
+    const xml = readStoredZip(packet)
+      .find((e) => e.path === 'odm/countersign.odm.xml')
+      ?.data.toString('utf8') as string;
+    const odm = new XMLParser({
+      ignoreAttributes: false,
+      attributeNamePrefix: '@',
+      isArray: (_name: string, _path: unknown, _leaf: boolean, isAttribute: boolean) => !isAttribute,
+    }).parse(xml, true).ODM[0];
+    expect(odm['@FileType']).toBe('Snapshot');
+    expect(odm['@ODMVersion']).toBe('1.3.2');
+    expect(odm.Study[0].MetaDataVersion[0].ItemDef.length).toBeGreaterThan(0);
+    const admin = odm.AdminData[0];
+    expect(admin.User.length).toBeGreaterThan(0);
+    expect(admin.SignatureDef[0].Meaning[0]).toEqual(expect.any(String));
+    expect(admin.SignatureDef[0].LegalReason[0]).toMatch(/21 CFR Part 11/);
+    const groups = odm.ReferenceData[0].ItemGroupData;
+    const signed = groups.filter((g: { Signature?: unknown[] }) => g.Signature);
+    expect(signed.length).toBeGreaterThan(0);
+    expect(signed[0].Signature[0].SignatureRef[0]['@SignatureOID']).toMatch(/^SD\./);
+    const subjects = odm.ClinicalData[0].SubjectData;
+    expect(subjects.length).toBeGreaterThan(0);
+    const item = subjects[0].StudyEventData[0].FormData[0].ItemGroupData[0].ItemData[0];
+    expect(item.AuditRecord[0].ReasonForChange[0]).toEqual(expect.any(String));
+    expect(item.AuditRecord[0].UserRef[0]['@UserOID']).toMatch(/^USR\./);
+  });
+
+  it('exports by patient, by staging ids and by date range, each verifying', async () => {
+    const patient = content.diaryRecords[0]?.patientId as string;
+    const byPatient = await call('export.packet', { scope: { kind: 'patient', patientId: patient } });
+    expect(byPatient.counts.diaryRecords).toBeGreaterThan(0);
+    expect(byPatient.counts.stagingRecords).toBe(0);
+    const ids = content.stagingRecords.slice(0, 2).map((r) => r.id);
+    const byIds = await call('export.packet', { scope: { kind: 'staging', stagingIds: ids } });
+    expect(byIds.counts.stagingRecords).toBe(2);
+    const day = content.cover.generatedAt.slice(0, 10);
+    const ranged = await call('export.packet', { scope: { kind: 'study', studyCode }, from: day, to: day });
+    expect(ranged.counts.stagingRecords).toBeLessThanOrEqual(content.stagingRecords.length);
+    for (const exported of [byPatient, byIds, ranged])
+      expect(verifyPacket(readFileSync(exported.path)).problems).toEqual([]);
+  });
+
+  it('verifies from the command line, offline, with only the packet', async () => {
+    const { stdout } = await run('npx', ['countersign', 'verify', packetPath], { cwd: process.cwd() });
+    expect(stdout).toMatch(/VERIFIED/);
+    expect(stdout).toMatch(/file ok {2}[0-9a-f]{64} packet\.pdf/);
+    expect(stdout).toMatch(/signature ok /);
+    const broken = join(dataDir, 'broken.zip');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(broken, flipByteOf(packet, 'csv/signatures.csv'));
+    const failed = await run('npx', ['countersign', 'verify', broken]).catch(
+      (error: { code: number; stdout: string }) => error,
+    );
+    expect(failed).toMatchObject({ code: 1, stdout: expect.stringMatching(/FAIL csv\/signatures\.csv/) });
+  });
+
+  it('exports from the command line with the cache opened offline by the password', async () => {
+    const out = join(dataDir, 'cli.zip');
+    const { stdout } = await run(
+      'npx',
+      [
+        'countersign',
+        'export',
+        '--data-dir',
+        dataDir,
+        '--email',
+        inspector.email,
+        '--scope',
+        `study:${studyCode}`,
+        '--out',
+        out,
+      ],
+      { env: { ...process.env, COUNTERSIGN_PASSWORD: inspector.password } },
+    );
+    expect(stdout).toMatch(/wrote .*cli\.zip/);
+    expect(stdout).not.toContain(inspector.password);
+    expect(verifyPacket(readFileSync(out)).ok).toBe(true);
+  });
+
+  it('refuses a broken chain naming the first bad seq, and flags the break on every page when asked', async () => {
+    const status = await call('backend.status', {});
+    const userId = status.session?.userId as string;
+    const backendId = (await import('node:fs'))
+      .readdirSync(cacheDir(dataDir))
+      .find((n) => /^[0-9a-f]{16}$/.test(n)) as string;
+    const key = new FileCacheKeyStore(join(cacheDir(dataDir), 'keys')).keyFor(userId, backendId);
+    const db = openCache({
+      path: join(cacheDir(dataDir), backendId, `${userId}.sqlite`),
+      key,
+      userId,
+      backendId,
+    });
+    const original = db.prepare('select actor from audit_log where seq = 7').get() as { actor: string };
+    db.prepare('update audit_log set actor = ? where seq = 7').run('someone else');
+    try {
+      const refused = await dispatchContractCall(workstation.handlers, 'export.packet', {
+        scope: { kind: 'study', studyCode },
+      });
+      expect(refused.ok).toBe(false);
+      if (!refused.ok)
+        expect(String(refused.error.cause ?? refused.error.message)).toMatch(/broken at seq 7/);
+      const flagged = await call('export.packet', {
+        scope: { kind: 'study', studyCode },
+        allowBrokenChain: true,
+      });
+      expect(flagged.chainBroken).toBe(true);
+      const report = verifyPacket(readFileSync(flagged.path));
+      expect(report.problems).toEqual([]);
+      expect(report.ok).toBe(false);
+      expect(report.declaredChainBreak?.firstBadSeq).toBe(7);
+      const pdf = readStoredZip(readFileSync(flagged.path))
+        .find((e) => e.path === 'packet.pdf')
+        ?.data.toString('latin1') as string;
+      const pages = (pdf.match(/\/Type \/Page /g) ?? []).length;
+      expect((pdf.match(/AUDIT CHAIN BROKEN AT SEQ 7/g) ?? []).length).toBe(pages);
+    } finally {
+      db.prepare('update audit_log set actor = ? where seq = 7').run(original.actor);
+      db.close();
+    }
+  });
+});

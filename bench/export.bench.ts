@@ -229,7 +229,11 @@ export const benchmark: Benchmark = {
           baseline: 'raw SHA-256 of the packet bytes, same process',
           baseline_value: shaMs / 1000,
           valueBetter: 'lower',
-          target: 0.01,
+          // Issue 6 names no target. verify does not only hash: it re-renders every file from
+          // packet.json (the PDF page by page), recomputes every chain link and signature hash, so
+          // a forger who also recomputes the manifest is still caught. That is bounded below by
+          // PDF generation, about 100 times raw hashing; the target holds it there.
+          target: 0.005,
           detail: {
             packet_mb: Math.round(result.zip.length / 1e5) / 10,
             chain_links: report.chain.linksChecked,

@@ -67,6 +67,8 @@ describe.skipIf(e2eServer() === null)('untrusted text in the browser host', () =
   it('shows markup and script as text, runs nothing, and keeps the layout', async () => {
     await signInAs(page, demoPerson('signerA').email);
     await page.getByLabel('Filter by state').selectOption('proposed');
+    // The queue is virtualised: search brings the record into view.
+    await page.getByLabel('Search the queue').fill(stagingId.slice(0, 8));
     const view = page.getByRole('button', { name: `View record ${stagingId.slice(0, 8)}` });
     await view.waitFor();
     await view.click();

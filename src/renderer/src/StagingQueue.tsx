@@ -1,67 +1,95 @@
-// The signer's queue: filter by state, select records, open them for review, sign or reject them in
-// one ceremony, promote signed ones. A record opens beside the queue with its diff and signatures.
-import { useCallback, useEffect, useRef, useState } from 'react';
+// The signer's queue: every cached proposal in one virtualised table (smooth at 100,000 rows),
+// filtered by state and search, sorted by any column, optionally grouped by study; records are
+// selected, opened for review, signed or rejected in one ceremony, and promoted. Fully keyboard
+// driven: j/k or arrows move, space selects, Enter opens, s signs the selection, / searches, Esc
+// closes. A record opens beside the queue with its diff and signatures.
+import {
+  type ColumnDef,
+  getCoreRowModel,
+  getExpandedRowModel,
+  getGroupedRowModel,
+  getSortedRowModel,
+  type Row,
+  type SortingState,
+  useReactTable,
+} from '@tanstack/react-table';
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { StagingQueueRow } from '../../shared/contract';
 import { type StagingState, stagingStates } from '../../shared/domain';
 import { api, subscribe } from './api';
 import { messageOf } from './messageOf';
+import { loadQueue, type QueueLoad } from './queue/queueLoader';
+import { ageOf, rowMatches } from './queue/queueRows';
 import { RecordDetail } from './RecordDetail';
 import { SignDialog } from './SignDialog';
 import { visibleText } from './visibleText';
 
-const pageSize = 200;
+const rowHeight = 33;
 
-type Cursor = { createdAt: string; id: string };
+const columns: ColumnDef<StagingQueueRow>[] = [
+  { id: 'state', accessorKey: 'state', header: 'State' },
+  { id: 'entityKind', accessorKey: 'entityKind', header: 'Entity kind' },
+  { id: 'studyCode', accessorKey: 'studyCode', header: 'Study' },
+  { id: 'agentId', accessorKey: 'agentId', header: 'Agent' },
+  { id: 'modelVersion', accessorFn: (row) => row.modelVersion ?? '', header: 'Model version' },
+  { id: 'createdAt', accessorKey: 'createdAt', header: 'Proposed at' },
+  { id: 'age', accessorFn: (row) => -Date.parse(row.createdAt), header: 'Age' },
+];
+
+function isTyping(target: EventTarget | null): boolean {
+  return (
+    target instanceof HTMLElement &&
+    (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName))
+  );
+}
 
 export function StagingQueue() {
-  const [rows, setRows] = useState<StagingQueueRow[]>([]);
-  const [counts, setCounts] = useState<Partial<Record<StagingState, number>>>({});
-  const [nextCursor, setNextCursor] = useState<Cursor | null>(null);
-  const [stateFilter, setStateFilter] = useState<StagingState | ''>('');
-  const [selected, setSelected] = useState<Set<string>>(new Set());
-  const [openRecord, setOpenRecord] = useState<string | null>(null);
-  const [signing, setSigning] = useState<{ intent: 'approve' | 'reject'; ids: string[] } | null>(null);
+  const [load, setLoad] = useState<QueueLoad>({ rows: [], counts: {}, done: false });
   const [loading, setLoading] = useState(false);
-  const [loaded, setLoaded] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string[]>([]);
+  const [stateFilter, setStateFilter] = useState<StagingState | ''>('');
+  const [search, setSearch] = useState('');
+  const [groupByStudy, setGroupByStudy] = useState(false);
+  const [sorting, setSorting] = useState<SortingState>([]);
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [cursor, setCursor] = useState(0);
+  const [openRecord, setOpenRecord] = useState<string | null>(null);
+  const [signing, setSigning] = useState<{ intent: 'approve' | 'reject'; ids: string[] } | null>(null);
   /** Bumped on every reload, so an open record is read again after it was signed or promoted. */
   const [generation, setGeneration] = useState(0);
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const searchRef = useRef<HTMLInputElement>(null);
+  const loadToken = useRef(0);
 
-  const load = useCallback(
-    async (after: Cursor | null, options: { keepSelection?: boolean } = {}) => {
-      setLoading(true);
-      setError(null);
-      try {
-        const page = await api['staging.queue']({
-          limit: pageSize,
-          after,
-          states: stateFilter === '' ? [] : [stateFilter],
-        });
-        setRows((previous) => (after === null ? page.rows : [...previous, ...page.rows]));
-        setCounts(page.countsByState);
-        setNextCursor(page.nextCursor);
-        setLoaded(true);
-        if (after === null) {
-          // A background refresh keeps the selection (of the rows still listed); a new view clears it.
-          const listed = new Set(page.rows.map((row) => row.id));
-          setSelected((current) =>
-            options.keepSelection ? new Set([...current].filter((id) => listed.has(id))) : new Set(),
-          );
-          setGeneration((current) => current + 1);
-        }
-      } catch (caught) {
-        setError(messageOf(caught));
-      } finally {
-        setLoading(false);
-      }
-    },
-    [stateFilter],
-  );
+  const reload = useCallback(async () => {
+    const token = ++loadToken.current;
+    setLoading(true);
+    setError(null);
+    try {
+      await loadQueue(
+        (next) => {
+          setLoad(next);
+          if (next.done) {
+            // The selection survives a reload, for the records still there.
+            const present = new Set(next.rows.map((row) => row.id));
+            setSelected((current) => new Set([...current].filter((id) => present.has(id))));
+            setGeneration((current) => current + 1);
+          }
+        },
+        () => token !== loadToken.current,
+      );
+    } catch (caught) {
+      setError(messageOf(caught));
+    } finally {
+      if (token === loadToken.current) setLoading(false);
+    }
+  }, []);
 
   useEffect(() => {
-    void load(null);
-  }, [load]);
+    void reload();
+  }, [reload]);
 
   // When a sync lands (at sign-in, every few minutes, after a change), show what it brought.
   const lastSynced = useRef<string | null>(null);
@@ -71,48 +99,208 @@ export function StagingQueue() {
         if (status.syncing || status.lastSyncedAt === null || status.lastSyncedAt === lastSynced.current)
           return;
         lastSynced.current = status.lastSyncedAt;
-        void load(null, { keepSelection: true });
+        void reload();
       }),
-    [load],
+    [reload],
   );
 
-  const selectedRows = rows.filter((row) => selected.has(row.id));
-  const inState = (state: StagingState) =>
-    selectedRows.filter((row) => row.state === state).map((row) => row.id);
-  const toggle = (id: string) =>
-    setSelected((current) => {
-      const next = new Set(current);
-      if (next.has(id)) next.delete(id);
-      else next.add(id);
-      return next;
-    });
-  const allSelected = rows.length > 0 && rows.every((row) => selected.has(row.id));
+  const data = useMemo(
+    () =>
+      load.rows.filter((row) => (stateFilter === '' || row.state === stateFilter) && rowMatches(row, search)),
+    [load.rows, stateFilter, search],
+  );
+  const table = useReactTable({
+    data,
+    columns,
+    state: { sorting, grouping: groupByStudy ? ['studyCode'] : [], expanded: true },
+    onSortingChange: setSorting,
+    // Expanded is fixed (every group open): without this, each new row model asks to reset it,
+    // which re-renders for ever (and, inside a keyboard event, without yielding).
+    autoResetAll: false,
+    getRowId: (row) => row.id,
+    getCoreRowModel: getCoreRowModel(),
+    getSortedRowModel: getSortedRowModel(),
+    getGroupedRowModel: getGroupedRowModel(),
+    getExpandedRowModel: getExpandedRowModel(),
+  });
+  const rows = table.getRowModel().rows;
+  const virtualizer = useVirtualizer({
+    count: rows.length,
+    getScrollElement: () => scrollRef.current,
+    estimateSize: () => rowHeight,
+    overscan: 15,
+  });
+  const items = virtualizer.getVirtualItems();
+  const paddingTop = items[0]?.start ?? 0;
+  const paddingBottom = virtualizer.getTotalSize() - (items.at(-1)?.end ?? 0);
+
+  const byId = useMemo(() => new Map(load.rows.map((row) => [row.id, row])), [load.rows]);
+  const selectedIn = (state: StagingState) => [...selected].filter((id) => byId.get(id)?.state === state);
+  const hiddenSelected = [...selected].filter((id) => !data.some((row) => row.id === id)).length;
+  const toggle = useCallback(
+    (id: string) =>
+      setSelected((current) => {
+        const next = new Set(current);
+        if (next.has(id)) next.delete(id);
+        else next.add(id);
+        return next;
+      }),
+    [],
+  );
+  const allShownSelected = data.length > 0 && data.every((row) => selected.has(row.id));
+
+  const startSigning = useCallback(
+    (intent: 'approve' | 'reject') => {
+      const ids = [...selected].filter((id) => byId.get(id)?.state === 'reviewing');
+      if (ids.length > 0) setSigning({ intent, ids });
+    },
+    [selected, byId],
+  );
+
+  // Keyboard control of the queue (not while typing in a field or while the signing dialog is open).
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if (signing !== null || event.ctrlKey || event.metaKey || event.altKey) return;
+      if (event.key === '/' && !isTyping(event.target)) {
+        event.preventDefault();
+        searchRef.current?.focus();
+        return;
+      }
+      if (event.key === 'Escape') {
+        if (isTyping(event.target)) (event.target as HTMLElement).blur();
+        else setOpenRecord(null);
+        return;
+      }
+      if (isTyping(event.target)) return;
+      const move = (delta: number) => {
+        event.preventDefault();
+        const next = Math.max(0, Math.min(rows.length - 1, cursor + delta));
+        setCursor(next);
+        // Keep the cursor row in view (plain scrollTop: no scroll animation to wait for).
+        const scroller = scrollRef.current;
+        if (scroller) {
+          const top = next * rowHeight;
+          const header = rowHeight;
+          if (top < scroller.scrollTop) scroller.scrollTop = top;
+          else if (top + rowHeight + header > scroller.scrollTop + scroller.clientHeight)
+            scroller.scrollTop = top + rowHeight + header - scroller.clientHeight;
+        }
+      };
+      const current = rows[cursor];
+      switch (event.key) {
+        case 'j':
+        case 'ArrowDown':
+          move(1);
+          break;
+        case 'k':
+        case 'ArrowUp':
+          move(-1);
+          break;
+        case ' ':
+          if (current && !current.getIsGrouped()) {
+            event.preventDefault();
+            toggle(current.id);
+          }
+          break;
+        case 'Enter':
+          if (current && !current.getIsGrouped() && !(event.target instanceof HTMLButtonElement)) {
+            event.preventDefault();
+            setOpenRecord(current.id);
+          }
+          break;
+        case 's':
+          event.preventDefault();
+          startSigning('approve');
+          break;
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [rows, cursor, signing, toggle, startSigning]);
 
   const openForReview = async () => {
-    const ids = inState('proposed');
     setError(null);
     try {
-      const { opened } = await api['staging.openForReview']({ stagingIds: ids });
+      const { opened } = await api['staging.openForReview']({ stagingIds: selectedIn('proposed') });
       setNotice([`${opened} record${opened === 1 ? '' : 's'} opened for review.`]);
-      await load(null);
+      await reload();
     } catch (caught) {
       setError(messageOf(caught));
     }
   };
   const promote = async () => {
-    const ids = inState('signed');
     setError(null);
     try {
-      const { outcomes } = await api['staging.promote']({ stagingIds: ids });
+      const { outcomes } = await api['staging.promote']({ stagingIds: selectedIn('signed') });
       const promoted = outcomes.filter((outcome) => outcome.outcome === 'promoted').length;
       setNotice([
         `${promoted} of ${outcomes.length} record${outcomes.length === 1 ? '' : 's'} promoted.`,
         ...outcomes.filter((outcome) => outcome.outcome !== 'promoted').map((outcome) => outcome.message),
       ]);
-      await load(null);
+      await reload();
     } catch (caught) {
       setError(messageOf(caught));
     }
+  };
+
+  const total = stagingStates.reduce((sum, state) => sum + (load.counts[state] ?? 0), 0);
+  const now = Date.now();
+
+  const renderRow = (row: Row<StagingQueueRow>, index: number) => {
+    if (row.getIsGrouped()) {
+      return (
+        <tr key={row.id} className={index === cursor ? 'group-row row-cursor' : 'group-row'}>
+          <td colSpan={9}>
+            <strong>{visibleText(String(row.getValue('studyCode')))}</strong>{' '}
+            <span className="muted">{row.subRows.length} records</span>
+          </td>
+        </tr>
+      );
+    }
+    const record = row.original;
+    const classes = [openRecord === record.id ? 'row-open' : '', index === cursor ? 'row-cursor' : '']
+      .filter(Boolean)
+      .join(' ');
+    return (
+      <tr
+        key={row.id}
+        className={classes || undefined}
+        aria-current={index === cursor ? 'true' : undefined}
+        onClick={() => setCursor(index)}
+      >
+        <td>
+          <input
+            type="checkbox"
+            aria-label={`Select record ${record.id.slice(0, 8)}`}
+            checked={selected.has(record.id)}
+            onChange={() => toggle(record.id)}
+          />
+        </td>
+        <td>
+          <span className={`badge state-${record.state}`}>{record.state}</span>
+        </td>
+        <td>{record.entityKind}</td>
+        <td>{visibleText(record.studyCode)}</td>
+        <td>{visibleText(record.agentId)}</td>
+        <td className="cell-ellipsis">
+          {record.modelVersion === null ? '—' : visibleText(record.modelVersion)}
+        </td>
+        <td>
+          <time dateTime={record.createdAt}>{formatTimestamp(record.createdAt)}</time>
+        </td>
+        <td>{ageOf(record.createdAt, now)}</td>
+        <td>
+          <button
+            type="button"
+            className="link-button"
+            aria-label={`View record ${record.id.slice(0, 8)}`}
+            onClick={() => setOpenRecord(record.id)}
+          >
+            View
+          </button>
+        </td>
+      </tr>
+    );
   };
 
   return (
@@ -124,10 +312,13 @@ export function StagingQueue() {
             {stagingStates.map((state) => (
               <li key={state} className={`state-count state-${state}`}>
                 <span className="state-name">{state}</span>{' '}
-                <span className="state-number">{counts[state] ?? 0}</span>
+                <span className="state-number">{load.counts[state] ?? 0}</span>
               </li>
             ))}
           </ul>
+        </div>
+
+        <div className="queue-filters">
           <label className="inline-field">
             Show{' '}
             <select
@@ -143,44 +334,70 @@ export function StagingQueue() {
               ))}
             </select>
           </label>
-          <button type="button" className="button" onClick={() => void load(null)} disabled={loading}>
+          <label className="inline-field">
+            Search{' '}
+            <input
+              ref={searchRef}
+              type="search"
+              value={search}
+              onChange={(event) => setSearch(event.target.value)}
+              placeholder="kind, study, agent, model, id  ( / )"
+              aria-label="Search the queue"
+            />
+          </label>
+          <label className="inline-field">
+            <input
+              type="checkbox"
+              checked={groupByStudy}
+              onChange={(event) => setGroupByStudy(event.target.checked)}
+            />{' '}
+            Group by study
+          </label>
+          <button type="button" className="button" onClick={() => void reload()} disabled={loading}>
             Refresh
           </button>
         </div>
 
         <div className="queue-actions" role="toolbar" aria-label="Actions on the selected records">
-          <span className="muted">{selected.size} selected</span>
+          <span className="muted">
+            {selected.size} selected{hiddenSelected > 0 ? ` (${hiddenSelected} not shown by the filter)` : ''}
+          </span>
+          {selected.size > 0 && (
+            <button type="button" className="link-button" onClick={() => setSelected(new Set())}>
+              Clear
+            </button>
+          )}
           <button
             type="button"
             className="button"
-            disabled={inState('proposed').length === 0}
+            disabled={selectedIn('proposed').length === 0}
             onClick={() => void openForReview()}
           >
-            Open for review ({inState('proposed').length})
+            Open for review ({selectedIn('proposed').length})
           </button>
           <button
             type="button"
             className="button button-primary"
-            disabled={inState('reviewing').length === 0}
-            onClick={() => setSigning({ intent: 'approve', ids: inState('reviewing') })}
+            disabled={selectedIn('reviewing').length === 0}
+            onClick={() => startSigning('approve')}
           >
-            Sign… ({inState('reviewing').length})
+            Sign… ({selectedIn('reviewing').length})
           </button>
           <button
             type="button"
             className="button"
-            disabled={inState('reviewing').length === 0}
-            onClick={() => setSigning({ intent: 'reject', ids: inState('reviewing') })}
+            disabled={selectedIn('reviewing').length === 0}
+            onClick={() => startSigning('reject')}
           >
-            Reject… ({inState('reviewing').length})
+            Reject… ({selectedIn('reviewing').length})
           </button>
           <button
             type="button"
             className="button"
-            disabled={inState('signed').length === 0}
+            disabled={selectedIn('signed').length === 0}
             onClick={() => void promote()}
           >
-            Promote ({inState('signed').length})
+            Promote ({selectedIn('signed').length})
           </button>
         </div>
 
@@ -197,69 +414,77 @@ export function StagingQueue() {
           </div>
         )}
 
-        <div className="table-scroll">
+        <div className="table-scroll queue-scroll" ref={scrollRef}>
           <table className="table queue-table">
-            <caption className="visually-hidden">Staged proposals, oldest first</caption>
+            <caption className="visually-hidden">
+              Staged proposals. Keys: j and k move, space selects, Enter opens, s signs the selection.
+            </caption>
             <thead>
               <tr>
                 <th scope="col">
                   <input
                     type="checkbox"
                     aria-label="Select every record shown"
-                    checked={allSelected}
-                    onChange={() => setSelected(allSelected ? new Set() : new Set(rows.map((row) => row.id)))}
+                    checked={allShownSelected}
+                    onChange={() =>
+                      setSelected((current) => {
+                        const next = new Set(current);
+                        for (const row of data) {
+                          if (allShownSelected) next.delete(row.id);
+                          else next.add(row.id);
+                        }
+                        return next;
+                      })
+                    }
                   />
                 </th>
-                <th scope="col">State</th>
-                <th scope="col">Entity kind</th>
-                <th scope="col">Study</th>
-                <th scope="col">Agent</th>
-                <th scope="col">Model version</th>
-                <th scope="col">Created</th>
+                {table.getHeaderGroups()[0]?.headers.map((header) => {
+                  const sorted = header.column.getIsSorted();
+                  return (
+                    <th
+                      key={header.id}
+                      scope="col"
+                      aria-sort={sorted === 'asc' ? 'ascending' : sorted === 'desc' ? 'descending' : 'none'}
+                    >
+                      <button
+                        type="button"
+                        className="sort-button"
+                        onClick={header.column.getToggleSortingHandler()}
+                      >
+                        {String(header.column.columnDef.header)}
+                        <span aria-hidden="true">
+                          {sorted === 'asc' ? ' ▲' : sorted === 'desc' ? ' ▼' : ''}
+                        </span>
+                      </button>
+                    </th>
+                  );
+                })}
                 <th scope="col">
                   <span className="visually-hidden">Open</span>
                 </th>
               </tr>
             </thead>
             <tbody>
-              {rows.map((row) => (
-                <tr key={row.id} className={openRecord === row.id ? 'row-open' : undefined}>
-                  <td>
-                    <input
-                      type="checkbox"
-                      aria-label={`Select record ${row.id.slice(0, 8)}`}
-                      checked={selected.has(row.id)}
-                      onChange={() => toggle(row.id)}
-                    />
-                  </td>
-                  <td>
-                    <span className={`badge state-${row.state}`}>{row.state}</span>
-                  </td>
-                  <td>{row.entityKind}</td>
-                  <td>{row.studyCode}</td>
-                  <td>{visibleText(row.agentId)}</td>
-                  <td>{row.modelVersion === null ? '—' : visibleText(row.modelVersion)}</td>
-                  <td>
-                    <time dateTime={row.createdAt} title={row.createdAt}>
-                      {formatTimestamp(row.createdAt)}
-                    </time>
-                  </td>
-                  <td>
-                    <button
-                      type="button"
-                      className="link-button"
-                      aria-label={`View record ${row.id.slice(0, 8)}`}
-                      onClick={() => setOpenRecord(row.id)}
-                    >
-                      View
-                    </button>
-                  </td>
+              {paddingTop > 0 && (
+                <tr className="spacer-row" style={{ height: paddingTop }}>
+                  <td colSpan={9} />
                 </tr>
-              ))}
-              {loaded && rows.length === 0 && (
+              )}
+              {items.map((item) => {
+                const row = rows[item.index];
+                return row ? renderRow(row, item.index) : null;
+              })}
+              {paddingBottom > 0 && (
+                <tr className="spacer-row" style={{ height: paddingBottom }}>
+                  <td colSpan={9} />
+                </tr>
+              )}
+              {load.done && rows.length === 0 && (
                 <tr>
-                  <td colSpan={8} className="muted">
-                    No staged proposals are visible to you.
+                  <td colSpan={9} className="muted">
+                    {load.rows.length === 0
+                      ? 'No staged proposals are visible to you.'
+                      : 'Nothing matches the filter.'}
                   </td>
                 </tr>
               )}
@@ -269,13 +494,10 @@ export function StagingQueue() {
 
         <div className="queue-footer">
           <span className="muted" aria-live="polite">
-            {loading ? 'Loading…' : `${rows.length} shown`}
+            {load.done
+              ? `${data.length.toLocaleString()} shown of ${load.rows.length.toLocaleString()}`
+              : `Loading… ${load.rows.length.toLocaleString()} of ${total.toLocaleString()}`}
           </span>
-          {nextCursor !== null && (
-            <button type="button" className="button" onClick={() => void load(nextCursor)} disabled={loading}>
-              Load more
-            </button>
-          )}
         </div>
       </section>
 
@@ -289,7 +511,7 @@ export function StagingQueue() {
           intent={signing.intent}
           onClose={(changed) => {
             setSigning(null);
-            if (changed) void load(null);
+            if (changed) void reload();
           }}
         />
       )}

@@ -1,0 +1,28 @@
+// The queue's data: every cached staging row, loaded in pages of 5,000 so the first screenful is
+// interactive at once and a 100,000-row queue fills in behind it. Filtering, sorting and grouping
+// then run in the renderer over the loaded rows.
+import type { StagingQueueRow } from '../../../shared/contract';
+import type { StagingState } from '../../../shared/domain';
+import { api } from '../api';
+
+export const queuePageSize = 5000;
+
+export interface QueueLoad {
+  rows: StagingQueueRow[];
+  counts: Partial<Record<StagingState, number>>;
+  done: boolean;
+}
+
+/** Calls `onPage` with the rows so far after each page; stops early when `cancelled()` says so. */
+export async function loadQueue(onPage: (load: QueueLoad) => void, cancelled: () => boolean): Promise<void> {
+  let rows: StagingQueueRow[] = [];
+  let after: { createdAt: string; id: string } | null = null;
+  for (;;) {
+    const page = await api['staging.queue']({ limit: queuePageSize, after });
+    if (cancelled()) return;
+    rows = rows.concat(page.rows);
+    after = page.nextCursor;
+    onPage({ rows, counts: page.countsByState, done: after === null });
+    if (after === null) return;
+  }
+}

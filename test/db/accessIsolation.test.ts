@@ -40,7 +40,7 @@ describe('access isolation', () => {
     await db?.drop();
   });
 
-  describe('cross-study', () => {
+  describe('cross-study [SEC-IDOR]', () => {
     it("a signer of study A sees none of study B's staging, even by id", async () => {
       const signer = world.clients.signer;
       const byId = 'select id from cro.staging_record where id = $1';
@@ -59,7 +59,7 @@ describe('access isolation', () => {
     });
   });
 
-  describe('cross-site', () => {
+  describe('cross-site [SEC-IDOR]', () => {
     it("an investigator of site A1 cannot read site B1's diary records", async () => {
       const investigator = world.clients.investigator;
       const state = 'select 1 from diary.record_state where event_uuid = $1';
@@ -120,7 +120,7 @@ describe('access isolation', () => {
     });
   });
 
-  describe('same site, another patient', () => {
+  describe('same site, another patient [SEC-IDOR]', () => {
     it("a second patient at site A1 cannot read patient P1's records or write to them", async () => {
       const patient2 = await world.connect(world.patient2);
       const p1 = world.people.patient.id;
@@ -158,7 +158,7 @@ describe('access isolation', () => {
     });
   });
 
-  describe('sponsor organisations', () => {
+  describe('sponsor organisations [SEC-IDOR]', () => {
     it("a sponsor who guesses another sponsor's request id gets nothing, and cannot file for them", async () => {
       const sponsor = world.clients.sponsor;
       const byId = 'select * from cro.sponsor_request where id = $1';
@@ -176,7 +176,7 @@ describe('access isolation', () => {
     });
   });
 
-  describe('the agent', () => {
+  describe('the agent [SEC-AGENT-STAGING]', () => {
     it('cannot write a live table', async () => {
       const agent = world.clients.agent;
       await expectRefused(
@@ -220,7 +220,7 @@ describe('access isolation', () => {
     });
   });
 
-  describe('the private schema', () => {
+  describe('the private schema [CFR-11.10d]', () => {
     it('a person cannot call cs_private.audit_append', async () => {
       for (const role of ['admin', 'inspector', 'agent', 'patient'] as const) {
         await expectRefused(

@@ -25,7 +25,7 @@ describe('access matrix (docs/access-matrix.md)', () => {
     await db?.drop();
   });
 
-  describe('the document matches the catalog', () => {
+  describe('the document matches the catalog [SEC-RLS-DEFAULT-DENY]', () => {
     it('lists every table of the covered schemas, and only tables that exist', async () => {
       const { rows } = await db.operator.query<{ name: string }>(
         `select n.nspname || '.' || c.relname as name
@@ -68,7 +68,8 @@ describe('access matrix (docs/access-matrix.md)', () => {
   });
 
   for (const table of matrix.tables) {
-    describe(table, () => {
+    // Each table is one requirement, RLS-<table>, of the validation evidence (docs/requirements.md).
+    describe(`${table} [RLS-${table}]`, () => {
       for (const command of commands) {
         for (const role of matrix.roles) {
           const expected = matrix.cell(table, role, command);

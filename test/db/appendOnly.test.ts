@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { actingAs, createStudy, propose, recordSignature } from './support/operatorActions';
 import { createTestDatabase, type TestDatabase } from './support/testServer';
 
-describe('append-only regulated history', () => {
+describe('append-only regulated history [CFR-11.10c, CFR-11.10e]', () => {
   let db: TestDatabase;
   let signerId: string;
   let patientId: string;

@@ -50,7 +50,7 @@ function verify(entries: Entry[]): number | null {
   return null;
 }
 
-describe('audit_log hash chain', () => {
+describe('audit_log hash chain [AUDIT-CHAIN, CFR-11.10e]', () => {
   let db: TestDatabase;
 
   beforeAll(async () => {
@@ -121,7 +121,7 @@ describe('audit_log hash chain', () => {
     expect(verify(chain)).toBeNull();
   });
 
-  it('a client-side check finds a tampered entry (made by a superuser with triggers disabled)', async () => {
+  it('a client-side check finds a tampered entry (made by a superuser with triggers disabled) [CFR-11.10a]', async () => {
     await db.operator.query('begin');
     await db.operator.query('alter table audit.audit_log disable trigger audit_log_append_only');
     await db.operator.query(`update audit.audit_log set payload = '{"note":"tampered"}' where seq = 2`);

@@ -5,7 +5,7 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './support/testServer';
 
-describe('auth.uid()', () => {
+describe('auth.uid() [CFR-11.10d]', () => {
   let db: TestDatabase;
   let aliceId: string;
   let bobId: string;

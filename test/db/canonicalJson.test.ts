@@ -37,7 +37,7 @@ const documents: unknown[] = [
   { html: '<script>alert(1)</script><img src=x onerror=alert(2)>' },
 ];
 
-describe('canonical JSON: client and server agree (RFC 8785)', () => {
+describe('canonical JSON: client and server agree (RFC 8785) [SIGN-HASH]', () => {
   let db: TestDatabase;
   const serverCanonical = async (json: string) => {
     const { rows } = await db.operator.query<{ c: string; h: string }>(

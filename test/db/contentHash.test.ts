@@ -19,7 +19,7 @@ const awkward = {
   nested: { z: [{ b: 1, a: [true, false, null] }], a: {}, '10': 'ten', '9': 'nine', é: 'e-acute', e: 'e' },
 };
 
-describe('content hash: workstation and server agree', () => {
+describe('content hash: workstation and server agree [SIGN-HASH]', () => {
   let db: TestDatabase;
   let world: SigningWorld;
 

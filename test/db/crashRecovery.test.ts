@@ -23,7 +23,7 @@ function isAlive(pid: number): boolean {
   }
 }
 
-describe('recovery after Countersign is killed mid-write', () => {
+describe('recovery after Countersign is killed mid-write [OPS-CRASH]', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'countersign-crash-'));
   let workstation: Workstation | null = null;
 

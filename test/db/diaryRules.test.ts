@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStudy } from './support/operatorActions';
 import { createTestDatabase, type TestDatabase } from './support/testServer';
 
-describe('diary rules', () => {
+describe('diary rules [DIARY-EVENTS]', () => {
   let db: TestDatabase;
   let patientId: string;
   let patient: pg.Client;

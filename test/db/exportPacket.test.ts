@@ -102,7 +102,7 @@ describe('inspection packet on the embedded demo', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('exports a study from the cache while offline, with progress, and the packet verifies', async () => {
+  it('exports a study from the cache while offline, with progress, and the packet verifies [CFR-11.10b]', async () => {
     const started = lines.length;
     const exported = await call('export.packet', { scope: { kind: 'study', studyCode } });
     packetPath = exported.path;
@@ -152,7 +152,7 @@ describe('inspection packet on the embedded demo', () => {
     for (const d of content.diaryRecords) expect(log).not.toContain(d.patientId);
   });
 
-  it('fails at the changed file when one byte of any file type is flipped', () => {
+  it('fails at the changed file when one byte of any file type is flipped [EXPORT-TAMPER, CFR-11.10a]', () => {
     for (const path of [
       'manifest.json',
       'packet.json',
@@ -187,7 +187,7 @@ describe('inspection packet on the embedded demo', () => {
     expect(appended.ok).toBe(false);
   });
 
-  it('detects a removed signature row even when every file is rendered again and every hash recomputed', () => {
+  it('detects a removed signature row even when every file is rendered again and every hash recomputed [EXPORT-TAMPER]', () => {
     const entries = readStoredZip(packet);
     const signed = content.stagingRecords.find((r) => r.signatures.length > 0);
     if (!signed) throw new Error('no signed record in the packet');
@@ -213,7 +213,7 @@ describe('inspection packet on the embedded demo', () => {
     });
   });
 
-  it('detects a reordered audit entry, in the chain file and in a record history', () => {
+  it('detects a reordered audit entry, in the chain file and in a record history [EXPORT-TAMPER]', () => {
     const entries = readStoredZip(packet);
     const chainForged = forge(entries, (files) => {
       const chainLines = (files.get('chain/audit_log.jsonl') as Buffer).toString('utf8').split('\n');
@@ -242,7 +242,7 @@ describe('inspection packet on the embedded demo', () => {
     expect(historyReport.problems.map((p) => p.what).join('\n')).toMatch(/out of order/);
   });
 
-  it('detects a swapped PDF page and names it, even with the manifest recomputed', () => {
+  it('detects a swapped PDF page and names it, even with the manifest recomputed [EXPORT-TAMPER]', () => {
     const entries = readStoredZip(packet);
     const forged = forge(entries, (files) => {
       const pdf = (files.get('packet.pdf') as Buffer).toString('latin1');
@@ -260,7 +260,7 @@ describe('inspection packet on the embedded demo', () => {
     });
   });
 
-  it("shows each signature's printed name, time and meaning in the PDF's own text (pdf.js)", async () => {
+  it("shows each signature's printed name, time and meaning in the PDF's own text (pdf.js) [CFR-11.50]", async () => {
     const pdfjs = await import('pdfjs-dist/legacy/build/pdf.mjs');
     const pdf = readStoredZip(packet).find((e) => e.path === 'packet.pdf')?.data as Buffer;
     const doc = await pdfjs.getDocument({
@@ -292,7 +292,7 @@ describe('inspection packet on the embedded demo', () => {
     expect(all).toContain(`Audit chain head: seq ${content.cover.chain.headSeq}`);
   });
 
-  it('writes well-formed CDISC ODM 1.3.2 with audit records and signatures', () => {
+  it('writes well-formed CDISC ODM 1.3.2 with audit records and signatures [CFR-11.10b]', () => {
     const xml = readStoredZip(packet)
       .find((e) => e.path === 'odm/countersign.odm.xml')
       ?.data.toString('utf8') as string;
@@ -371,7 +371,7 @@ describe('inspection packet on the embedded demo', () => {
     expect(verifyPacket(readFileSync(out)).ok).toBe(true);
   });
 
-  it('refuses a broken chain naming the first bad seq, and flags the break on every page when asked', async () => {
+  it('refuses a broken chain naming the first bad seq, and flags the break on every page when asked [EXPORT-TAMPER]', async () => {
     const status = await call('backend.status', {});
     const userId = status.session?.userId as string;
     const backendId = (await import('node:fs'))

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MigrationError, migrate, readMigrationFiles } from '../../src/main/backend/migrator';
 import { createTestDatabase, migrationsDir, type TestDatabase } from './support/testServer';
 
-describe('migrator', () => {
+describe('migrator [OPS-MIGRATIONS]', () => {
   let db: TestDatabase;
   const files = readMigrationFiles(migrationsDir);
 

@@ -46,7 +46,7 @@ describe('access matrix through PostgREST claims (hosted mode)', () => {
   });
 
   for (const table of matrix.tables) {
-    describe(table, () => {
+    describe(`${table} [RLS-${table}]`, () => {
       for (const command of commands) {
         for (const role of matrix.roles) {
           const expected = matrix.cell(table, role, command);

@@ -10,7 +10,7 @@ import { createTestDatabase, type TestDatabase } from './support/testServer';
 
 const approve = 'I approve this change';
 
-describe('the claims path on the direct-mode schema', () => {
+describe('the claims path on the direct-mode schema [SEC-HOSTED-CLAIMS]', () => {
   let db: TestDatabase;
   let world: SigningWorld;
   let gateway: PostgrestGateway;

@@ -45,7 +45,7 @@ describe('open for review and promotion', () => {
       proposedState: { value },
     });
 
-  it('opens proposed records for review as an audited step of the signer, and leaves reviewing ones', async () => {
+  it('opens proposed records for review as an audited step of the signer, and leaves reviewing ones [CFR-11.10f, CFR-11.10e]', async () => {
     const signer = await world.newSigner();
     const id = await kpiUpdate('41%');
     expect(await signer.backend.openForReview([id])).toBe(1);
@@ -67,7 +67,7 @@ describe('open for review and promotion', () => {
     ).toBe(1);
   });
 
-  it('does not let a non-signer or a signer of another study open a record for review', async () => {
+  it('does not let a non-signer or a signer of another study open a record for review [CFR-11.10g]', async () => {
     const monitor = await world.newSigner({ roles: ['monitor'] });
     const signerB = await world.newSigner({ study: world.studyB });
     const id = await kpiUpdate('42%');
@@ -76,7 +76,7 @@ describe('open for review and promotion', () => {
     expect(await world.state(id)).toBe('proposed');
   });
 
-  it('promotes a signed record: the live row gets exactly the proposal, with provenance and signature', async () => {
+  it('promotes a signed record: the live row gets exactly the proposal, with provenance and signature [SIGN-PROMOTION]', async () => {
     const signer = await world.newSigner();
     const id = await kpiUpdate('43%');
     await signer.backend.openForReview([id]);
@@ -104,7 +104,7 @@ describe('open for review and promotion', () => {
     });
   });
 
-  it('promotes a new row, and reports each record of a mixed batch on its own', async () => {
+  it('promotes a new row, and reports each record of a mixed batch on its own [SIGN-PROMOTION]', async () => {
     const signer = await world.newSigner();
     const [created] = await world.reviewing(world.studyA, 1);
     await sign(signer, [created as string]);
@@ -116,7 +116,7 @@ describe('open for review and promotion', () => {
     expect(await world.count('select 1 from cro.study_kpi where id = $1', [liveId])).toBe(1);
   });
 
-  it('refuses to promote an unsigned record, and a signer cannot move state by hand', async () => {
+  it('refuses to promote an unsigned record, and a signer cannot move state by hand [CFR-11.10f]', async () => {
     const signer = await world.newSigner();
     const id = await kpiUpdate('45%');
     await signer.backend.openForReview([id]);
@@ -129,7 +129,7 @@ describe('open for review and promotion', () => {
     ).rejects.toThrow(/permission denied/);
   });
 
-  it('reports a conflict when the live row changed after signing, and leaves the live row as it is', async () => {
+  it('reports a conflict when the live row changed after signing, and leaves the live row as it is [SIGN-PROMOTION]', async () => {
     const signer = await world.newSigner();
     const first = await kpiUpdate('46%');
     const second = await kpiUpdate('47%');
@@ -149,7 +149,7 @@ describe('open for review and promotion', () => {
     ).toBe(1);
   });
 
-  it('refuses promotion by a signer of another study, for the whole request', async () => {
+  it('refuses promotion by a signer of another study, for the whole request [CFR-11.10g]', async () => {
     const signer = await world.newSigner();
     const signerB = await world.newSigner({ study: world.studyB });
     const id = await kpiUpdate('48%');
@@ -159,7 +159,7 @@ describe('open for review and promotion', () => {
     expect(await world.state(id)).toBe('signed');
   });
 
-  it('checks the signed content in the trigger too: a signature for other content cannot sign a record', async () => {
+  it('checks the signed content in the trigger too: a signature for other content cannot sign a record [CFR-11.70]', async () => {
     const id = await kpiUpdate('49%');
     await actingAs(db.operator, world.adminId, () =>
       db.operator.query(`update cro.staging_record set state = 'reviewing' where id = $1`, [id]),

@@ -56,7 +56,7 @@ describe('sign_batch: one Part 11 ceremony for a batch', () => {
     );
   }
 
-  it('signs every record of the batch: one signature, provenance and audit entries each, all signed', async () => {
+  it('signs every record of the batch: one signature, provenance and audit entries each, all signed [SIGN-BATCH, CFR-11.10e]', async () => {
     const signer = await world.newSigner();
     const ids = await world.reviewing(world.studyA, 5);
     const ceremonies = new SigningCeremonies(signer.backend);
@@ -119,7 +119,7 @@ describe('sign_batch: one Part 11 ceremony for a batch', () => {
     ).toBe(1);
   });
 
-  it('rejects with intent reject: the records end rejected', async () => {
+  it('rejects with intent reject: the records end rejected [SIGN-BATCH]', async () => {
     const signer = await world.newSigner();
     const ids = await world.reviewing(world.studyA, 2);
     const result = await reauthAndSubmit(signer, ids, { intent: 'reject', meaning: 'I reject this change' });
@@ -127,7 +127,7 @@ describe('sign_batch: one Part 11 ceremony for a batch', () => {
     for (const id of ids) expect(await world.state(id)).toBe('rejected');
   });
 
-  it('refuses a wrong password, records the failure and signs nothing', async () => {
+  it('refuses a wrong password, records the failure and signs nothing [CFR-11.200a]', async () => {
     const signer = await world.newSigner();
     const ids = await world.reviewing(world.studyA, 1);
     const ceremonies = new SigningCeremonies(signer.backend);
@@ -154,7 +154,7 @@ describe('sign_batch: one Part 11 ceremony for a batch', () => {
     expect(await world.count(`select 1 from cro.signature_event where user_id = $1`, [signer.id])).toBe(0);
   });
 
-  it('refuses a wrong TOTP code and signs nothing', async () => {
+  it('refuses a wrong TOTP code and signs nothing [CFR-11.200a]', async () => {
     const signer = await world.newSigner();
     const ids = await world.reviewing(world.studyA, 1);
     const ceremonyId = randomUUID();
@@ -181,7 +181,7 @@ describe('sign_batch: one Part 11 ceremony for a batch', () => {
     expect(await world.state(ids[0] as string)).toBe('reviewing');
   });
 
-  it('refuses a TOTP code that was already used', async () => {
+  it('refuses a TOTP code that was already used [CFR-11.200a, SEC-TOTP]', async () => {
     const signer = await world.newSigner();
     const code = signer.code();
     expect((await signer.backend.reauthenticate(randomUUID(), password, code)).ok).toBe(true);
@@ -189,7 +189,7 @@ describe('sign_batch: one Part 11 ceremony for a batch', () => {
     expect(second).toMatchObject({ ok: false, reason: 'totp_reused' });
   });
 
-  it('refuses a re-authentication older than 5 minutes', async () => {
+  it('refuses a re-authentication older than 5 minutes [CFR-11.200a]', async () => {
     const signer = await world.newSigner();
     const ids = await world.reviewing(world.studyA, 1);
     const ceremonyId = randomUUID();
@@ -221,7 +221,7 @@ describe('sign_batch: one Part 11 ceremony for a batch', () => {
     expect(await world.state(ids[0] as string)).toBe('reviewing');
   });
 
-  it('consumes the re-authentication: a second ceremony cannot reuse it', async () => {
+  it('consumes the re-authentication: a second ceremony cannot reuse it [CFR-11.200a]', async () => {
     const signer = await world.newSigner();
     const [first, second] = await world.reviewing(world.studyA, 2);
     const ceremonyId = randomUUID();
@@ -255,7 +255,7 @@ describe('sign_batch: one Part 11 ceremony for a batch', () => {
     expect(await world.state(second as string)).toBe('reviewing');
   });
 
-  it('refuses a person who is not a signer, even with a password and a valid code', async () => {
+  it('refuses a person who is not a signer, even with a password and a valid code [CFR-11.10g]', async () => {
     const monitor = await world.newSigner({ roles: ['monitor'] });
     await expect(monitor.backend.reauthenticate(randomUUID(), password, monitor.code())).rejects.toThrow(
       /only a signer can sign/,
@@ -281,7 +281,7 @@ describe('sign_batch: one Part 11 ceremony for a batch', () => {
     expect(await world.state(ids[0] as string)).toBe('reviewing');
   });
 
-  it('refuses a signer of another study', async () => {
+  it('refuses a signer of another study [CFR-11.10g, SEC-IDOR]', async () => {
     const signerB = await world.newSigner({ study: world.studyB });
     const idsA = await world.reviewing(world.studyA, 1);
     const ceremonyId = randomUUID();
@@ -307,7 +307,7 @@ describe('sign_batch: one Part 11 ceremony for a batch', () => {
     expect(await world.state(idsA[0] as string)).toBe('reviewing');
   });
 
-  it('refuses a record that is not in reviewing, and the manifest says so first', async () => {
+  it('refuses a record that is not in reviewing, and the manifest says so first [CFR-11.10f]', async () => {
     const signer = await world.newSigner();
     const proposedId = await propose(db.operator, world.agentA, {
       entityKind: 'study_kpi',
@@ -322,7 +322,7 @@ describe('sign_batch: one Part 11 ceremony for a batch', () => {
     expect(await world.state(proposedId)).toBe('proposed');
   });
 
-  it('refuses a record whose proposed_state changed after the manifest was built', async () => {
+  it('refuses a record whose proposed_state changed after the manifest was built [CFR-11.70, SIGN-HASH]', async () => {
     const signer = await world.newSigner();
     const [id, other] = await world.reviewing(world.studyA, 2);
     const ceremonyId = randomUUID();
@@ -353,7 +353,7 @@ describe('sign_batch: one Part 11 ceremony for a batch', () => {
     );
   });
 
-  it('refuses a record whose live row changed after the manifest was built', async () => {
+  it('refuses a record whose live row changed after the manifest was built [CFR-11.70, SIGN-HASH]', async () => {
     const signer = await world.newSigner();
     const id = await propose(db.operator, world.agentA, {
       entityKind: 'study_kpi',
@@ -384,7 +384,7 @@ describe('sign_batch: one Part 11 ceremony for a batch', () => {
     expect(await world.state(id)).toBe('reviewing');
   });
 
-  it('refuses a replayed nonce, even under a new ceremony id', async () => {
+  it('refuses a replayed nonce, even under a new ceremony id [SEC-NONCE]', async () => {
     const signer = await world.newSigner();
     const [first, second] = await world.reviewing(world.studyA, 2);
     const used = nonce();
@@ -395,7 +395,7 @@ describe('sign_batch: one Part 11 ceremony for a batch', () => {
     expect(await world.state(second as string)).toBe('reviewing');
   });
 
-  it('answers the same ceremony id sent twice with the first result, and writes one set of rows', async () => {
+  it('answers the same ceremony id sent twice with the first result, and writes one set of rows [SIGN-IDEMPOTENT]', async () => {
     const signer = await world.newSigner();
     const ids = await world.reviewing(world.studyA, 3);
     const ceremonyId = randomUUID();
@@ -429,7 +429,7 @@ describe('sign_batch: one Part 11 ceremony for a batch', () => {
     expect(before.signatures).toBe(3);
   });
 
-  it('lets exactly one of two signers racing for the same record sign it', async () => {
+  it('lets exactly one of two signers racing for the same record sign it [SIGN-IDEMPOTENT]', async () => {
     const one = await world.newSigner();
     const two = await world.newSigner();
     const ids = await world.reviewing(world.studyA, 3);
@@ -463,7 +463,7 @@ describe('sign_batch: one Part 11 ceremony for a batch', () => {
     }
   });
 
-  it('refuses a meaning that is not configured for the intent', async () => {
+  it('refuses a meaning that is not configured for the intent [SIGN-MEANING]', async () => {
     const signer = await world.newSigner();
     const ids = await world.reviewing(world.studyA, 1);
     await expect(reauthAndSubmit(signer, ids, { meaning: 'I reject this change' })).rejects.toThrow(
@@ -471,7 +471,7 @@ describe('sign_batch: one Part 11 ceremony for a batch', () => {
     );
   });
 
-  it('resends the same ceremony after a lost reply, and the server signs once', async () => {
+  it('resends the same ceremony after a lost reply, and the server signs once [SIGN-IDEMPOTENT]', async () => {
     const signer = await world.newSigner();
     const ids = await world.reviewing(world.studyA, 2);
     let submissions = 0;
@@ -503,7 +503,7 @@ describe('sign_batch: one Part 11 ceremony for a batch', () => {
     ).toBe(2);
   });
 
-  it('survives the server dropping the connection mid-ceremony: nothing half-written, the resend signs', async () => {
+  it('survives the server dropping the connection mid-ceremony: nothing half-written, the resend signs [SIGN-IDEMPOTENT, SIGN-BATCH]', async () => {
     const signer = await world.newSigner();
     const ids = await world.reviewing(world.studyA, 2);
     const ceremonies = new SigningCeremonies(signer.backend, { retryDelayMs: 300 });
@@ -543,7 +543,7 @@ describe('sign_batch: one Part 11 ceremony for a batch', () => {
     for (const id of ids) expect(await world.state(id)).toBe('signed');
   });
 
-  it('builds the manifest from the cache; a cache that fell behind is refused by the server, not signed', async () => {
+  it('builds the manifest from the cache; a cache that fell behind is refused by the server, not signed [SIGN-HASH]', async () => {
     const signer = await world.newSigner();
     const [stale, uncached] = await world.reviewing(world.studyA, 2);
     const [current] = await signer.backend.subjects([stale as string]);
@@ -568,7 +568,7 @@ describe('sign_batch: one Part 11 ceremony for a batch', () => {
     expect(await world.state(uncached as string)).toBe('reviewing');
   });
 
-  it('never lets a signature row be changed or deleted, by its signer or by the table owner', async () => {
+  it('never lets a signature row be changed or deleted, by its signer or by the table owner [CFR-11.70, CFR-11.10c]', async () => {
     const signer = await world.newSigner();
     const ids = await world.reviewing(world.studyA, 1);
     const result = await reauthAndSubmit(signer, ids);

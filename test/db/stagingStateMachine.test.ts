@@ -11,7 +11,7 @@ import {
 } from './support/operatorActions';
 import { createTestDatabase, type TestDatabase } from './support/testServer';
 
-describe('staging state machine', () => {
+describe('staging state machine [CFR-11.10f]', () => {
   let db: TestDatabase;
   let ownerId: string;
   let agentId: string;
@@ -190,7 +190,7 @@ describe('staging state machine', () => {
     }
   });
 
-  it('refuses to delete or truncate staging history', async () => {
+  it('refuses to delete or truncate staging history [CFR-11.10c]', async () => {
     const id = await newKpiProposal();
     await expect(
       db.operator.query('delete from cro.staging_record where id = $1', [id]),
@@ -266,7 +266,7 @@ describe('staging state machine', () => {
     ).rejects.toThrow(/starts in proposed/);
   });
 
-  it('appends an audit entry for the proposal and each transition, in the same transaction', async () => {
+  it('appends an audit entry for the proposal and each transition, in the same transaction [CFR-11.10e]', async () => {
     const before = Number((await db.operator.query('select max(seq) as m from audit.audit_log')).rows[0].m);
     const id = await newKpiProposal();
     await setState(db.operator, signerId, id, 'reviewing');
@@ -285,7 +285,7 @@ describe('staging state machine', () => {
     expect((await db.operator.query('select max(seq) as m from audit.audit_log')).rows[0].m).toBe(seqBefore);
   });
 
-  it('refuses direct writes to live tables outside promotion, even by the owner', async () => {
+  it('refuses direct writes to live tables outside promotion, even by the owner [CFR-11.10g]', async () => {
     await expect(
       db.operator.query(`update cro.study_kpi set value = '0%' where id = $1`, [kpiId]),
     ).rejects.toThrow(/change only by promoting a signed proposal/);

@@ -37,7 +37,7 @@ interface ReauthResult {
   re_auth_at?: string;
 }
 
-describe('hosted mode: signing with Supabase JWT claims through PostgREST', () => {
+describe('hosted mode: signing with Supabase JWT claims through PostgREST [SEC-HOSTED-CLAIMS]', () => {
   let db: SupabaseLikeDatabase;
   let gateway: PostgrestGateway;
   let adminId: string;
@@ -273,7 +273,7 @@ describe('hosted mode: signing with Supabase JWT claims through PostgREST', () =
     expect(await complete(newer, await begin(signer, randomUUID()))).toMatchObject({ ok: true });
   });
 
-  it('locks signing at the fifth failure in a row (wrong codes reported by the workstation included)', async () => {
+  it('locks signing at the fifth failure in a row (wrong codes reported by the workstation included) [CFR-11.300d]', async () => {
     const signer = await newSigner();
     for (let i = 0; i < 3; i++) {
       const failed = await gateway.rpc<ReauthResult>(

@@ -17,7 +17,7 @@ import { createTestDatabase, type TestDatabase } from './support/testServer';
 const childScript = fileURLToPath(new URL('./support/syncChildProcess.ts', import.meta.url));
 const password = 'a long enough test password';
 
-describe('sync killed mid-stream', () => {
+describe('sync killed mid-stream [SYNC-RESUME]', () => {
   let db: TestDatabase;
   let caches: TempCaches;
   let inspectorId: string;

@@ -47,7 +47,7 @@ describe('outbox and audit chain', () => {
       return rows[0]?.audit_id as string;
     });
 
-  it('sends offline annotations in order, each exactly once, and keeps a conflict until it is resolved', async () => {
+  it('sends offline annotations in order, each exactly once, and keeps a conflict until it is resolved [SYNC-OUTBOX]', async () => {
     const investigator = world.people.investigator;
     const cache = cacheOf(investigator.id);
     const server = serverReaderFor(world.clients.investigator);
@@ -146,7 +146,7 @@ describe('outbox and audit chain', () => {
     expect(cachedIds).toHaveLength(3);
   });
 
-  it('answers a resend of an annotation that already landed with the same row, even if the record moved on', async () => {
+  it('answers a resend of an annotation that already landed with the same row, even if the record moved on [SYNC-OUTBOX]', async () => {
     const requestId = randomUUID();
     const record = world.records.patient2;
     const { rows: head } = await db.operator.query<{ last: string }>(
@@ -167,7 +167,7 @@ describe('outbox and audit chain', () => {
     });
   });
 
-  it('verifies the chain and names the first bad entry of a tampered server row and of a tampered cached row', async () => {
+  it('verifies the chain and names the first bad entry of a tampered server row and of a tampered cached row [SYNC-CHAIN-VERIFY, CFR-11.10a]', async () => {
     const inspector = world.people.inspector;
     const cache = cacheOf(inspector.id);
     const server = serverReaderFor(world.clients.inspector);
@@ -224,7 +224,7 @@ describe('outbox and audit chain', () => {
     });
   });
 
-  it('verifies one record trail: its events, its signatures and their place in the chain', async () => {
+  it('verifies one record trail: its events, its signatures and their place in the chain [SYNC-CHAIN-VERIFY]', async () => {
     const cache = cacheOf(`${world.people.admin.id.slice(0, 35)}9`);
     await pullAll(cache, serverReaderFor(world.clients.admin));
     verifyChainFrom(cache);

@@ -37,27 +37,30 @@ describe('pull sync', () => {
   };
 
   const roles: AppRole[] = ['signer', 'inspector', 'investigator', 'patient', 'sponsor', 'analyst', 'admin'];
-  it.each(roles)('caches for a %s exactly the rows RLS lets them read, stream by stream', async (role) => {
-    const person = world.people[role];
-    const client = world.clients[role];
-    const cache = cacheOf(person.id);
-    const report = await pullAll(cache, serverReaderFor(client), { pageSize: 3 });
-    expect(report.quarantined).toBe(0);
-    let total = 0;
-    for (const stream of streamDefinitions) {
-      const onServer = await serverKeys(client, stream);
-      expect(cachedKeys(cache, stream), `${role}: ${stream.name}`).toEqual(onServer);
-      total += onServer.length;
-    }
-    expect(report.rows).toBe(total);
-    // Scope: the B-side rows never reach an A-scoped person (the admin is global).
-    const stagingB = cache
-      .prepare('select count(*) as n from staging_record where id = ?')
-      .get(world.rows.staging.out);
-    expect((stagingB as { n: number }).n).toBe(role === 'admin' ? 1 : 0);
-  });
+  it.each(roles)(
+    'caches for a %s exactly the rows RLS lets them read, stream by stream [SYNC-RLS]',
+    async (role) => {
+      const person = world.people[role];
+      const client = world.clients[role];
+      const cache = cacheOf(person.id);
+      const report = await pullAll(cache, serverReaderFor(client), { pageSize: 3 });
+      expect(report.quarantined).toBe(0);
+      let total = 0;
+      for (const stream of streamDefinitions) {
+        const onServer = await serverKeys(client, stream);
+        expect(cachedKeys(cache, stream), `${role}: ${stream.name}`).toEqual(onServer);
+        total += onServer.length;
+      }
+      expect(report.rows).toBe(total);
+      // Scope: the B-side rows never reach an A-scoped person (the admin is global).
+      const stagingB = cache
+        .prepare('select count(*) as n from staging_record where id = ?')
+        .get(world.rows.staging.out);
+      expect((stagingB as { n: number }).n).toBe(role === 'admin' ? 1 : 0);
+    },
+  );
 
-  it('pulls a changed row again and keeps one copy of it', async () => {
+  it('pulls a changed row again and keeps one copy of it [SYNC-WATERMARK]', async () => {
     const signer = world.people.signer;
     const cache = cacheOf(`${signer.id.slice(0, 35)}0`);
     const reader = serverReaderFor(world.clients.signer);
@@ -74,7 +77,7 @@ describe('pull sync', () => {
     );
   });
 
-  it('never skips a row whose transaction commits after a later-numbered one', async () => {
+  it('never skips a row whose transaction commits after a later-numbered one [SYNC-WATERMARK]', async () => {
     const admin = world.people.admin;
     const cache = cacheOf(`${admin.id.slice(0, 35)}1`);
     const reader = serverReaderFor(world.clients.admin);
@@ -113,7 +116,7 @@ describe('pull sync', () => {
     expect(cachedKeys(cache, stream)).toEqual(await serverKeys(world.clients.admin, stream));
   });
 
-  it('quarantines a malformed row with a clear report and lands the rest of its page', async () => {
+  it('quarantines a malformed row with a clear report and lands the rest of its page [SYNC-QUARANTINE]', async () => {
     const admin = world.people.admin;
     const cache = cacheOf(`${admin.id.slice(0, 35)}2`);
     const reader = serverReaderFor(world.clients.admin);

@@ -9,7 +9,7 @@ import { beginTotpEnrolment, totpEnrolmentOffer } from '../../src/main/signing/t
 import { buildSigningWorld, password, type SigningWorld, totpCode } from './support/signingWorld';
 import { createTestDatabase, type TestDatabase } from './support/testServer';
 
-describe('TOTP in the database', () => {
+describe('TOTP in the database [SEC-TOTP]', () => {
   let db: TestDatabase;
   let world: SigningWorld;
 
@@ -124,7 +124,7 @@ describe('TOTP in the database', () => {
   });
 });
 
-describe('lockout after repeated failed re-authentications', () => {
+describe('lockout after repeated failed re-authentications [CFR-11.300d]', () => {
   let db: TestDatabase;
   let world: SigningWorld;
 

@@ -12,7 +12,7 @@ import { buildWorld, type World, worldPassword } from './support/accessWorld';
 import { startTcpProxy, type TcpProxy } from './support/tcpProxy';
 import { createTestDatabase, type TestDatabase } from './support/testServer';
 
-describe('workstation offline', () => {
+describe('workstation offline [SYNC-OFFLINE]', () => {
   let db: TestDatabase;
   let world: World;
   let proxy: TcpProxy;

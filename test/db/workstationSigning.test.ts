@@ -34,7 +34,7 @@ describe('signing on the embedded demo, through the contract', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('lets a demo signer review, sign with password + TOTP, see the manifestation and promote', async () => {
+  it('lets a demo signer review, sign with password + TOTP, see the manifestation and promote [CFR-11.50, CFR-11.200a]', async () => {
     const status = await call('backend.status', {});
     const signer = status.demoUsers.find((user) => user.roles.includes('signer') && user.hasTotp);
     if (!signer) throw new Error('the demo has no signer with TOTP');

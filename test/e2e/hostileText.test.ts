@@ -15,7 +15,7 @@ const hostile = {
   bidi: '\u202eevil\u202c \u05e9\u05dc\u05d5\u05dd zero\u200bwidth\u200d joiner \ufeff',
 };
 
-describe.skipIf(e2eServer() === null)('untrusted text in the browser host', () => {
+describe.skipIf(e2eServer() === null)('untrusted text in the browser host [UI-UNTRUSTED-TEXT]', () => {
   let browser: Browser;
   let page: Page;
   let pageErrors: string[];

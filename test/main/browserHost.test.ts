@@ -85,7 +85,7 @@ afterAll(async () => {
   await rm(workDir, { recursive: true, force: true });
 });
 
-describe('browser host: binding and token', () => {
+describe('browser host: binding and token [HOST-LOCAL]', () => {
   it('listens on 127.0.0.1 with a 256-bit URL-safe token in the launch URL', () => {
     expect(host.url).toBe(`http://127.0.0.1:${host.port}/?token=${host.token}`);
     expect(host.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
@@ -136,7 +136,7 @@ describe('browser host: binding and token', () => {
   });
 });
 
-describe('browser host: static files', () => {
+describe('browser host: static files [HOST-LOCAL]', () => {
   it('serves index.html with the CSP and hardening headers', async () => {
     const reply = await send('/', { headers: authed() });
     expect(reply.status).toBe(200);
@@ -178,7 +178,7 @@ describe('browser host: static files', () => {
   });
 });
 
-describe('browser host: API', () => {
+describe('browser host: API [HOST-LOCAL]', () => {
   it('answers a valid call with the validated response, with the cookie or the header', async () => {
     const reply = await postJson('staging.queue', JSON.stringify({ limit: 5 }));
     expect(reply.status).toBe(200);
@@ -235,7 +235,7 @@ describe('browser host: API', () => {
   });
 });
 
-describe('browser host: failures inside a service', () => {
+describe('browser host: failures inside a service [HOST-LOCAL]', () => {
   it('answers 500 with a generic message and logs the details without the request body', async () => {
     const failingCalls: RecordedCall[] = [];
     const failing = await startBrowserHost({

@@ -82,7 +82,7 @@ describe('browser host events', () => {
     expect(listeners.size).toBe(0);
   });
 
-  it('refuses the event stream without the token', async () => {
+  it('refuses the event stream without the token [HOST-LOCAL]', async () => {
     const stream = await open({});
     expect(stream.status).toBe(401);
     stream.close();

@@ -15,7 +15,7 @@ function directives(policy: string): Map<string, string> {
   );
 }
 
-describe('contentSecurityPolicy', () => {
+describe('contentSecurityPolicy [ELECTRON-CSP]', () => {
   const policy = directives(contentSecurityPolicy);
 
   it('allows only our own origin for scripts, styles, connections and fonts', () => {

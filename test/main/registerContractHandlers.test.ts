@@ -37,7 +37,7 @@ function setUp(handlers: ContractHandlers = fakeHandlers()) {
   return { ipc, logLines };
 }
 
-describe('registerContractHandlers', () => {
+describe('registerContractHandlers [ELECTRON-IPC]', () => {
   it('registers exactly one handler per contract channel', () => {
     const { ipc } = setUp();
     expect([...ipc.listeners.keys()].sort()).toEqual([...channels].sort());

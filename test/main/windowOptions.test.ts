@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { mainWindowOptions } from '../../src/main/windowOptions';
 
-describe('mainWindowOptions', () => {
+describe('mainWindowOptions [ELECTRON-WINDOW]', () => {
   const options = mainWindowOptions('/app/out/preload/index.cjs');
   const web = options.webPreferences;
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { visibleText } from '../../src/renderer/src/visibleText';
 
-describe('visibleText', () => {
+describe('visibleText [UI-UNTRUSTED-TEXT]', () => {
   it('marks bidirectional controls and zero-width characters, and keeps everything else', () => {
     expect(visibleText('\u202eevil\u202c')).toBe('⟦U+202E⟧evil⟦U+202C⟧');
     expect(visibleText('a\u200bb\ufeff')).toBe('a⟦U+200B⟧b⟦U+FEFF⟧');

@@ -206,7 +206,12 @@ export const tableProbes: Record<string, TableProbe> = {
     key: 'id::text',
     rows: (w) => w.rows.validationRun,
     candidates: (w, a) =>
-      both((s) => ({ commit_sha: `candidate-${s}`, evidence_paths: '[]', created_by: actorId(w, a) })),
+      both((s) => ({
+        commit_sha: `candidate-${s}`,
+        evidence_paths: '[]',
+        manifest_sha256: '0'.repeat(64),
+        created_by: actorId(w, a),
+      })),
     update: 'signed_at = now()',
   },
   'cro.app_log': {

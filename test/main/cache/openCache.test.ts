@@ -15,7 +15,7 @@ const alice = '11111111-1111-4111-8111-111111111111';
 const bob = '22222222-2222-4222-8222-222222222222';
 const backendId = 'aaaaaaaaaaaaaaaa';
 
-describe('openCache', () => {
+describe('openCache [CACHE-ENCRYPTED]', () => {
   let dir: string;
   let path: string;
   let keys: FileCacheKeyStore;

@@ -12,7 +12,7 @@ const fakeSafeStorage = (available = true): SafeStorageLike => ({
   decryptString: (sealed) => Buffer.from(sealed.toString().replace(/^sealed:/, ''), 'base64').toString(),
 });
 
-describe('SafeStorageCacheKeyStore', () => {
+describe('SafeStorageCacheKeyStore [CACHE-ENCRYPTED]', () => {
   const dir = mkdtempSync(join(tmpdir(), 'countersign-safe-keys-'));
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 

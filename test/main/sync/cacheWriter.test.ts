@@ -17,7 +17,7 @@ const page = (n: number, value: string): PageWrite => ({
   cursor: ['test_stream', '0', String(n), 1, new Date().toISOString()],
 });
 
-describe('CacheWriter', () => {
+describe('CacheWriter [SYNC-RESUME]', () => {
   let dir: string;
   let path: string;
   let db: Database;

@@ -39,7 +39,7 @@ function appendEntries(db: Database, from: number, count: number, prev: string):
   return prevHash;
 }
 
-describe('verifyChainFrom', () => {
+describe('verifyChainFrom [SYNC-CHAIN-VERIFY]', () => {
   let dir: string;
   let db: Database;
   beforeEach(() => {

@@ -17,7 +17,7 @@ const sha = (text: string) => hash('sha256', text, 'hex');
 const entries = 3000;
 const key = Buffer.alloc(32, 9);
 
-describe('verifyChainParallel', () => {
+describe('verifyChainParallel [SYNC-CHAIN-VERIFY]', () => {
   let dir: string;
   let path: string;
   let db: Database;

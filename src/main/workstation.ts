@@ -297,6 +297,15 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
         // reads go through the session until the pull engine speaks PostgREST.
         if (address && config?.mode !== 'supabase') {
           await sync.openOnline({ identity: next.identity, address, password });
+          // A cache synced before is brought up to date before the first screen reads it (an
+          // incremental pull: tens of milliseconds), so nothing stale is shown; capped at 10 s.
+          // A first, full sync runs on in the background while reads go to the server.
+          if (sync.cacheReady) {
+            await Promise.race([
+              sync.syncNow().catch(() => undefined),
+              new Promise((resolve) => setTimeout(resolve, 10_000).unref()),
+            ]);
+          }
         }
         return { ok: true, status: status() };
       } catch (error) {

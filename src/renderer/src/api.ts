@@ -73,6 +73,25 @@ export const transport: 'electron' | 'browser' = window.countersign ? 'electron'
  * Listens to a pushed event (Electron: the preload's IPC subscription; browser host: Server-Sent
  * Events on /events). Payloads that do not match the event's schema are ignored. Returns unsubscribe.
  */
+// One Server-Sent Events stream for the whole page, shared by every subscriber: a browser keeps
+// only six connections per host, and each open stream holds one for as long as it lives.
+let sharedSource: EventSource | null = null;
+let sharedSubscribers = 0;
+
+function eventSource(): EventSource {
+  sharedSource ??= new EventSource('/events', { withCredentials: true });
+  sharedSubscribers++;
+  return sharedSource;
+}
+
+function releaseEventSource(): void {
+  sharedSubscribers--;
+  if (sharedSubscribers === 0 && sharedSource) {
+    sharedSource.close();
+    sharedSource = null;
+  }
+}
+
 export function subscribe<E extends ContractEventName>(
   event: E,
   listener: (payload: ContractEventPayload<E>) => void,
@@ -82,7 +101,7 @@ export function subscribe<E extends ContractEventName>(
     if (parsed.success) listener(parsed.data as ContractEventPayload<E>);
   };
   if (window.countersignEvents) return window.countersignEvents.on(event, deliver);
-  const source = new EventSource('/events', { withCredentials: true });
+  const source = eventSource();
   const onMessage = (message: MessageEvent<string>) => {
     try {
       deliver(JSON.parse(message.data));
@@ -90,9 +109,12 @@ export function subscribe<E extends ContractEventName>(
       // not JSON: ignored like any payload that breaks the contract
     }
   };
-  source.addEventListener(event, onMessage);
+  source.addEventListener(event, onMessage as EventListener);
+  let subscribed = true;
   return () => {
-    source.removeEventListener(event, onMessage);
-    source.close();
+    if (!subscribed) return;
+    subscribed = false;
+    source.removeEventListener(event, onMessage as EventListener);
+    releaseEventSource();
   };
 }

@@ -15,6 +15,15 @@ import {
   type SigningStatus,
   TransientBackendError,
 } from '../../signing/signingBackend';
+import {
+  manifestWire,
+  promotionOutcomesFrom,
+  reauthFailureFrom,
+  type ServerPromotionOutcome,
+  type ServerReauthFailure,
+  type ServerSignResult,
+  signBatchResultFrom,
+} from '../../signing/signingWire';
 import { UserFacingError } from '../../userFacingError';
 import type { ServerAddress } from './postgresSession';
 
@@ -49,39 +58,6 @@ export function userFacingServerError(error: unknown): Error {
     return new UserFacingError('The server no longer accepts your password; sign in again.');
   if (code === '42501') return new UserFacingError('You are not allowed to do this.');
   return error instanceof Error ? error : new Error(String(error));
-}
-
-interface ServerReauthFailure {
-  ok: false;
-  reason: string;
-  locked?: boolean;
-  attempts_left?: number;
-}
-
-function reauthFailure(result: ServerReauthFailure): ReauthOutcome {
-  return {
-    ok: false,
-    reason: result.reason as ReauthFailureReason,
-    locked: Boolean(result.locked),
-    attemptsLeft: typeof result.attempts_left === 'number' ? result.attempts_left : null,
-  };
-}
-
-interface ServerSignResult {
-  ceremony_id: string;
-  intent: 'approve' | 'reject';
-  meaning: string;
-  comment: string | null;
-  signed_at: string;
-  re_auth_at: string;
-  signer: { user_id: string; printed_name: string };
-  records: {
-    staging_record_id: string;
-    signature_id: string;
-    content_hash: string;
-    state: 'signed' | 'rejected';
-  }[];
-  replayed: boolean;
 }
 
 export class PostgresSigningBackend implements SigningBackend {
@@ -223,7 +199,7 @@ export class PostgresSigningBackend implements SigningBackend {
         const failed = await this.call<ServerReauthFailure>('select public.record_reauth_failure($1) as r', [
           attemptId,
         ]);
-        return reauthFailure({ ...failed, reason: 'wrong_password' });
+        return reauthFailureFrom(failed, 'wrong_password');
       }
       await this.call('select public.cancel_reauth($1) as r', [attemptId]).catch(() => undefined);
       if (isTransient(error)) throw new TransientBackendError('the server could not be reached');
@@ -236,7 +212,9 @@ export class PostgresSigningBackend implements SigningBackend {
       );
       const result = rows[0]?.r;
       if (!result) throw new Error('complete_reauth returned nothing');
-      return result.ok ? { ok: true, reAuthAt: result.re_auth_at } : reauthFailure(result);
+      return result.ok
+        ? { ok: true, reAuthAt: result.re_auth_at }
+        : reauthFailureFrom(result, result.reason as ReauthFailureReason);
     } catch (error) {
       if (isTransient(error)) throw new TransientBackendError('the connection to the server was lost');
       throw userFacingServerError(error);
@@ -257,32 +235,12 @@ export class PostgresSigningBackend implements SigningBackend {
           request.intent,
           request.meaning,
           request.comment,
-          JSON.stringify(
-            request.manifest.map((entry) => ({
-              staging_record_id: entry.stagingRecordId,
-              content_hash: entry.contentHash,
-            })),
-          ),
+          JSON.stringify(manifestWire(request.manifest)),
         ],
       );
       const r = rows[0]?.r;
       if (!r) throw new Error('sign_batch returned nothing');
-      return {
-        ceremonyId: r.ceremony_id,
-        intent: r.intent,
-        meaning: r.meaning,
-        comment: r.comment,
-        signedAt: r.signed_at,
-        reAuthAt: r.re_auth_at,
-        signer: { userId: r.signer.user_id, printedName: r.signer.printed_name },
-        records: r.records.map((record) => ({
-          stagingRecordId: record.staging_record_id,
-          signatureId: record.signature_id,
-          contentHash: record.content_hash,
-          state: record.state,
-        })),
-        replayed: r.replayed,
-      };
+      return signBatchResultFrom(r);
     } catch (error) {
       if (isTransient(error)) throw new TransientBackendError('the connection to the server was lost');
       throw userFacingServerError(error);
@@ -292,15 +250,9 @@ export class PostgresSigningBackend implements SigningBackend {
   }
 
   async promote(stagingIds: string[]): Promise<PromotionOutcome[]> {
-    const outcomes = await this.call<
-      { staging_record_id: string; outcome: PromotionOutcome['outcome']; message: string; live_id?: string }[]
-    >('select public.promote($1::uuid[]) as r', [stagingIds]);
-    return outcomes.map((outcome) => ({
-      stagingRecordId: outcome.staging_record_id,
-      outcome: outcome.outcome,
-      message: outcome.message,
-      liveId: outcome.live_id ?? null,
-    }));
+    return promotionOutcomesFrom(
+      await this.call<ServerPromotionOutcome[]>('select public.promote($1::uuid[]) as r', [stagingIds]),
+    );
   }
 
   async beginTotpEnrolment(secretBase32: string): Promise<void> {

@@ -17,15 +17,17 @@ import {
   type SigningStatus,
   TransientBackendError,
 } from '../../signing/signingBackend';
+import {
+  manifestWire,
+  promotionOutcomesFrom,
+  reauthFailureFrom,
+  type ServerPromotionOutcome,
+  type ServerReauthFailure,
+  type ServerSignResult,
+  signBatchResultFrom,
+} from '../../signing/signingWire';
 import { authError, isWrongCode, isWrongPassword } from './supabaseErrors';
 import { callRpc } from './supabaseRpc';
-
-interface ServerReauthFailure {
-  ok: false;
-  reason: string;
-  locked?: boolean;
-  attempts_left?: number;
-}
 
 /** Reasons the claims check gives (0030) in the vocabulary the ceremony already speaks. */
 function reauthReason(reason: string): ReauthFailureReason {
@@ -44,15 +46,6 @@ function reauthReason(reason: string): ReauthFailureReason {
   }
 }
 
-function reauthFailure(result: ServerReauthFailure, reason?: ReauthFailureReason): ReauthOutcome {
-  return {
-    ok: false,
-    reason: reason ?? reauthReason(result.reason),
-    locked: Boolean(result.locked),
-    attemptsLeft: typeof result.attempts_left === 'number' ? result.attempts_left : null,
-  };
-}
-
 interface ServerSubject {
   staging_record_id: string;
   study_id: string;
@@ -62,23 +55,6 @@ interface ServerSubject {
   state: string;
   proposed_state: unknown;
   live_row: unknown;
-}
-
-interface ServerSignResult {
-  ceremony_id: string;
-  intent: 'approve' | 'reject';
-  meaning: string;
-  comment: string | null;
-  signed_at: string;
-  re_auth_at: string;
-  signer: { user_id: string; printed_name: string };
-  records: {
-    staging_record_id: string;
-    signature_id: string;
-    content_hash: string;
-    state: 'signed' | 'rejected';
-  }[];
-  replayed: boolean;
 }
 
 export class SupabaseSigningBackend implements SigningBackend {
@@ -158,7 +134,7 @@ export class SupabaseSigningBackend implements SigningBackend {
         const failed = await callRpc<ServerReauthFailure>(this.client, 'record_reauth_failure', {
           attempt_id: attemptId,
         });
-        return reauthFailure(failed, 'wrong_password');
+        return reauthFailureFrom(failed, 'wrong_password');
       }
       await cancel();
       throw authError(signedIn.error);
@@ -176,7 +152,7 @@ export class SupabaseSigningBackend implements SigningBackend {
         const failed = await callRpc<ServerReauthFailure>(this.client, 'record_reauth_totp_failure', {
           attempt_id: attemptId,
         });
-        return reauthFailure(failed, 'totp_wrong');
+        return reauthFailureFrom(failed, 'totp_wrong');
       }
       await cancel();
       throw authError(verified.error);
@@ -187,7 +163,9 @@ export class SupabaseSigningBackend implements SigningBackend {
       'complete_reauth_from_claims',
       { attempt_id: attemptId },
     );
-    return result.ok ? { ok: true, reAuthAt: result.re_auth_at } : reauthFailure(result);
+    return result.ok
+      ? { ok: true, reAuthAt: result.re_auth_at }
+      : reauthFailureFrom(result, reauthReason(result.reason));
   }
 
   /** `password` is not needed here: the session's own aal2 token is the proof sign_batch checks. */
@@ -198,40 +176,16 @@ export class SupabaseSigningBackend implements SigningBackend {
       intent: request.intent,
       meaning: request.meaning,
       signature_comment: request.comment,
-      manifest: request.manifest.map((entry) => ({
-        staging_record_id: entry.stagingRecordId,
-        content_hash: entry.contentHash,
-      })),
+      manifest: manifestWire(request.manifest),
     });
     if (!r) throw new TransientBackendError('sign_batch returned nothing');
-    return {
-      ceremonyId: r.ceremony_id,
-      intent: r.intent,
-      meaning: r.meaning,
-      comment: r.comment,
-      signedAt: r.signed_at,
-      reAuthAt: r.re_auth_at,
-      signer: { userId: r.signer.user_id, printedName: r.signer.printed_name },
-      records: r.records.map((record) => ({
-        stagingRecordId: record.staging_record_id,
-        signatureId: record.signature_id,
-        contentHash: record.content_hash,
-        state: record.state,
-      })),
-      replayed: r.replayed,
-    };
+    return signBatchResultFrom(r);
   }
 
   async promote(stagingIds: string[]): Promise<PromotionOutcome[]> {
-    const outcomes = await callRpc<
-      { staging_record_id: string; outcome: PromotionOutcome['outcome']; message: string; live_id?: string }[]
-    >(this.client, 'promote', { staging_ids: stagingIds });
-    return outcomes.map((outcome) => ({
-      stagingRecordId: outcome.staging_record_id,
-      outcome: outcome.outcome,
-      message: outcome.message,
-      liveId: outcome.live_id ?? null,
-    }));
+    return promotionOutcomesFrom(
+      await callRpc<ServerPromotionOutcome[]>(this.client, 'promote', { staging_ids: stagingIds }),
+    );
   }
 
   /** Hosted mode: Supabase Auth issues the secret (mfa.enroll); see SupabaseSession.offerTotpEnrolment. */

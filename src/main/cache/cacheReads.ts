@@ -12,6 +12,18 @@ export interface StagingQueueQuery {
   studyId: string | null;
 }
 
+/** A staging row as the queue shows it (StagingQueueRow), with the study code and model version. */
+export const stagingRowColumns = `s.id, s.state, s.entity_kind as entityKind, s.entity_id as entityId,
+  s.study_id as studyId, coalesce(json_extract(st.doc, '$.code'), '(study not cached)') as studyCode,
+  s.agent_id as agentId,
+  case when m.id is null then null
+       else json_extract(m.doc, '$.provider') || ' ' || json_extract(m.doc, '$.model_id') ||
+            ' (prompt ' || json_extract(m.doc, '$.prompt_version') || ')' end as modelVersion,
+  s.created_at as createdAt, s.updated_at as updatedAt`;
+export const stagingRowSource = `staging_record s
+  left join live_row st on st.entity_kind = 'study' and st.id = s.study_id
+  left join model_registry_version m on m.id = s.model_version_id`;
+
 export function cachedStagingQueue(db: Database, query: StagingQueueQuery) {
   const filters = ['(? is null or s.study_id = ?)'];
   const params: unknown[] = [query.studyId, query.studyId];
@@ -25,15 +37,8 @@ export function cachedStagingQueue(db: Database, query: StagingQueueQuery) {
   }
   const rows = db
     .prepare(
-      `select s.id, s.state, s.entity_kind as entityKind, s.entity_id as entityId, s.study_id as studyId,
-              coalesce(json_extract(st.doc, '$.code'), '(study not cached)') as studyCode, s.agent_id as agentId,
-              case when m.id is null then null
-                   else json_extract(m.doc, '$.provider') || ' ' || json_extract(m.doc, '$.model_id') ||
-                        ' (prompt ' || json_extract(m.doc, '$.prompt_version') || ')' end as modelVersion,
-              s.created_at as createdAt, s.updated_at as updatedAt
-       from staging_record s
-       left join live_row st on st.entity_kind = 'study' and st.id = s.study_id
-       left join model_registry_version m on m.id = s.model_version_id
+      `select ${stagingRowColumns}
+       from ${stagingRowSource}
        where ${filters.join(' and ')}
        order by s.created_at, s.id
        limit ?`,

@@ -2,6 +2,7 @@
 // the proposal, the live row it changes, its signatures and its provenance, for reading offline.
 import type { Database } from 'better-sqlite3-multiple-ciphers';
 import type { StagingDetail, StagingQueueRow } from '../../shared/contract';
+import { stagingRowColumns, stagingRowSource } from './cacheReads';
 
 /** Timestamps as the contract carries them: UTC with milliseconds. */
 function isoMillis(value: unknown): string {
@@ -12,17 +13,10 @@ function isoMillis(value: unknown): string {
 export function cachedStagingDetail(db: Database, id: string): StagingDetail | null {
   const record = db
     .prepare(
-      `select s.id, s.state, s.entity_kind as entityKind, s.entity_id as entityId, s.study_id as studyId,
-              coalesce(json_extract(st.doc, '$.code'), '(study not cached)') as studyCode, s.agent_id as agentId,
-              case when m.id is null then null
-                   else json_extract(m.doc, '$.provider') || ' ' || json_extract(m.doc, '$.model_id') ||
-                        ' (prompt ' || json_extract(m.doc, '$.prompt_version') || ')' end as modelVersion,
-              s.created_at as createdAt, s.updated_at as updatedAt, s.proposed_state as proposed,
-              s.provenance_id as provenanceId, l.doc as liveDoc
-         from staging_record s
-         left join live_row st on st.entity_kind = 'study' and st.id = s.study_id
+      `select ${stagingRowColumns}, s.proposed_state as proposed, s.provenance_id as provenanceId,
+              l.doc as liveDoc
+         from ${stagingRowSource}
          left join live_row l on l.entity_kind = s.entity_kind and l.id = s.entity_id
-         left join model_registry_version m on m.id = s.model_version_id
         where s.id = ?`,
     )
     .get(id) as

@@ -1,13 +1,33 @@
-// The shell: status bar, then either the sign-in screen or the staging queue. A later issue builds
-// the full review UI on top of this.
+// The shell: the status bar, then the sign-in screen or, once signed in, the screens a person
+// works in: the signer's queue, provenance and audit (QA, inspector), patient diaries
+// (investigator). Each person starts on the screen of their role; Alt+1..3 switch screens.
 import { useCallback, useEffect, useState } from 'react';
 import type { BackendStatus } from '../../shared/contract';
 import { api } from './api';
+import { AuditScreen } from './audit/AuditScreen';
+import { DiaryScreen } from './diary/DiaryScreen';
 import { messageOf } from './messageOf';
 import { SignIn } from './SignIn';
 import { StagingQueue } from './StagingQueue';
 import { StatusBar } from './StatusBar';
-import { SyncPanel } from './SyncPanel';
+import { useSyncStatus } from './useSyncStatus';
+
+const screens = [
+  { id: 'queue', label: 'Queue' },
+  { id: 'audit', label: 'Provenance and audit' },
+  { id: 'diary', label: 'Diaries' },
+] as const;
+type ScreenId = (typeof screens)[number]['id'];
+
+/** The screen a person starts on: the one their role works in. */
+export function homeScreen(roles: readonly string[]): ScreenId {
+  if (roles.includes('signer')) return 'queue';
+  if (roles.includes('investigator')) return 'diary';
+  if (roles.some((role) => ['inspector', 'monitor', 'admin', 'sponsor', 'analyst'].includes(role))) {
+    return 'audit';
+  }
+  return 'queue';
+}
 
 const startingPollMs = 2000;
 
@@ -36,6 +56,9 @@ export function App() {
     return () => window.clearInterval(timer);
   }, [state, refreshStatus]);
 
+  const session = status?.session ?? null;
+  const sync = useSyncStatus(session !== null);
+
   const signOut = useCallback(async () => {
     try {
       setStatus(await api['session.signOut']({}));
@@ -46,9 +69,13 @@ export function App() {
 
   return (
     <div className="app">
-      <StatusBar status={status} onSignOut={signOut} />
+      <StatusBar status={status} sync={sync} onSignOut={signOut} />
       <main className="app-main" id="main">
-        {status?.session && <SyncPanel key={`sync-${status.session.userId}`} />}
+        {sync.error !== null && (
+          <p className="notice notice-error" role="alert">
+            {sync.error}
+          </p>
+        )}
         {statusError !== null && (
           <p className="notice notice-error" role="alert">
             {statusError}{' '}
@@ -62,9 +89,49 @@ export function App() {
         ) : status.session === null ? (
           <SignIn status={status} onSignedIn={setStatus} />
         ) : (
-          <StagingQueue key={status.session.userId} />
+          <Workspace key={status.session.userId} roles={status.session.roles} />
         )}
       </main>
     </div>
+  );
+}
+
+function Workspace({ roles }: { roles: readonly string[] }) {
+  const [screen, setScreen] = useState<ScreenId>(() => homeScreen(roles));
+
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if (!event.altKey || event.ctrlKey || event.metaKey) return;
+      const index = Number(event.key) - 1;
+      const target = screens[index];
+      if (target) {
+        event.preventDefault();
+        setScreen(target.id);
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+
+  return (
+    <>
+      <nav className="screen-tabs" aria-label="Screens">
+        {screens.map((item, index) => (
+          <button
+            key={item.id}
+            type="button"
+            className={screen === item.id ? 'screen-tab is-current' : 'screen-tab'}
+            aria-current={screen === item.id ? 'page' : undefined}
+            title={`Alt+${index + 1}`}
+            onClick={() => setScreen(item.id)}
+          >
+            {item.label}
+          </button>
+        ))}
+      </nav>
+      {screen === 'queue' && <StagingQueue />}
+      {screen === 'audit' && <AuditScreen />}
+      {screen === 'diary' && <DiaryScreen />}
+    </>
   );
 }

@@ -8,6 +8,7 @@ import type { TestProject } from 'vitest/node';
 import { startBrowserHost } from '../../src/main/host/browserHost';
 import { createWorkstation } from '../../src/main/workstation';
 import { freePort } from '../db/support/freePort';
+import { type BackendControlAddress, startBackendControl } from './support/backendControl';
 import { chromiumPath, missingChromiumMessage } from './support/chromium';
 
 export interface E2eServer {
@@ -15,6 +16,8 @@ export interface E2eServer {
   origin: string;
   dataDir: string;
   pgPort: number;
+  /** Stops and starts the embedded PostgreSQL (support/backendControl.ts). */
+  backendControl: BackendControlAddress;
 }
 
 declare module 'vitest' {
@@ -47,10 +50,18 @@ export default async function setup(project: TestProject) {
     port: 0,
     log: () => undefined,
   });
-  project.provide('e2e', { url: host.url, origin: host.origin, dataDir, pgPort });
+  const control = await startBackendControl(join(dataDir, 'backend'), pgPort);
+  project.provide('e2e', {
+    url: host.url,
+    origin: host.origin,
+    dataDir,
+    pgPort,
+    backendControl: control.address,
+  });
   return async () => {
     await host.close();
     await workstation.close();
+    await control.close();
     rmSync(dataDir, { recursive: true, force: true });
   };
 }

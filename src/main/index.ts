@@ -1,12 +1,20 @@
 // The Electron app: one sandboxed, context-isolated window over the contract handlers. Together with
 // the preload this is the only code that imports 'electron'; everything it configures for security
-// is data from windowOptions.ts and contentSecurityPolicy.ts, tested without Electron.
+// is data or plain functions from windowOptions.ts, contentSecurityPolicy.ts and navigationPolicy.ts,
+// tested without Electron.
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { app, BrowserWindow, type IpcMainInvokeEvent, ipcMain, safeStorage, session } from 'electron';
 import { SafeStorageCacheKeyStore } from './cache/safeStorageKeyStore';
 import { contentSecurityPolicy } from './contentSecurityPolicy';
 import { registerContractHandlers } from './ipc/registerContractHandlers';
+import {
+  isTrustedSender,
+  navigationAllowed,
+  permissionGranted,
+  redirectAllowed,
+  windowOpenDecision,
+} from './navigationPolicy';
 import { mainWindowOptions } from './windowOptions';
 import { createWorkstation, type Workstation } from './workstation';
 
@@ -24,30 +32,16 @@ function log(line: string): void {
   console.log(line);
 }
 
-/** Same document as the renderer entry, ignoring the fragment (client-side state only). */
-function isRendererUrl(url: string): boolean {
-  try {
-    const candidate = new URL(url);
-    const expected = new URL(rendererUrl);
-    return (
-      candidate.protocol === expected.protocol &&
-      candidate.host === expected.host &&
-      candidate.pathname === expected.pathname
-    );
-  } catch {
-    return false;
-  }
-}
-
-function isTrustedSender(event: IpcMainInvokeEvent): boolean {
+function trustedSender(event: IpcMainInvokeEvent): boolean {
+  const window = mainWindow !== null && !mainWindow.isDestroyed() ? mainWindow : null;
   const frame = event.senderFrame;
-  return (
-    mainWindow !== null &&
-    !mainWindow.isDestroyed() &&
-    event.sender.id === mainWindow.webContents.id &&
-    frame !== null &&
-    frame.parent === null &&
-    isRendererUrl(frame.url)
+  return isTrustedSender(
+    {
+      senderId: event.sender.id,
+      windowId: window?.webContents.id ?? null,
+      frame: frame === null ? null : { url: frame.url, isTop: frame.parent === null },
+    },
+    rendererUrl,
   );
 }
 
@@ -62,8 +56,10 @@ function hardenSession(): void {
     callback({ responseHeaders });
   });
   // Countersign needs no camera, microphone, notifications, geolocation, clipboard or USB.
-  defaultSession.setPermissionRequestHandler((_webContents, _permission, callback) => callback(false));
-  defaultSession.setPermissionCheckHandler(() => false);
+  defaultSession.setPermissionRequestHandler((_webContents, permission, callback) =>
+    callback(permissionGranted(permission)),
+  );
+  defaultSession.setPermissionCheckHandler((_webContents, permission) => permissionGranted(permission));
 }
 
 function createMainWindow(): BrowserWindow {
@@ -84,13 +80,13 @@ function createMainWindow(): BrowserWindow {
 // the renderer, no new windows, no <webview>.
 app.on('web-contents-created', (_event, contents) => {
   contents.on('will-navigate', (event) => {
-    if (event.url !== contents.getURL()) event.preventDefault();
+    if (!navigationAllowed(event.url, contents.getURL())) event.preventDefault();
   });
   contents.on('will-redirect', (event) => {
-    if (!isRendererUrl(event.url)) event.preventDefault();
+    if (!redirectAllowed(event.url, rendererUrl)) event.preventDefault();
   });
   contents.on('will-attach-webview', (event) => event.preventDefault());
-  contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+  contents.setWindowOpenHandler(() => windowOpenDecision);
 });
 
 app.on('will-quit', (event) => {
@@ -116,7 +112,7 @@ async function start(): Promise<void> {
     // Cache keys sealed by the OS keychain (README "Local cache").
     cacheKeyStore: new SafeStorageCacheKeyStore(join(app.getPath('userData'), 'cache', 'keys'), safeStorage),
   });
-  registerContractHandlers(ipcMain, workstation.handlers, isTrustedSender, { log });
+  registerContractHandlers(ipcMain, workstation.handlers, trustedSender, { log });
   // Pushed events go to our one window only.
   workstation.subscribe((event, payload) => {
     if (mainWindow !== null && !mainWindow.isDestroyed()) mainWindow.webContents.send(event, payload);

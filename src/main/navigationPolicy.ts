@@ -49,8 +49,7 @@ export function isTrustedSender(facts: SenderFacts, rendererUrl: string): boolea
   return (
     facts.windowId !== null &&
     facts.senderId === facts.windowId &&
-    facts.frame !== null &&
-    facts.frame.isTop &&
+    facts.frame?.isTop === true &&
     isRendererUrl(facts.frame.url, rendererUrl)
   );
 }

@@ -27,6 +27,8 @@ await pullAll(cache, serverReaderFor(client), {
     ? {
         cacheFile: { path: cachePath as string, key: Buffer.from(process.env.SYNC_CHILD_KEY ?? '', 'hex') },
         workerMinRows: 0,
+        // Four pages per SQLite transaction: the kill lands between and inside groups.
+        rowsPerTransaction: 100,
       }
     : {}),
   onProgress: (progress) => process.stdout.write(`${JSON.stringify(progress)}\n`),

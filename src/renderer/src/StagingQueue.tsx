@@ -3,16 +3,12 @@
 // selected, opened for review, signed or rejected in one ceremony, and promoted. Fully keyboard
 // driven: j/k or arrows move, space selects, Enter opens, s signs the selection, / searches, Esc
 // closes. A record opens beside the queue with its diff and signatures.
-import {
-  type ColumnDef,
-  getCoreRowModel,
-  getExpandedRowModel,
-  getGroupedRowModel,
-  getSortedRowModel,
-  type Row,
-  type SortingState,
-  useReactTable,
-} from '@tanstack/react-table';
+//
+// The table (@tanstack/react-table) holds the columns and the sort state, with manual sorting: the
+// rows are filtered, sorted and grouped by queueRows.ts over the plain cached rows and only the
+// rows in view are rendered (@tanstack/react-virtual). The table's own row model makes an object
+// of about 5 KB per row: at 100,000 rows that is half a gigabyte and seconds per keystroke.
+import { type ColumnDef, getCoreRowModel, type SortingState, useReactTable } from '@tanstack/react-table';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { StagingQueueRow } from '../../shared/contract';
@@ -20,22 +16,32 @@ import { type StagingState, stagingStates } from '../../shared/domain';
 import { api, subscribe } from './api';
 import { messageOf } from './messageOf';
 import { loadQueue, type QueueLoad } from './queue/queueLoader';
-import { ageOf, rowMatches } from './queue/queueRows';
+import { ageOf, filterRows, isGroup, type QueueItem, queueItems, sortRows } from './queue/queueRows';
 import { RecordDetail } from './RecordDetail';
 import { SignDialog } from './SignDialog';
 import { visibleText } from './visibleText';
 
 const rowHeight = 33;
 
+// Text columns sort ascending first; age descending first (the longest waiting on top). The ids are
+// queueRows.ts's sort columns.
 const columns: ColumnDef<StagingQueueRow>[] = [
-  { id: 'state', accessorKey: 'state', header: 'State' },
-  { id: 'entityKind', accessorKey: 'entityKind', header: 'Entity kind' },
-  { id: 'studyCode', accessorKey: 'studyCode', header: 'Study' },
-  { id: 'agentId', accessorKey: 'agentId', header: 'Agent' },
-  { id: 'modelVersion', accessorFn: (row) => row.modelVersion ?? '', header: 'Model version' },
-  { id: 'createdAt', accessorKey: 'createdAt', header: 'Proposed at' },
-  { id: 'age', accessorFn: (row) => -Date.parse(row.createdAt), header: 'Age' },
+  { id: 'state', accessorKey: 'state', header: 'State', sortDescFirst: false },
+  { id: 'entityKind', accessorKey: 'entityKind', header: 'Entity kind', sortDescFirst: false },
+  { id: 'studyCode', accessorKey: 'studyCode', header: 'Study', sortDescFirst: false },
+  { id: 'agentId', accessorKey: 'agentId', header: 'Agent', sortDescFirst: false },
+  {
+    id: 'modelVersion',
+    accessorFn: (row) => row.modelVersion ?? '',
+    header: 'Model version',
+    sortDescFirst: false,
+  },
+  { id: 'createdAt', accessorKey: 'createdAt', header: 'Proposed at', sortDescFirst: false },
+  { id: 'age', accessorFn: (row) => -Date.parse(row.createdAt), header: 'Age', sortDescFirst: true },
 ];
+
+/** The table's data: none (it holds columns and sort state; the rows are queueRows.ts's). */
+const noRows: StagingQueueRow[] = [];
 
 function isTyping(target: EventTarget | null): boolean {
   return (
@@ -104,26 +110,19 @@ export function StagingQueue() {
     [reload],
   );
 
-  const data = useMemo(
-    () =>
-      load.rows.filter((row) => (stateFilter === '' || row.state === stateFilter) && rowMatches(row, search)),
-    [load.rows, stateFilter, search],
-  );
+  // Sorted once per load or sort change; a keystroke in the search only filters the sorted rows.
+  const sorted = useMemo(() => sortRows(load.rows, sorting), [load.rows, sorting]);
+  const data = useMemo(() => filterRows(sorted, stateFilter, search), [sorted, stateFilter, search]);
+  const rows: QueueItem[] = useMemo(() => queueItems(data, groupByStudy), [data, groupByStudy]);
   const table = useReactTable({
-    data,
+    data: noRows,
     columns,
-    state: { sorting, grouping: groupByStudy ? ['studyCode'] : [], expanded: true },
+    state: { sorting },
     onSortingChange: setSorting,
-    // Expanded is fixed (every group open): without this, each new row model asks to reset it,
-    // which re-renders for ever (and, inside a keyboard event, without yielding).
+    manualSorting: true,
     autoResetAll: false,
-    getRowId: (row) => row.id,
     getCoreRowModel: getCoreRowModel(),
-    getSortedRowModel: getSortedRowModel(),
-    getGroupedRowModel: getGroupedRowModel(),
-    getExpandedRowModel: getExpandedRowModel(),
   });
-  const rows = table.getRowModel().rows;
   const virtualizer = useVirtualizer({
     count: rows.length,
     getScrollElement: () => scrollRef.current,
@@ -134,9 +133,24 @@ export function StagingQueue() {
   const paddingTop = items[0]?.start ?? 0;
   const paddingBottom = virtualizer.getTotalSize() - (items.at(-1)?.end ?? 0);
 
-  const byId = useMemo(() => new Map(load.rows.map((row) => [row.id, row])), [load.rows]);
-  const selectedIn = (state: StagingState) => [...selected].filter((id) => byId.get(id)?.state === state);
-  const hiddenSelected = [...selected].filter((id) => !data.some((row) => row.id === id)).length;
+  // The state of each selected record (one pass over the rows, only when something is selected);
+  // the records of a state are listed in the order they were selected.
+  const selectedStates = useMemo(() => {
+    const states = new Map<string, StagingState>();
+    if (selected.size === 0) return states;
+    for (const row of load.rows) if (selected.has(row.id)) states.set(row.id, row.state);
+    return states;
+  }, [load.rows, selected]);
+  const selectedIn = useCallback(
+    (state: StagingState) => [...selected].filter((id) => selectedStates.get(id) === state),
+    [selected, selectedStates],
+  );
+  const hiddenSelected = useMemo(() => {
+    if (selected.size === 0) return 0;
+    let shown = 0;
+    for (const row of data) if (selected.has(row.id)) shown++;
+    return selected.size - shown;
+  }, [data, selected]);
   const toggle = useCallback(
     (id: string) =>
       setSelected((current) => {
@@ -151,10 +165,10 @@ export function StagingQueue() {
 
   const startSigning = useCallback(
     (intent: 'approve' | 'reject') => {
-      const ids = [...selected].filter((id) => byId.get(id)?.state === 'reviewing');
+      const ids = selectedIn('reviewing');
       if (ids.length > 0) setSigning({ intent, ids });
     },
-    [selected, byId],
+    [selectedIn],
   );
 
   // Keyboard control of the queue (not while typing in a field or while the signing dialog is open).
@@ -197,13 +211,13 @@ export function StagingQueue() {
           move(-1);
           break;
         case ' ':
-          if (current && !current.getIsGrouped()) {
+          if (current && !isGroup(current)) {
             event.preventDefault();
             toggle(current.id);
           }
           break;
         case 'Enter':
-          if (current && !current.getIsGrouped() && !(event.target instanceof HTMLButtonElement)) {
+          if (current && !isGroup(current) && !(event.target instanceof HTMLButtonElement)) {
             event.preventDefault();
             setOpenRecord(current.id);
           }
@@ -246,24 +260,23 @@ export function StagingQueue() {
   const total = stagingStates.reduce((sum, state) => sum + (load.counts[state] ?? 0), 0);
   const now = Date.now();
 
-  const renderRow = (row: Row<StagingQueueRow>, index: number) => {
-    if (row.getIsGrouped()) {
+  const renderRow = (item: QueueItem, index: number) => {
+    if (isGroup(item)) {
       return (
-        <tr key={row.id} className={index === cursor ? 'group-row row-cursor' : 'group-row'}>
+        <tr key={`group:${item.group}`} className={index === cursor ? 'group-row row-cursor' : 'group-row'}>
           <td colSpan={9}>
-            <strong>{visibleText(String(row.getValue('studyCode')))}</strong>{' '}
-            <span className="muted">{row.subRows.length} records</span>
+            <strong>{visibleText(item.group)}</strong> <span className="muted">{item.count} records</span>
           </td>
         </tr>
       );
     }
-    const record = row.original;
+    const record = item;
     const classes = [openRecord === record.id ? 'row-open' : '', index === cursor ? 'row-cursor' : '']
       .filter(Boolean)
       .join(' ');
     return (
       <tr
-        key={row.id}
+        key={record.id}
         className={classes || undefined}
         aria-current={index === cursor ? 'true' : undefined}
         onClick={() => setCursor(index)}

@@ -1,9 +1,10 @@
 // The queue's data: every cached staging row, loaded in pages of 5,000 so the first screenful is
 // interactive at once and a 100,000-row queue fills in behind it. Filtering, sorting and grouping
-// then run in the renderer over the loaded rows.
+// then run in the renderer over the loaded rows (queueRows.ts).
 import type { StagingQueueRow } from '../../../shared/contract';
 import type { StagingState } from '../../../shared/domain';
 import { api } from '../api';
+import { prepareSearch } from './queueRows';
 
 export const queuePageSize = 5000;
 
@@ -23,6 +24,9 @@ export async function loadQueue(onPage: (load: QueueLoad) => void, cancelled: ()
     rows = rows.concat(page.rows);
     after = page.nextCursor;
     onPage({ rows, counts: page.countsByState, done: after === null });
+    // The page's search text, in a later task: after the next page has been asked for, so the
+    // first keystroke in the search does not pay for 100,000 rows at once.
+    setTimeout(() => prepareSearch(page.rows), 0);
     if (after === null) return;
   }
 }

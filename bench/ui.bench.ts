@@ -603,7 +603,7 @@ export const benchmark: Benchmark = {
           better: 'lower',
           detail: {
             rows: queueSize,
-            page_size: 5000,
+            page_sizes: 'first 5,000, then 20,000',
             runs_ms: loads.map((load) => round1(load.interactive)),
             first_rows_ms: loads.map((load) => round1(load.firstRows)),
             queue_requests: loads.map((load) => load.queueRequests),

@@ -73,7 +73,7 @@ export const SignInResponse = z.discriminatedUnion('ok', [
 export const StagingQueueCursor = z.object({ createdAt: isoTimestamp, id: uuid });
 
 export const StagingQueueRequest = z.object({
-  limit: z.number().int().min(1).max(5000).default(500),
+  limit: z.number().int().min(1).max(20000).default(500),
   after: StagingQueueCursor.nullable().default(null),
   states: z.array(z.enum(stagingStates)).max(stagingStates.length).default([]),
   studyId: uuid.nullable().default(null),
@@ -96,7 +96,8 @@ export type StagingQueueRow = z.infer<typeof StagingQueueRow>;
 export const StagingQueuePage = z.object({
   rows: z.array(StagingQueueRow),
   nextCursor: StagingQueueCursor.nullable(),
-  countsByState: z.record(z.enum(stagingStates), z.number().int().nonnegative()),
+  /** Per state over the whole queue (not only this page); the cache sends it with the first page only. */
+  countsByState: z.record(z.enum(stagingStates), z.number().int().nonnegative()).nullable(),
 });
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 hash in lower-case hex');

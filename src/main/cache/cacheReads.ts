@@ -44,16 +44,20 @@ export function cachedStagingQueue(db: Database, query: StagingQueueQuery) {
        limit ?`,
     )
     .all(...params, query.limit + 1) as StagingQueueRow[];
-  const countsByState = Object.fromEntries(stagingStates.map((state) => [state, 0])) as Record<
-    StagingState,
-    number
-  >;
-  const counts = db
-    .prepare(
-      'select state, count(*) as n from staging_record where (? is null or study_id = ?) group by state',
-    )
-    .all(query.studyId, query.studyId) as { state: StagingState; n: number }[];
-  for (const row of counts) countsByState[row.state] = row.n;
+  // The counts scan the whole queue: once per load (with its first page), not once per page.
+  let countsByState: Record<StagingState, number> | null = null;
+  if (query.after === null) {
+    countsByState = Object.fromEntries(stagingStates.map((state) => [state, 0])) as Record<
+      StagingState,
+      number
+    >;
+    const counts = db
+      .prepare(
+        'select state, count(*) as n from staging_record where (? is null or study_id = ?) group by state',
+      )
+      .all(query.studyId, query.studyId) as { state: StagingState; n: number }[];
+    for (const row of counts) countsByState[row.state] = row.n;
+  }
   const page = rows.slice(0, query.limit);
   const last = page.at(-1);
   return {

@@ -6,7 +6,9 @@ import type { StagingState } from '../../../shared/domain';
 import { api } from '../api';
 import { prepareSearch } from './queueRows';
 
+/** The first page, shown at once; the rest follow in larger pages (fewer round trips). */
 export const queuePageSize = 5000;
+const laterPageSize = 20000;
 
 export interface QueueLoad {
   rows: StagingQueueRow[];
@@ -18,12 +20,14 @@ export interface QueueLoad {
 export async function loadQueue(onPage: (load: QueueLoad) => void, cancelled: () => boolean): Promise<void> {
   let rows: StagingQueueRow[] = [];
   let after: { createdAt: string; id: string } | null = null;
+  let counts: QueueLoad['counts'] = {};
   for (;;) {
-    const page = await api['staging.queue']({ limit: queuePageSize, after });
+    const page = await api['staging.queue']({ limit: after === null ? queuePageSize : laterPageSize, after });
     if (cancelled()) return;
     rows = rows.concat(page.rows);
     after = page.nextCursor;
-    onPage({ rows, counts: page.countsByState, done: after === null });
+    counts = page.countsByState ?? counts;
+    onPage({ rows, counts, done: after === null });
     // The page's search text, in a later task: after the next page has been asked for, so the
     // first keystroke in the search does not pay for 100,000 rows at once.
     setTimeout(() => prepareSearch(page.rows), 0);

@@ -12,13 +12,18 @@ export interface StagingQueueQuery {
   studyId: string | null;
 }
 
+/** How a study and a model registry version are named in the queue (from their cached documents). */
+const studyCodeSql = (alias: string) => `json_extract(${alias}.doc, '$.code')`;
+const modelVersionSql = (alias: string) =>
+  `json_extract(${alias}.doc, '$.provider') || ' ' || json_extract(${alias}.doc, '$.model_id') ||
+   ' (prompt ' || json_extract(${alias}.doc, '$.prompt_version') || ')'`;
+const studyNotCached = '(study not cached)';
+
 /** A staging row as the queue shows it (StagingQueueRow), with the study code and model version. */
 export const stagingRowColumns = `s.id, s.state, s.entity_kind as entityKind, s.entity_id as entityId,
-  s.study_id as studyId, coalesce(json_extract(st.doc, '$.code'), '(study not cached)') as studyCode,
+  s.study_id as studyId, coalesce(${studyCodeSql('st')}, '${studyNotCached}') as studyCode,
   s.agent_id as agentId,
-  case when m.id is null then null
-       else json_extract(m.doc, '$.provider') || ' ' || json_extract(m.doc, '$.model_id') ||
-            ' (prompt ' || json_extract(m.doc, '$.prompt_version') || ')' end as modelVersion,
+  case when m.id is null then null else ${modelVersionSql('m')} end as modelVersion,
   s.created_at as createdAt, s.updated_at as updatedAt`;
 export const stagingRowSource = `staging_record s
   left join live_row st on st.entity_kind = 'study' and st.id = s.study_id
@@ -35,15 +40,44 @@ export function cachedStagingQueue(db: Database, query: StagingQueueQuery) {
     filters.push('(s.created_at, s.id) > (?, ?)');
     params.push(query.after.createdAt, query.after.id);
   }
-  const rows = db
+  // A queue page is up to 20,000 rows: the few studies and model versions are named once here and
+  // joined in memory, rather than looked up (and their JSON parsed) once per row.
+  const studyCodes = new Map(
+    (
+      db
+        .prepare(`select id, ${studyCodeSql('l')} as code from live_row l where entity_kind = 'study'`)
+        .all() as {
+        id: string;
+        code: string | null;
+      }[]
+    ).map((row) => [row.id, row.code]),
+  );
+  const modelVersions = new Map(
+    (
+      db.prepare(`select id, ${modelVersionSql('m')} as label from model_registry_version m`).all() as {
+        id: string;
+        label: string | null;
+      }[]
+    ).map((row) => [row.id, row.label]),
+  );
+  const raw = db
     .prepare(
-      `select ${stagingRowColumns}
-       from ${stagingRowSource}
+      `select s.id, s.state, s.entity_kind as entityKind, s.entity_id as entityId, s.study_id as studyId,
+         s.agent_id as agentId, s.model_version_id as modelVersionId, s.created_at as createdAt,
+         s.updated_at as updatedAt
+       from staging_record s
        where ${filters.join(' and ')}
        order by s.created_at, s.id
        limit ?`,
     )
-    .all(...params, query.limit + 1) as StagingQueueRow[];
+    .all(...params, query.limit + 1) as (Omit<StagingQueueRow, 'studyCode' | 'modelVersion'> & {
+    modelVersionId: string | null;
+  })[];
+  const rows: StagingQueueRow[] = raw.map(({ modelVersionId, ...row }) => ({
+    ...row,
+    studyCode: studyCodes.get(row.studyId) ?? studyNotCached,
+    modelVersion: modelVersionId === null ? null : (modelVersions.get(modelVersionId) ?? null),
+  }));
   // The counts scan the whole queue: once per load (with its first page), not once per page.
   let countsByState: Record<StagingState, number> | null = null;
   if (query.after === null) {

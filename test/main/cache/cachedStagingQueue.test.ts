@@ -13,18 +13,34 @@ describe('cached staging queue [SYNC-OFFLINE]', () => {
   let dir: string;
   let db: Database;
   const study = randomUUID();
+  const model = randomUUID();
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'countersign-queue-'));
     db = openCache({ path: join(dir, 'c.sqlite'), key: randomBytes(32), userId: 'u', backendId: 'b' });
     const insert = db.prepare(
       `insert into staging_record (id, entity_kind, entity_id, study_id, agent_id, model_version_id, provenance_id,
          state, proposed_state, created_at, updated_at, created_by, sync_xid)
-       values (?, 'study_risk', null, ?, 'agent:test', null, null, ?, '{}', ?, ?, ?, '1')`,
+       values (?, 'study_risk', null, ?, 'agent:test', ?, null, ?, '{}', ?, ?, ?, '1')`,
+    );
+    db.prepare(
+      `insert into live_row (entity_kind, id, study_id, doc, sync_xid) values ('study', ?, ?, ?, '1')`,
+    ).run(study, study, JSON.stringify({ code: 'AUR-HHT-201' }));
+    db.prepare(`insert into model_registry_version (id, doc, sync_xid) values (?, ?, '1')`).run(
+      model,
+      JSON.stringify({ provider: 'anthropic', model_id: 'claude-x', prompt_version: 'v7' }),
     );
     // 25 rows, three sharing one created_at (the id breaks the tie).
     for (let n = 0; n < 25; n++) {
       const at = `2026-01-01T00:00:${String(Math.min(n, 20)).padStart(2, '0')}.000000Z`;
-      insert.run(randomUUID(), study, n % 5 === 0 ? 'signed' : 'proposed', at, at, randomUUID());
+      insert.run(
+        randomUUID(),
+        n === 24 ? randomUUID() : study,
+        n % 2 ? model : null,
+        n % 5 === 0 ? 'signed' : 'proposed',
+        at,
+        at,
+        randomUUID(),
+      );
     }
   });
   afterAll(() => {
@@ -55,6 +71,14 @@ describe('cached staging queue [SYNC-OFFLINE]', () => {
     expect(new Set(seen).size).toBe(25);
     const all = db.prepare('select id from staging_record order by created_at, id').all() as { id: string }[];
     expect(seen).toEqual(all.map((row) => row.id));
+  });
+
+  it("names each row's study and model version, and says when the study is not cached", () => {
+    const rows = cachedStagingQueue(db, { limit: 100, after: null, states: [], studyId: null }).rows;
+    expect(new Set(rows.map((row) => row.studyCode))).toEqual(new Set(['AUR-HHT-201', '(study not cached)']));
+    expect(rows.filter((row) => row.studyCode === '(study not cached)')).toHaveLength(1);
+    expect(rows.filter((row) => row.modelVersion === 'anthropic claude-x (prompt v7)')).toHaveLength(12);
+    expect(rows.filter((row) => row.modelVersion === null)).toHaveLength(13);
   });
 
   it('filters by state and study', () => {

@@ -183,35 +183,43 @@ export function AuditScreen() {
               </button>
             )}
           </div>
-          <div role="tabpanel" id={`audit-panel-${tab}`} aria-labelledby={`audit-tab-${tab}`}>
-            {tab === 'audit' && (
-              <>
-                <AuditLogFilters
-                  filter={logFilter}
-                  onFilter={(next) => {
-                    setHighlightSeq(null);
-                    setLogFilter(next);
-                  }}
-                />
-                <AuditLogTable
-                  scope={scope}
-                  filter={logFilter}
-                  generation={generation}
-                  firstBadSeq={firstBadSeq}
-                  openSeq={side?.kind === 'entry' ? side.entry.seq : highlightSeq}
-                  onNewestSeq={setNewestSeq}
-                  onOpenEntry={openEntry}
-                  onOpenTrail={openTrail}
-                />
-              </>
-            )}
-            {tab === 'provenance' && (
-              <ProvenanceTable scope={scope} generation={generation} onOpenTrail={openTrail} />
-            )}
-            {tab === 'signatures' && (
-              <SignatureTable scope={scope} generation={generation} onOpenTrail={openTrail} />
-            )}
-          </div>
+          {tabs.map((item) => (
+            <div
+              key={item.id}
+              role="tabpanel"
+              id={`audit-panel-${item.id}`}
+              aria-labelledby={`audit-tab-${item.id}`}
+              hidden={tab !== item.id}
+            >
+              {tab === item.id && item.id === 'audit' && (
+                <>
+                  <AuditLogFilters
+                    filter={logFilter}
+                    onFilter={(next) => {
+                      setHighlightSeq(null);
+                      setLogFilter(next);
+                    }}
+                  />
+                  <AuditLogTable
+                    scope={scope}
+                    filter={logFilter}
+                    generation={generation}
+                    firstBadSeq={firstBadSeq}
+                    openSeq={side?.kind === 'entry' ? side.entry.seq : highlightSeq}
+                    onNewestSeq={setNewestSeq}
+                    onOpenEntry={openEntry}
+                    onOpenTrail={openTrail}
+                  />
+                </>
+              )}
+              {tab === item.id && item.id === 'provenance' && (
+                <ProvenanceTable scope={scope} generation={generation} onOpenTrail={openTrail} />
+              )}
+              {tab === item.id && item.id === 'signatures' && (
+                <SignatureTable scope={scope} generation={generation} onOpenTrail={openTrail} />
+              )}
+            </div>
+          ))}
         </div>
         {side?.kind === 'trail' && (
           <RecordTrail

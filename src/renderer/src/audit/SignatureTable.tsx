@@ -17,8 +17,8 @@ type SignatureRow = ResponseOf<'signatures.list'>['rows'][number];
 const columns: readonly Column[] = [
   { id: 'manifestation', header: 'Signed by — meaning · when (UTC · local)' },
   { id: 'intent', header: 'Intent', width: '5.5rem' },
-  { id: 'subject', header: 'Subject', width: '13rem' },
-  { id: 'hash', header: 'Content hash', width: '9.5rem' },
+  { id: 'subject', header: 'Signed record', width: '8.5rem' },
+  { id: 'hash', header: 'Content hash', width: '7.5rem' },
   { id: 'trail', header: 'Record trail', hiddenHeader: true, width: '5rem' },
 ];
 
@@ -77,8 +77,10 @@ export function SignatureTable({ scope, generation, onOpenTrail }: SignatureTabl
               />
             </td>
             <td>{visibleText(row.intent)}</td>
-            <td>
-              <span className="muted">{visibleText(row.subjectKind)}</span>{' '}
+            <td title={`${visibleText(row.subjectKind)} ${visibleText(row.subjectId)}`}>
+              {row.subjectKind !== 'staging_record' && (
+                <span className="muted">{visibleText(row.subjectKind)} </span>
+              )}
               <code>{visibleText(row.subjectId)}</code>
             </td>
             <td>

@@ -1,5 +1,6 @@
 // One dense table of the audit screen, virtualised: however many rows are loaded, only those in
-// view (and a few around them) are in the page. Reaching the end loads the next, older page; the
+// view (and a few around them) are in the page; rows are measured as they render, so a row that
+// must wrap (a long meaning of signature) keeps its full text. Reaching the end loads the next, older page; the
 // same is a button below the table. One row at a time is in the tab order (Tab passes the table in
 // one step); from it, arrows or j/k move between rows, Home and End jump, Page Up/Down page, and
 // Enter opens the row.
@@ -135,6 +136,7 @@ export function VirtualTable<Row>(props: VirtualTableProps<Row>) {
                   style={{ height: rowHeight }}
                   aria-rowindex={item.index + 2}
                   data-index={item.index}
+                  ref={virtualizer.measureElement}
                   tabIndex={item.index === active ? 0 : -1}
                   onFocus={() => setActiveIndex(item.index)}
                 >

@@ -14,8 +14,10 @@ import { PostgresSession, type ServerAddress, SignInError } from './backend/post
 import { loginRoleName } from './backend/provisioning';
 import { describeProject } from './backend/supabase/supabaseConfig';
 import { SupabaseSession } from './backend/supabase/supabaseSession';
+import { cachedAuditEntries } from './cache/cachedAuditEntries';
 import { cachedSigningSubjects } from './cache/cachedSigningSubjects';
 import { cachedStagingDetail } from './cache/cachedStagingDetail';
+import { cachedStudies } from './cache/cachedStudies';
 import { type CacheKeyStore, FileCacheKeyStore } from './cache/cacheKeyStore';
 import { cacheDir } from './cache/cacheLocation';
 // Local cache and sync (issue 4).
@@ -26,6 +28,7 @@ import {
   cachedRecordTrail,
   cachedSignatures,
   cachedStagingQueue,
+  timelinePage,
 } from './cache/cacheReads';
 // Inspection packet (issue 6).
 import { exportPacketToDataDir, verifyExportedPacket } from './export/exportService';
@@ -396,8 +399,20 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
     'sync.quarantine': async () => ({ items: cachedQuarantine(sync.cache()) }),
     'chain.verify': async ({ full }) => sync.verifyChain(full),
     'record.trail': async ({ stagingId }) => cachedRecordTrail(sync.cache(), stagingId),
-    'provenance.list': async (request) => ({ rows: cachedProvenance(sync.cache(), request) }),
-    'signatures.list': async (request) => ({ rows: cachedSignatures(sync.cache(), request) }),
+    'provenance.list': async (request) =>
+      timelinePage(
+        cachedProvenance(sync.cache(), { ...request, limit: request.limit + 1 }),
+        request.limit,
+        (row) => row.occurredAt,
+      ),
+    'signatures.list': async (request) =>
+      timelinePage(
+        cachedSignatures(sync.cache(), { ...request, limit: request.limit + 1 }),
+        request.limit,
+        (row) => row.signedAt,
+      ),
+    'audit.list': async (request) => cachedAuditEntries(sync.cache(), request),
+    'studies.list': async () => ({ studies: cachedStudies(sync.cache()) }),
     'diary.records': async (request) => ({ rows: cachedDiaryRecords(sync.cache(), request) }),
     'diary.annotate': async (request) => sync.annotate(request),
     'outbox.list': async ({ includeSent }) => ({ items: listOutbox(sync.cache(), { includeSent }) }),

@@ -365,6 +365,65 @@ export const RecordTrail = z.object({
   problems: z.array(z.string()),
 });
 
+/** Keyset position in a newest-first list of provenance or signature events. */
+export const TimelineCursor = z.object({ at: isoTimestamp, id: uuid }).strict();
+
+const TimelineRequest = z
+  .object({
+    subjectId: z.string().max(200).nullable().default(null),
+    limit: z.number().int().min(1).max(5000).default(200),
+    // Optional rather than defaulted, so that callers written before paging stay valid.
+    studyId: uuid.nullable().optional(),
+    before: TimelineCursor.nullable().optional(),
+  })
+  .strict();
+
+export const AuditEntryRow = z.object({
+  seq: z.number().int().positive(),
+  occurredAt: isoTimestamp,
+  actor: z.string(),
+  eventType: z.string(),
+  payload: jsonValue,
+  payloadHash: z.string(),
+  prevHash: z.string(),
+  entryHash: z.string(),
+  /** The study the entry names, if it names one. */
+  studyId: z.string().nullable(),
+  /** The staging record whose trail the entry belongs to, if any. */
+  stagingId: z.string().nullable(),
+  /** Its payload and entry hashes recompute to what it carries. */
+  hashesOk: z.boolean(),
+  /** At or below the verified head of the whole chain. */
+  withinVerifiedChain: z.boolean(),
+});
+export type AuditEntryRow = z.infer<typeof AuditEntryRow>;
+
+export const AuditListRequest = z
+  .object({
+    studyId: uuid.nullable().default(null),
+    /** A record, signature or person the entry names anywhere in its payload, or its actor. */
+    recordId: z.string().trim().min(1).max(200).nullable().default(null),
+    /** The part of the event type before its first dot ('staging', 'signature', 'diary', ...). */
+    eventKind: z
+      .string()
+      .regex(/^[a-z][a-z0-9_]*$/)
+      .max(40)
+      .nullable()
+      .default(null),
+    fromSeq: z.number().int().positive().nullable().default(null),
+    toSeq: z.number().int().positive().nullable().default(null),
+    /** Keyset: entries older than this seq (the previous page's nextBeforeSeq). */
+    beforeSeq: z.number().int().positive().nullable().default(null),
+    limit: z.number().int().min(1).max(1000).default(200),
+  })
+  .strict()
+  .refine(
+    (request) => request.fromSeq === null || request.toSeq === null || request.fromSeq <= request.toSeq,
+    {
+      message: 'fromSeq must not be after toSeq',
+    },
+  );
+
 export const cacheContract = {
   'sync.status': { request: Empty, response: SyncStatus },
   'sync.now': { request: Empty, response: SyncStatus },
@@ -389,22 +448,29 @@ export const cacheContract = {
   },
   'record.trail': { request: z.object({ stagingId: uuid }).strict(), response: RecordTrail },
   'provenance.list': {
-    request: z
-      .object({
-        subjectId: z.string().max(200).nullable().default(null),
-        limit: z.number().int().min(1).max(5000).default(200),
-      })
-      .strict(),
-    response: z.object({ rows: z.array(ProvenanceRow) }),
+    request: TimelineRequest,
+    response: z.object({ rows: z.array(ProvenanceRow), nextCursor: TimelineCursor.nullable() }),
   },
   'signatures.list': {
-    request: z
-      .object({
-        subjectId: z.string().max(200).nullable().default(null),
-        limit: z.number().int().min(1).max(5000).default(200),
-      })
-      .strict(),
-    response: z.object({ rows: z.array(SignatureRow) }),
+    request: TimelineRequest,
+    response: z.object({ rows: z.array(SignatureRow), nextCursor: TimelineCursor.nullable() }),
+  },
+  /** The cached audit_log, newest first, in keyset pages by seq; with the verified head. */
+  'audit.list': {
+    request: AuditListRequest,
+    response: z.object({
+      rows: z.array(AuditEntryRow),
+      nextBeforeSeq: z.number().int().nullable(),
+      verifiedHead: z
+        .object({ seq: z.number().int().nonnegative(), entryHash: z.string(), verifiedAt: isoTimestamp })
+        .nullable(),
+      newestSeq: z.number().int().nullable(),
+    }),
+  },
+  /** The studies in the cache (id and code), for filters. */
+  'studies.list': {
+    request: Empty,
+    response: z.object({ studies: z.array(z.object({ id: uuid, code: z.string() })) }),
   },
   'diary.records': {
     request: z

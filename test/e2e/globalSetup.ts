@@ -49,6 +49,8 @@ export default async function setup(project: TestProject) {
     rendererDir,
     port: 0,
     log: () => undefined,
+    // As `npm start` serves it: without the pushed events the status bar never hears of a sync.
+    subscribe: workstation.subscribe,
   });
   const control = await startBackendControl(join(dataDir, 'backend'), pgPort);
   project.provide('e2e', {

@@ -96,6 +96,8 @@ export function fakeHandlers(calls: RecordedCall[] = []): ContractHandlers {
     'record.trail': noCache,
     'provenance.list': noCache,
     'signatures.list': noCache,
+    'audit.list': noCache,
+    'studies.list': noCache,
     'diary.records': noCache,
     'diary.annotate': noCache,
     'outbox.list': noCache,

@@ -121,19 +121,44 @@ export interface ProvenanceRow {
   payload: unknown;
 }
 
-export function cachedProvenance(
-  db: Database,
-  query: { subjectId: string | null; limit: number },
-): ProvenanceRow[] {
+/** Keyset position in a newest-first list of events: the time and id of the last one shown. */
+export interface TimelineCursor {
+  at: string;
+  id: string;
+}
+
+export interface TimelineQuery {
+  subjectId: string | null;
+  limit: number;
+  studyId?: string | null;
+  /** Only events older than this one (occurred or signed at, then id, both descending). */
+  before?: TimelineCursor | null;
+}
+
+export function cachedProvenance(db: Database, query: TimelineQuery): ProvenanceRow[] {
+  const before = query.before ?? null;
+  const studyId = query.studyId ?? null;
   const rows = db
     .prepare(
       `select id, study_id, actor_kind, actor_id, model_provider, model_id, action, subject_kind, subject_id,
               signature_id, occurred_at, retrieved_context, payload
        from provenance_event
        where (? is null or subject_id = ? or json_extract(payload, '$.staging_id') = ?)
-       order by occurred_at desc, id limit ?`,
+         and (? is null or study_id = ?)
+         and (? is null or (occurred_at, id) < (?, ?))
+       order by occurred_at desc, id desc limit ?`,
     )
-    .all(query.subjectId, query.subjectId, query.subjectId, query.limit) as Record<string, string | null>[];
+    .all(
+      query.subjectId,
+      query.subjectId,
+      query.subjectId,
+      studyId,
+      studyId,
+      before?.at ?? null,
+      before?.at ?? null,
+      before?.id ?? null,
+      query.limit,
+    ) as Record<string, string | null>[];
   return rows.map((r) => ({
     id: r.id as string,
     studyId: r.study_id ?? null,
@@ -163,16 +188,27 @@ export interface SignatureRow {
   contentHash: string;
 }
 
-export function cachedSignatures(
-  db: Database,
-  query: { subjectId: string | null; limit: number },
-): SignatureRow[] {
+export function cachedSignatures(db: Database, query: TimelineQuery): SignatureRow[] {
+  const before = query.before ?? null;
+  const studyId = query.studyId ?? null;
   const rows = db
     .prepare(
       `select id, study_id, subject_kind, subject_id, signed_at, doc from signature_event
-       where (? is null or subject_id = ?) order by signed_at desc, id limit ?`,
+       where (? is null or subject_id = ?)
+         and (? is null or study_id = ?)
+         and (? is null or (signed_at, id) < (?, ?))
+       order by signed_at desc, id desc limit ?`,
     )
-    .all(query.subjectId, query.subjectId, query.limit) as Record<string, string | null>[];
+    .all(
+      query.subjectId,
+      query.subjectId,
+      studyId,
+      studyId,
+      before?.at ?? null,
+      before?.at ?? null,
+      before?.id ?? null,
+      query.limit,
+    ) as Record<string, string | null>[];
   return rows.map((r) => {
     const doc = JSON.parse(r.doc as string) as Record<string, string>;
     return {
@@ -339,4 +375,15 @@ export function cachedQuarantine(db: Database) {
       'select id, stream, row_key as rowKey, problem, received_at as receivedAt from quarantine order by id',
     )
     .all() as { id: number; stream: string; rowKey: string | null; problem: string; receivedAt: string }[];
+}
+
+/** A newest-first page of events (read with limit + 1) and where the next, older page starts. */
+export function timelinePage<T extends { id: string }>(
+  rows: T[],
+  limit: number,
+  at: (row: T) => string,
+): { rows: T[]; nextCursor: TimelineCursor | null } {
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  return { rows: page, nextCursor: rows.length > limit && last ? { at: at(last), id: last.id } : null };
 }

@@ -3,8 +3,11 @@
 // few minutes while online, sends the outbox after each pull, verifies the chain incrementally, and
 // answers the read channels from the cache. Status changes are pushed through `emit` (the
 // contract's 'sync.progress' event). Online means: a live connection as the user, and the person
-// has not chosen "work offline". A lost connection needs a fresh sign-in to come back (the password
-// is not kept in memory); the cache stays readable meanwhile.
+// has not chosen "work offline". A lost connection is noticed at once (the connection's error, or a
+// sync that cannot reach the server); the cache stays readable meanwhile, and the next sync (on
+// demand or the periodic one) connects again: the connection settings of the online sign-in are
+// kept for that until sign-out, as the pg client itself keeps them for the life of a connection.
+// An offline sign-in never connects (it was not proved by the server).
 import type { Database } from 'better-sqlite3-multiple-ciphers';
 import pg from 'pg';
 import type { SyncStatus } from '../../shared/contract';
@@ -39,6 +42,8 @@ export interface OnlineCredentials {
 export class SyncService {
   private db: Database | null = null;
   private client: pg.Client | null = null;
+  /** How to connect as the signed-in user again after the connection was lost (online sign-in only). */
+  private connection: pg.ClientConfig | null = null;
   private source: ChainSource | null = null;
   private reader: ServerReader | null = null;
   private identity: SessionIdentity | null = null;
@@ -75,7 +80,7 @@ export class SyncService {
     this.identity = identity;
     writeMeta(this.db, 'identity', JSON.stringify(identity));
     await saveOfflineVerifier(this.options.dataDir, backendId, identity.email, identity.userId, password);
-    const client = new pg.Client({
+    this.connection = {
       host: address.host,
       port: address.port,
       database: address.database,
@@ -86,20 +91,35 @@ export class SyncService {
       application_name: 'countersign-sync',
       // Rows are mirrored as the server's to_jsonb renders them in UTC, the form signatures hash.
       options: '-c TimeZone=UTC',
+    };
+    await this.connect();
+    this.startTimer();
+    void this.syncNow();
+  }
+
+  /** Opens the user's connection (again); on failure the workstation is (still) offline. */
+  private async connect(): Promise<boolean> {
+    if (!this.connection) return false;
+    const client = new pg.Client(this.connection);
+    // Only the current connection's loss counts: a replaced one may still report its end.
+    client.on('error', (error) => {
+      if (this.client === client) this.markConnectionLost(error);
     });
-    client.on('error', () => this.markConnectionLost());
     try {
       await client.connect();
-      this.client = client;
-      this.reader = serverReaderFor(client);
-      this.connectionLost = false;
-      this.offlineSince = null;
     } catch (error) {
       await client.end().catch(() => undefined);
       this.markConnectionLost(error);
+      return false;
     }
-    this.startTimer();
-    void this.syncNow();
+    const previous = this.client;
+    this.client = client;
+    this.reader = serverReaderFor(client);
+    if (this.connectionLost) this.options.log('countersign sync: connected again');
+    this.connectionLost = false;
+    if (!this.workOffline) this.offlineSince = null;
+    await previous?.end().catch(() => undefined);
+    return true;
   }
 
   /**
@@ -170,7 +190,8 @@ export class SyncService {
     if (!this.connectionLost) {
       this.connectionLost = true;
       this.offlineSince ??= this.now().toISOString();
-      this.lastError = 'The backend cannot be reached; working from the cache. Sign in again to reconnect.';
+      this.lastError =
+        'The backend cannot be reached; working from the cache. Countersign connects again on the next sync.';
       if (error)
         this.options.log(
           `countersign sync: connection lost (${(error as { code?: string }).code ?? 'error'})`,
@@ -217,14 +238,24 @@ export class SyncService {
     }
   }
 
-  /** Pull, send the outbox, pull what it created, verify the chain; one run at a time. */
+  /**
+   * Pull, send the outbox, pull what it created, verify the chain; one run at a time. After a lost
+   * connection it first connects again, and stays offline if the backend is still unreachable.
+   */
   async syncNow(): Promise<SyncStatus> {
-    if (!this.running && this.online && this.db && this.reader) {
+    if (this.db && !this.online && !this.workOffline && this.connection === null && !this.running) {
+      this.lastError = 'Signed in offline, from the cache: sign out and sign in again to connect.';
+      this.emit();
+    }
+    const canRun = this.online || (this.connectionLost && this.connection !== null && !this.workOffline);
+    if (!this.running && canRun && this.db) {
       const db = this.db;
-      const reader = this.reader;
       this.running = (async () => {
         this.emit();
         try {
+          if (this.connectionLost && !(await this.connect())) return;
+          const reader = this.reader;
+          if (!reader) return;
           await pullAll(db, reader, {
             cacheFile: this.source ?? undefined,
             onProgress: (progress) => {
@@ -302,8 +333,10 @@ export class SyncService {
   async close(): Promise<void> {
     this.stopTimer();
     await this.running?.catch(() => undefined);
-    await this.client?.end().catch(() => undefined);
+    const client = this.client;
     this.client = null;
+    this.connection = null;
+    await client?.end().catch(() => undefined);
     this.reader = null;
     this.db?.close();
     this.db = null;

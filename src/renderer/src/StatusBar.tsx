@@ -92,7 +92,8 @@ function SyncItems({ sync, status }: { sync: SyncStatusHandle; status: SyncStatu
       <button
         type="button"
         className="button button-quiet"
-        disabled={!status.online || status.syncing}
+        disabled={status.workOffline || status.syncing}
+        title={status.online ? undefined : 'Connects again if the backend can be reached, then syncs'}
         onClick={() => void sync.act(() => api['sync.now']({}))}
       >
         Sync now

@@ -28,7 +28,8 @@ export async function openWorkstation(browser: Browser): Promise<{ page: Page; p
 
 export async function signInAs(page: Page, email: string): Promise<void> {
   const signOut = page.getByRole('button', { name: 'Sign out' });
-  await page.waitForSelector('text=/Sign in|Staging queue/');
+  // Signed out, or someone (on any screen) is signed in.
+  await page.waitForSelector('text=/Sign in|Sign out/');
   if (await signOut.isVisible()) await signOut.click();
   await page.getByText(email).first().click();
   await page.getByRole('button', { name: 'Sign in' }).click();

@@ -1,0 +1,176 @@
+// One dense table of the audit screen, virtualised: however many rows are loaded, only those in
+// view (and a few around them) are in the page; rows are measured as they render, so a row that
+// must wrap (a long meaning of signature) keeps its full text. Reaching the end loads the next, older page; the
+// same is a button below the table. One row at a time is in the tab order (Tab passes the table in
+// one step); from it, arrows or j/k move between rows, Home and End jump, Page Up/Down page, and
+// Enter opens the row.
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { type KeyboardEvent, type ReactNode, useEffect, useRef, useState } from 'react';
+
+export interface Column {
+  id: string;
+  header: string;
+  /** Shown to screen readers only (a column of buttons). */
+  hiddenHeader?: boolean;
+  /** Fixed width (CSS length); columns without one share what is left. Fixed widths keep the
+   * columns still while rows scroll in and out. */
+  width?: string;
+}
+
+interface VirtualTableProps<Row> {
+  label: string;
+  caption: string;
+  columns: readonly Column[];
+  rows: readonly Row[];
+  rowHeight: number;
+  rowKey: (row: Row) => string;
+  /** The row's cells; `focusable` says whether its controls are in the tab order. */
+  renderCells: (row: Row, focusable: boolean) => ReactNode;
+  /** Enter on a row. */
+  onActivate?: (row: Row) => void;
+  rowClassName?: (row: Row) => string | undefined;
+  noun: string;
+  empty: string;
+  loading: boolean;
+  hasMore: boolean;
+  onLoadMore: () => void;
+}
+
+export function VirtualTable<Row>(props: VirtualTableProps<Row>) {
+  const { rows, rowHeight, hasMore, loading, onLoadMore } = props;
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const virtualizer = useVirtualizer({
+    count: rows.length,
+    getScrollElement: () => scrollRef.current,
+    estimateSize: () => rowHeight,
+    overscan: 12,
+  });
+  const items = virtualizer.getVirtualItems();
+  const paddingTop = items[0]?.start ?? 0;
+  const paddingBottom = virtualizer.getTotalSize() - (items.at(-1)?.end ?? 0);
+  const lastIndex = items.at(-1)?.index ?? -1;
+  const [activeIndex, setActiveIndex] = useState(0);
+  const active = Math.max(0, Math.min(activeIndex, rows.length - 1));
+  const focusActive = useRef(false);
+
+  // After a keyboard move, focus the active row once it is rendered.
+  useEffect(() => {
+    if (!focusActive.current) return;
+    const row = scrollRef.current?.querySelector<HTMLElement>(`tr[data-index="${active}"]`);
+    if (row) {
+      focusActive.current = false;
+      row.focus();
+    }
+  });
+
+  const moveWithKeys = (event: KeyboardEvent) => {
+    const page = Math.max(1, Math.floor((scrollRef.current?.clientHeight ?? rowHeight * 10) / rowHeight) - 1);
+    const moves: Record<string, number> = {
+      ArrowDown: active + 1,
+      j: active + 1,
+      ArrowUp: active - 1,
+      k: active - 1,
+      PageDown: active + page,
+      PageUp: active - page,
+      Home: 0,
+      End: rows.length - 1,
+    };
+    if (event.key === 'Enter' && event.target instanceof HTMLTableRowElement) {
+      const row = rows[active];
+      if (row !== undefined && props.onActivate) {
+        event.preventDefault();
+        props.onActivate(row);
+      }
+      return;
+    }
+    const target = moves[event.key];
+    if (target === undefined || event.altKey || event.ctrlKey || event.metaKey || rows.length === 0) return;
+    event.preventDefault();
+    const next = Math.max(0, Math.min(rows.length - 1, target));
+    setActiveIndex(next);
+    focusActive.current = true;
+    virtualizer.scrollToIndex(next, { align: 'auto' });
+  };
+
+  // Scrolled near the end of what is loaded: fetch the next page.
+  useEffect(() => {
+    if (hasMore && !loading && rows.length > 0 && lastIndex >= rows.length - 5) onLoadMore();
+  }, [hasMore, loading, rows.length, lastIndex, onLoadMore]);
+
+  const span = props.columns.length;
+  return (
+    <>
+      <div className="table-scroll audit-scroll" ref={scrollRef}>
+        <table className="table audit-table" aria-label={props.label} aria-rowcount={rows.length + 1}>
+          <caption className="visually-hidden">{props.caption}</caption>
+          <colgroup>
+            {props.columns.map((column) => (
+              <col key={column.id} style={column.width ? { width: column.width } : undefined} />
+            ))}
+          </colgroup>
+          <thead>
+            <tr aria-rowindex={1}>
+              {props.columns.map((column) => (
+                <th key={column.id} scope="col">
+                  {column.hiddenHeader ? (
+                    <span className="visually-hidden">{column.header}</span>
+                  ) : (
+                    column.header
+                  )}
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody onKeyDown={moveWithKeys}>
+            {paddingTop > 0 && (
+              <tr className="spacer-row" style={{ height: paddingTop }}>
+                <td colSpan={span} />
+              </tr>
+            )}
+            {items.map((item) => {
+              const row = rows[item.index] as Row;
+              return (
+                <tr
+                  key={props.rowKey(row)}
+                  className={props.rowClassName?.(row)}
+                  style={{ height: rowHeight }}
+                  aria-rowindex={item.index + 2}
+                  data-index={item.index}
+                  ref={virtualizer.measureElement}
+                  tabIndex={item.index === active ? 0 : -1}
+                  onFocus={() => setActiveIndex(item.index)}
+                >
+                  {props.renderCells(row, item.index === active)}
+                </tr>
+              );
+            })}
+            {paddingBottom > 0 && (
+              <tr className="spacer-row" style={{ height: paddingBottom }}>
+                <td colSpan={span} />
+              </tr>
+            )}
+            {!loading && rows.length === 0 && (
+              <tr>
+                <td colSpan={span} className="muted">
+                  {props.empty}
+                </td>
+              </tr>
+            )}
+          </tbody>
+        </table>
+      </div>
+      <div className="audit-table-footer">
+        <span className="muted" aria-live="polite">
+          {loading
+            ? 'Loading…'
+            : `${rows.length.toLocaleString()} ${props.noun} shown${hasMore ? '; older ones follow' : ''}`}
+        </span>
+        {hasMore && (
+          <button type="button" className="button button-quiet" disabled={loading} onClick={onLoadMore}>
+            Load older {props.noun}
+          </button>
+        )}
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,184 @@
+// QA in an inspection room, in a real browser through the browser host on the embedded demo: the
+// inspector opens provenance and audit, then the backend is stopped for real (its PostgreSQL shut
+// down); the workstation says it is offline, and the audit log, provenance, signatures with their
+// manifestation and a record's trail still show, from the cache; the chain verifies from genesis
+// with its head shown, and a changed cached entry is named as the first bad one. The backend is
+// started again, and after a sync the workstation is online.
+import { join } from 'node:path';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { embeddedDatabase } from '../../src/main/backend/backendConfig';
+import { demoPerson } from '../../src/main/backend/demo/demoPeople';
+import { FileCacheKeyStore } from '../../src/main/cache/cacheKeyStore';
+import { backendIdFor, cacheDir, cacheFilePath } from '../../src/main/cache/cacheLocation';
+import { openCache } from '../../src/main/cache/openCache';
+import type { E2eServer } from './globalSetup';
+import { setBackendRunning } from './support/backendControl';
+import { launchChromium } from './support/chromium';
+import { e2eServer, openWorkstation, screenshot, signInAs } from './support/e2ePage';
+
+const inspector = demoPerson('inspector');
+const utcTime = /\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/;
+
+/** Changes one signature entry's payload in the inspector's own cache; returns how to put it back. */
+function tamperWithCachedEntry(server: E2eServer, userId: string): { seq: number; restore: () => void } {
+  const backendId = backendIdFor({ host: '127.0.0.1', port: server.pgPort, database: embeddedDatabase });
+  const db = openCache({
+    path: cacheFilePath(server.dataDir, backendId, userId),
+    key: new FileCacheKeyStore(join(cacheDir(server.dataDir), 'keys')).keyFor(userId, backendId),
+    userId,
+    backendId,
+  });
+  db.pragma('busy_timeout = 5000');
+  const entry = db
+    .prepare(
+      `select seq, payload from audit_log where event_type = 'signature.recorded' order by seq limit 1`,
+    )
+    .get() as { seq: number; payload: string };
+  db.prepare('update audit_log set payload = ? where seq = ?').run(
+    entry.payload.replace(/"intent":"(approve|reject)"/, '"intent":"approve_release"'),
+    entry.seq,
+  );
+  return {
+    seq: entry.seq,
+    restore: () => {
+      db.prepare('update audit_log set payload = ? where seq = ?').run(entry.payload, entry.seq);
+      db.close();
+    },
+  };
+}
+
+describe.skipIf(e2eServer() === null)('QA reviews the audit trail offline [UI-QA-OFFLINE]', () => {
+  let browser: Browser;
+  let page: Page;
+  let pageErrors: string[];
+
+  beforeAll(async () => {
+    browser = await launchChromium();
+    ({ page, pageErrors } = await openWorkstation(browser));
+  });
+  afterAll(async () => {
+    // Later test files share this workstation: its backend must be running and nobody signed in,
+    // whatever happened here.
+    const server = e2eServer();
+    if (server) await setBackendRunning(server.backendControl, true);
+    const signOut = page?.getByRole('button', { name: 'Sign out' });
+    if (signOut && (await signOut.isVisible().catch(() => false))) {
+      await signOut.click();
+      await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    }
+    await browser?.close();
+  });
+
+  const connection = () => page.getByRole('status', { name: 'Connection' });
+  const bodyRows = (table: Locator) => table.locator('tbody tr:not(.spacer-row)');
+  const showTab = async (name: string) => {
+    await page.getByRole('tab', { name }).click();
+    await page.getByRole('tabpanel', { name }).waitFor();
+  };
+
+  it('reads provenance, signatures, audit entries and a trail offline, and verifies the chain', async () => {
+    const server = e2eServer();
+    if (!server) return;
+    await signInAs(page, inspector.email);
+    await page.getByRole('heading', { name: 'Provenance and audit' }).waitFor();
+    await expect.poll(() => connection().innerText()).toContain('Online');
+    const userId = String(
+      await page.evaluate(
+        `fetch('/api/backend.status', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' })
+           .then((response) => response.json()).then((status) => status.session.userId)`,
+      ),
+    );
+    // A first sign-in on this computer: the first, full sync runs in the background.
+    await expect
+      .poll(() => page.locator('.status-bar').innerText(), { timeout: 60_000 })
+      .not.toContain('Synced never');
+
+    const chain = page.getByRole('region', { name: 'Audit chain' });
+    await expect.poll(() => chain.innerText()).toMatch(/Chain verified through entry [\d,]+/);
+    const auditTable = page.getByRole('table', { name: 'Audit log entries' });
+    await expect.poll(() => bodyRows(auditTable).count()).toBeGreaterThan(0);
+    // Virtualised: a full page of entries is loaded, a screenful is in the document.
+    await expect
+      .poll(() => page.getByText(/^[\d,]+ entries shown/).innerText())
+      .toMatch(/^200 entries shown/);
+    expect(await bodyRows(auditTable).count()).toBeLessThan(80);
+    await screenshot(page, 'qa-audit');
+
+    try {
+      await setBackendRunning(server.backendControl, false);
+      // The workstation notices the dropped connection; a sync attempt settles it either way.
+      await page.getByRole('button', { name: 'Sync now' }).click();
+      await expect.poll(() => connection().innerText()).toMatch(/Offline since/);
+
+      // One study, read again from the cache with the backend gone.
+      await page.getByLabel('Study').selectOption({ label: 'AUR-HHT-201' });
+      await expect.poll(() => bodyRows(auditTable).count()).toBeGreaterThan(0);
+      const firstEntry = bodyRows(auditTable).first();
+      expect(await firstEntry.innerText()).toMatch(utcTime);
+      expect(await firstEntry.innerText()).toContain('local');
+
+      await showTab('Provenance');
+      const provenance = page.getByRole('table', { name: 'Provenance events' });
+      await expect.poll(() => bodyRows(provenance).count()).toBeGreaterThan(0);
+      const firstEvent = await bodyRows(provenance).first().innerText();
+      expect(firstEvent).toMatch(utcTime);
+      expect(firstEvent).toMatch(/\b(agent|human)\b/);
+
+      await showTab('Signatures');
+      const signatures = page.getByRole('table', { name: 'Signatures' });
+      await expect.poll(() => bodyRows(signatures).count()).toBeGreaterThan(0);
+      const manifestation = await bodyRows(signatures).first().locator('.manifestation').innerText();
+      expect(manifestation).toMatch(utcTime);
+      expect(manifestation).toContain('local');
+      expect(manifestation).toMatch(/\S — \S/); // printed name — meaning
+
+      // A signed record's trail: its signature manifested and found in the chain, its entries re-hashed.
+      await bodyRows(signatures)
+        .first()
+        .getByRole('button', { name: /^Trail of record/ })
+        .click();
+      const trail = page.getByRole('complementary', { name: /^Record trail/ });
+      await trail.getByRole('table', { name: 'Audit entries of this record' }).waitFor();
+      const trailText = await trail.innerText();
+      expect(trailText).toContain('Trail holds together');
+      expect(trailText).toContain('✓ recorded in the audit chain with this content hash');
+      expect(trailText).toMatch(utcTime);
+
+      await page.getByRole('button', { name: 'Re-verify from genesis' }).click();
+      await expect.poll(() => chain.innerText()).toMatch(/entries re-checked from genesis/);
+      const verified = await chain.innerText();
+      expect(verified).toMatch(/Chain verified through entry [\d,]+ · head hash [0-9a-f]{16}…/);
+      expect(verified).toMatch(utcTime);
+      await expect.poll(() => connection().innerText()).toMatch(/Offline since/);
+      await screenshot(page, 'qa-audit-offline');
+
+      // A changed entry in the cache: the break is named by its sequence number, prominently.
+      const tampered = tamperWithCachedEntry(server, userId);
+      const seqText = tampered.seq.toLocaleString('en-US');
+      try {
+        await page.getByRole('button', { name: 'Re-verify from genesis' }).click();
+        const alert = chain.getByRole('alert');
+        await expect.poll(() => alert.innerText()).toContain(`AUDIT CHAIN BROKEN at entry ${seqText}`);
+        expect(await alert.innerText()).toContain(
+          `entry ${tampered.seq}'s payload does not match its payload hash`,
+        );
+        await chain.getByRole('button', { name: `Show entry ${seqText}` }).click();
+        await page.getByRole('tabpanel', { name: 'Audit log' }).waitFor();
+        const bad = bodyRows(auditTable).filter({ hasText: '✗ hash mismatch' });
+        await expect.poll(() => bad.count()).toBe(1);
+        await screenshot(page, 'qa-audit-break');
+      } finally {
+        tampered.restore();
+      }
+      await page.getByRole('button', { name: 'Re-verify from genesis' }).click();
+      await expect.poll(() => chain.innerText()).toMatch(/Chain verified through entry/);
+    } finally {
+      await setBackendRunning(server.backendControl, true);
+    }
+
+    await page.getByRole('button', { name: 'Sync now' }).click();
+    await expect.poll(() => connection().innerText(), { timeout: 30_000 }).toContain('Online');
+    expect(pageErrors).toEqual([]);
+  });
+});

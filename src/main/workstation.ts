@@ -27,6 +27,8 @@ import {
   cachedSignatures,
   cachedStagingQueue,
 } from './cache/cacheReads';
+// Diary screen (investigator).
+import { cachedDiaryHistory, cachedDiaryPatients } from './cache/diaryReads';
 // Inspection packet (issue 6).
 import { exportPacketToDataDir, verifyExportedPacket } from './export/exportService';
 import { SigningCeremonies } from './signing/signingCeremony';
@@ -400,6 +402,9 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
     'signatures.list': async (request) => ({ rows: cachedSignatures(sync.cache(), request) }),
     'diary.records': async (request) => ({ rows: cachedDiaryRecords(sync.cache(), request) }),
     'diary.annotate': async (request) => sync.annotate(request),
+    'diary.patients': async () => cachedDiaryPatients(sync.cache()),
+    'diary.history': async ({ eventUuid }) => cachedDiaryHistory(sync.cache(), eventUuid),
+    'diary.resolve': async (request) => sync.resolveAnnotation(request),
     'outbox.list': async ({ includeSent }) => ({ items: listOutbox(sync.cache(), { includeSent }) }),
     'outbox.resolve': async ({ id, action }) => {
       const item = resolveOutboxItem(sync.cache(), id, action);

@@ -15,7 +15,15 @@ import { checkOfflineVerifier, saveOfflineVerifier } from '../cache/offlineSignI
 import { openCache } from '../cache/openCache';
 import { UserFacingError } from '../userFacingError';
 import { type ChainVerification, packedEntrySql, verifyChainFrom } from './chainVerifier';
-import { enqueueAnnotation, flushOutbox, type NewAnnotation, type OutboxItem, outboxItem } from './outbox';
+import {
+  enqueueAnnotation,
+  enqueueResolution,
+  flushOutbox,
+  type NewAnnotation,
+  type NewResolution,
+  type OutboxItem,
+  outboxItem,
+} from './outbox';
 import { type ChainSource, verifyChainParallel } from './parallelChainVerifier';
 import { type PullProgress, pullAll, writeMeta } from './pullEngine';
 import { isConnectionError, type ServerReader, serverReaderFor } from './serverReader';
@@ -268,6 +276,14 @@ export class SyncService {
 
   async annotate(annotation: NewAnnotation): Promise<OutboxItem> {
     const item = enqueueAnnotation(this.cache(), annotation, this.now());
+    this.emit();
+    if (this.online) await this.syncNow();
+    return outboxItem(this.cache(), item.id);
+  }
+
+  /** Close (resolved) or reopen a query through the outbox; sent at once when online. */
+  async resolveAnnotation(resolution: NewResolution): Promise<OutboxItem> {
+    const item = enqueueResolution(this.cache(), resolution, this.now());
     this.emit();
     if (this.online) await this.syncNow();
     return outboxItem(this.cache(), item.id);

@@ -52,6 +52,8 @@ export interface WorkstationOptions {
   cacheKeyStore?: CacheKeyStore;
   /** Background sync period while online (default 3 minutes). */
   syncIntervalMs?: number;
+  /** While the backend connection is lost: how often to try to reconnect (default 30 seconds). */
+  syncReconnectIntervalMs?: number;
 }
 
 export type ContractEventListener = (event: ContractEventName, payload: unknown) => void;
@@ -98,6 +100,7 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
       for (const listener of listeners) listener('sync.progress', syncStatus);
     },
     intervalMs: options.syncIntervalMs,
+    reconnectIntervalMs: options.syncReconnectIntervalMs,
   });
   /** Where the backend is or would be: also known when it cannot be reached (offline sign-in). */
   const expectedAddress = (): ServerAddress | null => {

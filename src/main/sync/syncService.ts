@@ -3,8 +3,11 @@
 // few minutes while online, sends the outbox after each pull, verifies the chain incrementally, and
 // answers the read channels from the cache. Status changes are pushed through `emit` (the
 // contract's 'sync.progress' event). Online means: a live connection as the user, and the person
-// has not chosen "work offline". A lost connection needs a fresh sign-in to come back (the password
-// is not kept in memory); the cache stays readable meanwhile.
+// has not chosen "work offline". A connection lost after an online sign-in is opened again with
+// the same login (by itself every `reconnectIntervalMs`, on "Sync now", or when "work offline" is
+// turned off); the cache stays readable meanwhile. The connection settings (password included) are
+// held only as long as the online session, as the open connection itself holds them. After an
+// offline sign-in (nothing to reconnect with) a fresh sign-in reconnects.
 import type { Database } from 'better-sqlite3-multiple-ciphers';
 import pg from 'pg';
 import type { SyncStatus } from '../../shared/contract';
@@ -35,6 +38,8 @@ export interface SyncServiceOptions {
   emit: (status: SyncStatus) => void;
   /** Background sync period while online; default 3 minutes. */
   intervalMs?: number;
+  /** While the connection is lost (not by choice): how often to try to reconnect; default 30 seconds. */
+  reconnectIntervalMs?: number;
   now?: () => Date;
 }
 
@@ -58,6 +63,9 @@ export class SyncService {
   private lastError: string | null = null;
   private chain: ChainVerification | null = null;
   private timer: NodeJS.Timeout | null = null;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  /** Opens a new connection as the signed-in user (online sessions only). */
+  private connect: (() => Promise<pg.Client>) | null = null;
   private readonly now: () => Date;
 
   constructor(private readonly options: SyncServiceOptions) {
@@ -83,27 +91,33 @@ export class SyncService {
     this.identity = identity;
     writeMeta(this.db, 'identity', JSON.stringify(identity));
     await saveOfflineVerifier(this.options.dataDir, backendId, identity.email, identity.userId, password);
-    const client = new pg.Client({
-      host: address.host,
-      port: address.port,
-      database: address.database,
-      user: identity.email,
-      password,
-      ssl: address.ssl ? { rejectUnauthorized: true } : false,
-      connectionTimeoutMillis: 10_000,
-      application_name: 'countersign-sync',
-      // Rows are mirrored as the server's to_jsonb renders them in UTC, the form signatures hash.
-      options: '-c TimeZone=UTC',
-    });
-    client.on('error', () => this.markConnectionLost());
+    this.connect = async () => {
+      const client = new pg.Client({
+        host: address.host,
+        port: address.port,
+        database: address.database,
+        user: identity.email,
+        password,
+        ssl: address.ssl ? { rejectUnauthorized: true } : false,
+        connectionTimeoutMillis: 10_000,
+        application_name: 'countersign-sync',
+        // Rows are mirrored as the server's to_jsonb renders them in UTC, the form signatures hash.
+        options: '-c TimeZone=UTC',
+      });
+      // Only the current connection speaks for the state (an old one may still report its end).
+      client.on('error', (error) => this.client === client && this.markConnectionLost(error));
+      client.on('end', () => this.client === client && this.markConnectionLost());
+      try {
+        await client.connect();
+      } catch (error) {
+        await client.end().catch(() => undefined);
+        throw error;
+      }
+      return client;
+    };
     try {
-      await client.connect();
-      this.client = client;
-      this.reader = serverReaderFor(client);
-      this.connectionLost = false;
-      this.offlineSince = null;
+      this.adoptConnection(await this.connect());
     } catch (error) {
-      await client.end().catch(() => undefined);
       this.markConnectionLost(error);
     }
     this.startTimer();
@@ -174,16 +188,53 @@ export class SyncService {
     return row?.value ?? null;
   }
 
+  private adoptConnection(client: pg.Client): void {
+    this.client = client;
+    this.reader = serverReaderFor(client);
+    this.connectionLost = false;
+    this.offlineSince = this.workOffline ? this.offlineSince : null;
+    this.stopReconnecting();
+  }
+
   private markConnectionLost(error?: unknown): void {
     if (!this.connectionLost) {
       this.connectionLost = true;
       this.offlineSince ??= this.now().toISOString();
-      this.lastError = 'The backend cannot be reached; working from the cache. Sign in again to reconnect.';
-      if (error)
-        this.options.log(
-          `countersign sync: connection lost (${(error as { code?: string }).code ?? 'error'})`,
-        );
+      this.lastError = this.connect
+        ? 'The backend cannot be reached; working from the cache. Countersign reconnects by itself, or with Sync now.'
+        : 'The backend cannot be reached; working from the cache. Sign in again to reconnect.';
+      this.options.log(
+        `countersign sync: connection lost (${(error as { code?: string } | undefined)?.code ?? 'closed'})`,
+      );
+      this.startReconnecting();
       this.emit();
+    }
+  }
+
+  /** A new connection with the same login, after the last one was lost; false if the server is still away. */
+  private async reconnect(): Promise<boolean> {
+    const connect = this.connect;
+    if (!connect) return false;
+    const old = this.client;
+    this.client = null;
+    this.reader = null;
+    // A lost connection may never finish ending: do not wait for it.
+    void old?.end().catch(() => undefined);
+    try {
+      const client = await connect();
+      if (this.connect !== connect) {
+        await client.end().catch(() => undefined); // signed out meanwhile
+        return false;
+      }
+      this.adoptConnection(client);
+      this.lastError = null;
+      this.options.log('countersign sync: reconnected');
+      return true;
+    } catch (error) {
+      this.options.log(
+        `countersign sync: reconnect failed (${(error as { code?: string }).code ?? 'error'})`,
+      );
+      return false;
     }
   }
 
@@ -225,14 +276,20 @@ export class SyncService {
     }
   }
 
-  /** Pull, send the outbox, pull what it created, verify the chain; one run at a time. */
+  /**
+   * Pull, send the outbox, pull what it created, verify the chain; one run at a time. A connection
+   * lost before (not by choice) is opened again first.
+   */
   async syncNow(): Promise<SyncStatus> {
-    if (!this.running && this.online && this.db && this.reader) {
+    const reconnecting = !this.online && !this.workOffline && this.connectionLost && this.connect !== null;
+    if (!this.running && this.db && (this.online || reconnecting)) {
       const db = this.db;
-      const reader = this.reader;
       this.running = (async () => {
         this.emit();
         try {
+          if (reconnecting && !(await this.reconnect())) return;
+          const reader = this.reader;
+          if (!reader) return;
           await pullAll(db, reader, {
             cacheFile: this.source ?? undefined,
             onProgress: (progress) => {
@@ -315,11 +372,27 @@ export class SyncService {
     this.timer = null;
   }
 
+  private startReconnecting(): void {
+    if (this.reconnectTimer || !this.connect) return;
+    this.reconnectTimer = setInterval(() => {
+      if (!this.workOffline) void this.syncNow();
+    }, this.options.reconnectIntervalMs ?? 30_000);
+    this.reconnectTimer.unref();
+  }
+
+  private stopReconnecting(): void {
+    if (this.reconnectTimer) clearInterval(this.reconnectTimer);
+    this.reconnectTimer = null;
+  }
+
   async close(): Promise<void> {
     this.stopTimer();
+    this.stopReconnecting();
+    this.connect = null;
     await this.running?.catch(() => undefined);
-    await this.client?.end().catch(() => undefined);
+    const client = this.client;
     this.client = null;
+    await client?.end().catch(() => undefined);
     this.reader = null;
     this.db?.close();
     this.db = null;

@@ -46,6 +46,8 @@ export default async function setup(project: TestProject) {
   await workstation.backendSettled;
   const host = await startBrowserHost({
     handlers: workstation.handlers,
+    // Pushed events (sync status, export progress), as `npm start` wires them.
+    subscribe: workstation.subscribe,
     rendererDir,
     port: 0,
     log: () => undefined,

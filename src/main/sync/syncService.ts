@@ -282,6 +282,12 @@ export class SyncService {
    */
   async syncNow(): Promise<SyncStatus> {
     const reconnecting = !this.online && !this.workOffline && this.connectionLost && this.connect !== null;
+    if (!this.online && !this.workOffline && this.connectionLost && this.connect === null && this.db) {
+      // Signed in from the cache: there is no login to reconnect with.
+      this.lastError =
+        'Signed in from the cache while the backend was away: sign out and in again to reconnect.';
+      this.emit();
+    }
     if (!this.running && this.db && (this.online || reconnecting)) {
       const db = this.db;
       this.running = (async () => {

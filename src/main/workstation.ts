@@ -30,6 +30,8 @@ import {
   cachedStagingQueue,
   timelinePage,
 } from './cache/cacheReads';
+// Diary screen (investigator).
+import { cachedDiaryHistory, cachedDiaryPatients } from './cache/diaryReads';
 // Inspection packet (issue 6).
 import { exportPacketToDataDir, verifyExportedPacket } from './export/exportService';
 import { SigningCeremonies } from './signing/signingCeremony';
@@ -53,6 +55,8 @@ export interface WorkstationOptions {
   cacheKeyStore?: CacheKeyStore;
   /** Background sync period while online (default 3 minutes). */
   syncIntervalMs?: number;
+  /** While the backend connection is lost: how often to try to reconnect (default 30 seconds). */
+  syncReconnectIntervalMs?: number;
 }
 
 export type ContractEventListener = (event: ContractEventName, payload: unknown) => void;
@@ -99,6 +103,7 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
       for (const listener of listeners) listener('sync.progress', syncStatus);
     },
     intervalMs: options.syncIntervalMs,
+    reconnectIntervalMs: options.syncReconnectIntervalMs,
   });
   /** Where the backend is or would be: also known when it cannot be reached (offline sign-in). */
   const expectedAddress = (): ServerAddress | null => {
@@ -415,6 +420,9 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
     'studies.list': async () => ({ studies: cachedStudies(sync.cache()) }),
     'diary.records': async (request) => ({ rows: cachedDiaryRecords(sync.cache(), request) }),
     'diary.annotate': async (request) => sync.annotate(request),
+    'diary.patients': async () => cachedDiaryPatients(sync.cache()),
+    'diary.history': async ({ eventUuid }) => cachedDiaryHistory(sync.cache(), eventUuid),
+    'diary.resolve': async (request) => sync.resolveAnnotation(request),
     'outbox.list': async ({ includeSent }) => ({ items: listOutbox(sync.cache(), { includeSent }) }),
     'outbox.resolve': async ({ id, action }) => {
       const item = resolveOutboxItem(sync.cache(), id, action);

@@ -331,7 +331,8 @@ export const DiaryRecordRow = z.object({
 export const OutboxItem = z.object({
   id: z.number().int(),
   clientRequestId: uuid,
-  kind: z.enum(['note', 'query', 'correction']),
+  /** An annotation of a kind, or the closing / reopening of the annotation `annotationId` (diary screen). */
+  kind: z.enum(['note', 'query', 'correction', 'close', 'reopen']),
   eventUuid: uuid,
   parentAuditId: z.number().int(),
   inReplyTo: uuid.nullable(),
@@ -345,6 +346,92 @@ export const OutboxItem = z.object({
   currentAuditId: z.number().int().nullable(),
   attempts: z.number().int(),
 });
+
+// ── Diary screen (investigator): patients by site, one record's history beside its annotations ──
+
+export const DiaryPatients = z.object({
+  sites: z.array(
+    z.object({
+      siteId: z.string(),
+      siteName: z.string().nullable(),
+      siteNumber: z.string().nullable(),
+      patients: z.array(
+        z.object({
+          patientId: uuid,
+          /** The patient's study identifier; null when the enrolment is not in the cache. */
+          subjectCode: z.string().nullable(),
+          records: z.number().int().nonnegative(),
+          lastEntryDate: z.string().nullable(),
+          openQueries: z.number().int().nonnegative(),
+          /** Outbox items about this patient's records that are not on the server yet (or need a decision). */
+          outboxWaiting: z.number().int().nonnegative(),
+        }),
+      ),
+    }),
+  ),
+});
+export type DiaryPatients = z.infer<typeof DiaryPatients>;
+
+export const DiaryFieldChange = z.object({
+  field: z.string(),
+  change: z.enum(['added', 'removed', 'changed']),
+  before: jsonValue,
+  after: jsonValue,
+});
+
+export const DiaryHistoryEntry = z.object({
+  auditId: z.number().int(),
+  parentAuditId: z.number().int().nullable(),
+  operation: z.string(),
+  /** Who wrote it, as the server recorded it (USER: the patient; ADMIN; STAFF). */
+  role: z.string(),
+  data: z.record(z.string(), jsonValue),
+  /** Field by field against the previous entry (every field is `added` for the first one). */
+  changes: z.array(DiaryFieldChange),
+  changeReason: z.string(),
+  clientTimestamp: isoTimestamp,
+  serverTimestamp: isoTimestamp,
+});
+export type DiaryHistoryEntry = z.infer<typeof DiaryHistoryEntry>;
+
+export const DiaryAnnotation = z.object({
+  annotationId: uuid,
+  kind: z.enum(['note', 'query', 'correction']),
+  text: z.string(),
+  parentAuditId: z.number().int(),
+  requiresResponse: z.boolean(),
+  resolved: z.boolean(),
+  resolvedAt: isoTimestamp.nullable(),
+  inReplyTo: uuid.nullable(),
+  /** Server time; null while the annotation waits in the outbox. */
+  createdAt: isoTimestamp.nullable(),
+  /** Made by the signed-in person (else by another investigator of the site). */
+  byMe: z.boolean(),
+  /** The server's copy is in the cache; false: made here and not pulled back yet (see `outbox`). */
+  fromServer: z.boolean(),
+  /** The outbox item that added it, if it was made on this workstation. */
+  outbox: OutboxItem.nullable(),
+  /** Close / reopen requests made here, oldest first (the last one says what the person asked for). */
+  resolutions: z.array(OutboxItem),
+});
+export type DiaryAnnotation = z.infer<typeof DiaryAnnotation>;
+
+export const DiaryHistory = z.object({
+  record: z.object({
+    eventUuid: uuid,
+    patientId: uuid,
+    subjectCode: z.string().nullable(),
+    siteId: z.string(),
+    version: z.number().int(),
+    lastAuditId: z.number().int(),
+    isDeleted: z.boolean(),
+  }),
+  /** Oldest first. */
+  entries: z.array(DiaryHistoryEntry),
+  /** Oldest first; replies come after the annotation they answer. */
+  annotations: z.array(DiaryAnnotation),
+});
+export type DiaryHistory = z.infer<typeof DiaryHistory>;
 
 export const RecordTrail = z.object({
   stagingId: uuid,
@@ -476,10 +563,19 @@ export const cacheContract = {
     request: z
       .object({
         siteId: z.string().max(64).nullable().default(null),
+        /** Only this patient's records (diary screen). */
+        patientId: uuid.nullable().optional(),
         limit: z.number().int().min(1).max(5000).default(200),
       })
       .strict(),
     response: z.object({ rows: z.array(DiaryRecordRow) }),
+  },
+  'diary.patients': { request: Empty, response: DiaryPatients },
+  'diary.history': { request: z.object({ eventUuid: uuid }).strict(), response: DiaryHistory },
+  /** Close (resolved true) or reopen (false) an annotation, through the outbox: offline too. */
+  'diary.resolve': {
+    request: z.object({ annotationId: uuid, resolved: z.boolean() }).strict(),
+    response: OutboxItem,
   },
   'diary.annotate': {
     request: z

@@ -136,6 +136,8 @@ describe('workstation offline [SYNC-OFFLINE]', () => {
     expect(offline.ok).toBe(true);
     if (offline.ok) expect(offline.status.session?.userId).toBe(investigator.id);
     expect(await h()['sync.status']({})).toMatchObject({ cacheOpen: true, online: false });
+    // Sync now cannot reconnect a session opened from the cache, and says what will.
+    expect((await h()['sync.now']({})).lastError).toMatch(/sign out and in again to reconnect/);
     const diary = await h()['diary.records']({ siteId: null, limit: 50 });
     expect(diary.rows.map((row) => row.eventUuid)).toContain(world.records.in.eventUuid);
     expect(lines.join('\n')).not.toContain(worldPassword);

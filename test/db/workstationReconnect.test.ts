@@ -1,21 +1,23 @@
-// The backend goes away and comes back while a person is signed in (a laptop leaving the network,
-// a server restart): the workstation notices without being asked, keeps answering from the cache,
-// and is online again on the next sync once the backend can be reached, with what changed meanwhile.
+// The investigator's offline story when the network goes away by itself (not the "work offline"
+// switch): the workstation notices the lost connection without being asked, keeps annotations and
+// the closing of a query in the outbox, and on reconnect (Sync now, or by itself) sends each once.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorkstation, type Workstation } from '../../src/main/workstation';
+import type { SyncStatus } from '../../src/shared/contract';
 import { buildWorld, type World, worldPassword } from './support/accessWorld';
 import { startTcpProxy, type TcpProxy } from './support/tcpProxy';
 import { createTestDatabase, type TestDatabase } from './support/testServer';
 
-describe('workstation reconnect [SYNC-OFFLINE]', () => {
+describe('workstation reconnects after the backend comes back [SYNC-OFFLINE, SYNC-OUTBOX]', () => {
   let db: TestDatabase;
   let world: World;
   let proxy: TcpProxy;
   let workstation: Workstation;
   const dataDir = mkdtempSync(join(tmpdir(), 'countersign-reconnect-'));
+  const events: SyncStatus[] = [];
   const lines: string[] = [];
 
   beforeAll(async () => {
@@ -25,6 +27,7 @@ describe('workstation reconnect [SYNC-OFFLINE]', () => {
     workstation = await createWorkstation({
       dataDir,
       log: (line) => lines.push(line),
+      syncReconnectIntervalMs: 200,
       env: {
         COUNTERSIGN_BACKEND: 'postgres',
         COUNTERSIGN_PG_HOST: '127.0.0.1',
@@ -33,6 +36,9 @@ describe('workstation reconnect [SYNC-OFFLINE]', () => {
       },
     });
     await workstation.backendSettled;
+    workstation.subscribe((event, payload) => {
+      if (event === 'sync.progress') events.push(payload as SyncStatus);
+    });
   });
   afterAll(async () => {
     await workstation.close();
@@ -43,59 +49,101 @@ describe('workstation reconnect [SYNC-OFFLINE]', () => {
   });
 
   const h = () => workstation.handlers;
-  const auditList = () =>
-    h()['audit.list']({
-      studyId: null,
-      recordId: null,
-      eventKind: null,
-      fromSeq: null,
-      toSeq: null,
-      beforeSeq: null,
-      limit: 5,
+  const until = async (what: string, check: () => Promise<boolean> | boolean, ms = 10_000) => {
+    const deadline = Date.now() + ms;
+    while (!(await check())) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  };
+  const annotationRows = (text: string) =>
+    db.operator.query(
+      'select annotation_id::text from diary.investigator_annotations where annotation_text = $1',
+      [text],
+    );
+
+  it('notices the lost connection, keeps offline work pending, and sends it once when the backend is back', async () => {
+    const investigator = world.people.investigator;
+    expect((await h()['session.signIn']({ email: investigator.email, password: worldPassword })).ok).toBe(
+      true,
+    );
+    expect(await h()['sync.now']({})).toMatchObject({ online: true });
+    const query = world.rows.annotation.in;
+
+    // The backend goes away: the status turns offline by itself (an event, no request needed).
+    events.length = 0;
+    proxy.drop();
+    await until('an offline status is pushed', () => events.some((event) => !event.online));
+    expect(await h()['sync.status']({})).toMatchObject({ online: false, workOffline: false });
+
+    const text = `Offline note ${Date.now()}`;
+    const note = await h()['diary.annotate']({
+      eventUuid: world.records.in.eventUuid,
+      parentAuditId: null,
+      kind: 'note',
+      text,
+      requiresResponse: false,
+      inReplyTo: null,
     });
+    const close = await h()['diary.resolve']({ annotationId: query, resolved: true });
+    expect([note.state, close.state, close.kind]).toEqual(['pending', 'pending', 'close']);
+    // Closing twice is refused in the cache already (the first close still waits).
+    await expect(h()['diary.resolve']({ annotationId: query, resolved: true })).rejects.toThrow(
+      /already closed/,
+    );
 
-  it('goes offline when the connection drops, reads from the cache, and is online again after the next sync', async () => {
-    const inspector = world.people.inspector;
-    expect((await h()['session.signIn']({ email: inspector.email, password: worldPassword })).ok).toBe(true);
-    const first = await h()['sync.now']({});
-    expect(first).toMatchObject({ online: true, offlineSince: null });
-    const before = await auditList();
-    expect(before.rows.length).toBeGreaterThan(0);
+    // Still away: Sync now tries, says so, and keeps everything pending.
+    const stillAway = await h()['sync.now']({});
+    expect(stillAway).toMatchObject({ online: false, outbox: { pending: 2 } });
+    expect(stillAway.lastError).toMatch(/reconnects by itself, or with Sync now/);
 
-    await proxy.cut();
-    // Noticed from the dropped connection itself, before any sync asks.
-    await expect.poll(async () => (await h()['sync.status']({})).online).toBe(false);
-    const offline = await h()['sync.now']({});
-    expect(offline).toMatchObject({
-      online: false,
-      workOffline: false,
-      offlineSince: expect.any(String),
-      lastError: expect.stringMatching(/connects again on the next sync/),
-    });
-    expect((await auditList()).rows.map((row) => row.seq)).toEqual(before.rows.map((row) => row.seq));
-    expect((await h()['chain.verify']({ full: true })).ok).toBe(true);
-
-    // Meanwhile the server moves on.
-    await db.operator.query(`select cs_private.audit_append('test.while_offline', '{}'::jsonb)`);
-    await proxy.restore();
+    proxy.restore();
     const back = await h()['sync.now']({});
-    expect(back).toMatchObject({ online: true, offlineSince: null, lastError: null });
-    expect(back.lastSyncedAt && first.lastSyncedAt && back.lastSyncedAt > first.lastSyncedAt).toBe(true);
-    const after = await auditList();
-    expect(after.rows[0]).toMatchObject({ eventType: 'test.while_offline', hashesOk: true });
-    expect(after.newestSeq).toBe((before.newestSeq ?? 0) + 1);
-    expect(lines.join('\n')).toContain('countersign sync: connected again');
-    expect(lines.join('\n')).not.toContain(worldPassword);
+    expect(back).toMatchObject({
+      online: true,
+      lastError: null,
+      outbox: { pending: 0, conflict: 0, failed: 0 },
+    });
+    expect((await annotationRows(text)).rows).toEqual([{ annotation_id: note.annotationId }]);
+    const { rows } = await db.operator.query(
+      'select resolved, resolved_by::text from diary.investigator_annotations where annotation_id = $1',
+      [query],
+    );
+    expect(rows).toEqual([{ resolved: true, resolved_by: investigator.id }]);
+    const history = await h()['diary.history']({ eventUuid: world.records.in.eventUuid });
+    const shown = history.annotations.find((annotation) => annotation.annotationId === query);
+    expect(shown).toMatchObject({
+      resolved: true,
+      fromServer: true,
+      resolutions: [{ kind: 'close', state: 'sent' }],
+    });
+    expect(history.annotations.find((annotation) => annotation.text === text)).toMatchObject({
+      fromServer: true,
+      byMe: true,
+      outbox: { state: 'sent' },
+    });
   });
 
-  it('stays offline, saying so, while the backend still cannot be reached', async () => {
-    await proxy.cut();
-    await expect.poll(async () => (await h()['sync.status']({})).online).toBe(false);
-    for (let attempt = 0; attempt < 2; attempt++) {
-      expect(await h()['sync.now']({})).toMatchObject({ online: false, syncing: false });
-    }
-    await proxy.restore();
-    expect(await h()['sync.now']({})).toMatchObject({ online: true });
-    await h()['session.signOut']({});
+  it('reconnects by itself once the backend is back, and sends what waited', async () => {
+    proxy.drop();
+    await until('offline', async () => !(await h()['sync.status']({})).online);
+    const text = `Second offline note ${Date.now()}`;
+    await h()['diary.annotate']({
+      eventUuid: world.records.patient2.eventUuid,
+      parentAuditId: null,
+      kind: 'note',
+      text,
+      requiresResponse: false,
+      inReplyTo: null,
+    });
+    proxy.restore();
+    // Nobody presses anything: the reconnect timer brings it back and the outbox empties.
+    await until('back online with an empty outbox', async () => {
+      const status = await h()['sync.status']({});
+      return status.online && !status.syncing && status.outbox.pending === 0;
+    });
+    expect((await annotationRows(text)).rows).toHaveLength(1);
+    expect(lines.join('\n')).not.toContain(worldPassword);
+    expect(lines.some((line) => line.includes('reconnected'))).toBe(true);
   });
 });

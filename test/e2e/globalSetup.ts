@@ -46,11 +46,11 @@ export default async function setup(project: TestProject) {
   await workstation.backendSettled;
   const host = await startBrowserHost({
     handlers: workstation.handlers,
+    // Pushed events (sync status, export progress), as `npm start` wires them.
+    subscribe: workstation.subscribe,
     rendererDir,
     port: 0,
     log: () => undefined,
-    // As `npm start` serves it: without the pushed events the status bar never hears of a sync.
-    subscribe: workstation.subscribe,
   });
   const control = await startBackendControl(join(dataDir, 'backend'), pgPort);
   project.provide('e2e', {

@@ -4,8 +4,12 @@
 import type { Database } from 'better-sqlite3-multiple-ciphers';
 import { CacheTooNewError } from './cacheErrors';
 import { updateToSchemaVersion1 } from './migrations/0001_initial';
+import { updateToSchemaVersion2 } from './migrations/0002_diary_screen';
 
-export const cacheMigrations: ReadonlyArray<(db: Database) => void> = [updateToSchemaVersion1];
+export const cacheMigrations: ReadonlyArray<(db: Database) => void> = [
+  updateToSchemaVersion1,
+  updateToSchemaVersion2,
+];
 export const cacheSchemaVersion = cacheMigrations.length;
 
 export function migrateCache(db: Database): number {

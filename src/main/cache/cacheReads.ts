@@ -247,14 +247,16 @@ export interface DiaryRecordRow {
 
 export function cachedDiaryRecords(
   db: Database,
-  query: { siteId: string | null; limit: number },
+  query: { siteId: string | null; patientId?: string | null; limit: number },
 ): DiaryRecordRow[] {
+  const patientId = query.patientId ?? null;
   const records = db
     .prepare(
       `select event_uuid, patient_id, site_id, version, last_audit_id, is_deleted, current_data
-       from record_state where (? is null or site_id = ?) order by site_id, event_uuid limit ?`,
+       from record_state where (? is null or site_id = ?) and (? is null or patient_id = ?)
+       order by site_id, event_uuid limit ?`,
     )
-    .all(query.siteId, query.siteId, query.limit) as Record<string, string | number>[];
+    .all(query.siteId, query.siteId, patientId, patientId, query.limit) as Record<string, string | number>[];
   const annotationsOf = db.prepare(
     `select annotation_id, parent_audit_id, doc from annotation where event_uuid = ?
      order by json_extract(doc, '$.created_at'), annotation_id`,

@@ -1,9 +1,12 @@
-// The outbox: investigator annotations (notes, queries, replies, corrections) made in the cache,
-// offline or online, and sent to the server in the order they were made. Each carries the
-// parent_audit_id the investigator saw and a client_request_id chosen when it was made, so a resend
-// after a lost reply is recognised by the server's unique constraint and lands exactly once
-// (0021_annotation_outbox.sql). A conflict (the record moved on: CS409) or a refusal is kept with
-// its reason for the person to resolve; nothing is ever dropped silently.
+// The outbox: investigator annotations (notes, queries, replies, corrections) and the closing or
+// reopening of a query, made in the cache, offline or online, and sent to the server in the order
+// they were made. Each carries a client_request_id chosen when it was made, so a resend after a lost
+// reply is recognised by the server's unique key and lands exactly once (0021 for annotations, 0041
+// for close / reopen); an annotation also carries the parent_audit_id the investigator saw and the
+// annotation id it will have on the server, so that a reply to it or its closing can be made before
+// it is sent. A conflict (the record moved on, or someone else already closed or reopened the query:
+// CS409) or a refusal is kept with its reason for the person to resolve; nothing is ever dropped
+// silently.
 import { randomUUID } from 'node:crypto';
 import type { Database } from 'better-sqlite3-multiple-ciphers';
 import { UserFacingError } from '../userFacingError';
@@ -11,11 +14,14 @@ import { isConnectionError, type ServerReader } from './serverReader';
 
 export type OutboxState = 'pending' | 'sent' | 'conflict' | 'failed' | 'discarded';
 export type AnnotationKind = 'note' | 'query' | 'correction';
+/** What an outbox item does: add an annotation of a kind, or close / reopen an annotation. */
+export type OutboxKind = AnnotationKind | 'close' | 'reopen';
+const annotationKinds: readonly OutboxKind[] = ['note', 'query', 'correction'];
 
 export interface OutboxItem {
   id: number;
   clientRequestId: string;
-  kind: AnnotationKind;
+  kind: OutboxKind;
   eventUuid: string;
   parentAuditId: number;
   inReplyTo: string | null;
@@ -24,6 +30,7 @@ export interface OutboxItem {
   state: OutboxState;
   createdAt: string;
   sentAt: string | null;
+  /** The annotation this item adds (its id on the server, chosen here) or closes / reopens. */
   annotationId: string | null;
   problem: string | null;
   currentAuditId: number | null;
@@ -43,7 +50,7 @@ export interface NewAnnotation {
 interface OutboxRow {
   id: number;
   client_request_id: string;
-  kind: AnnotationKind;
+  kind: OutboxKind;
   event_uuid: string;
   parent_audit_id: number;
   in_reply_to: string | null;
@@ -93,6 +100,37 @@ export function listOutbox(db: Database, options: { includeSent?: boolean } = {}
   return rows.map(itemOf);
 }
 
+/** An annotation the person can refer to (answer, close, reopen): in the cache, or made here and not discarded. */
+interface KnownAnnotation {
+  eventUuid: string;
+  /** Resolved as the cache last saw it on the server, then as this outbox's own pending items leave it. */
+  resolved: boolean;
+}
+
+function knownAnnotation(db: Database, annotationId: string): KnownAnnotation | null {
+  const cached = db
+    .prepare(
+      `select event_uuid, json_extract(doc, '$.resolved') as resolved from annotation where annotation_id = ?`,
+    )
+    .get(annotationId) as { event_uuid: string; resolved: number | null } | undefined;
+  const own = db
+    .prepare(
+      `select event_uuid from outbox where annotation_id = ? and kind in ('note', 'query', 'correction')
+         and state <> 'discarded'`,
+    )
+    .get(annotationId) as { event_uuid: string } | undefined;
+  if (!cached && !own) return null;
+  let resolved = cached?.resolved === 1;
+  const waiting = db
+    .prepare(
+      `select kind from outbox where annotation_id = ? and kind in ('close', 'reopen')
+         and state in ('pending', 'conflict', 'failed') order by id`,
+    )
+    .all(annotationId) as { kind: 'close' | 'reopen' }[];
+  for (const item of waiting) resolved = item.kind === 'close';
+  return { eventUuid: (cached?.event_uuid ?? own?.event_uuid) as string, resolved };
+}
+
 export function enqueueAnnotation(db: Database, annotation: NewAnnotation, now = new Date()): OutboxItem {
   const record = db
     .prepare('select last_audit_id from record_state where event_uuid = ?')
@@ -100,11 +138,19 @@ export function enqueueAnnotation(db: Database, annotation: NewAnnotation, now =
   if (!record) {
     throw new UserFacingError('That diary record is not in your cache; sync, then annotate it.');
   }
+  if (annotation.inReplyTo) {
+    const answered = knownAnnotation(db, annotation.inReplyTo);
+    if (!answered || answered.eventUuid !== annotation.eventUuid) {
+      throw new UserFacingError(
+        'A reply answers an annotation of the same diary record; that one is not there.',
+      );
+    }
+  }
   const result = db
     .prepare(
       `insert into outbox (client_request_id, kind, event_uuid, parent_audit_id, in_reply_to, annotation_text,
-         requires_response, state, created_at)
-       values (?, ?, ?, ?, ?, ?, ?, 'pending', ?)`,
+         requires_response, state, created_at, annotation_id)
+       values (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
     )
     .run(
       randomUUID(),
@@ -115,6 +161,49 @@ export function enqueueAnnotation(db: Database, annotation: NewAnnotation, now =
       annotation.text,
       annotation.requiresResponse ? 1 : 0,
       now.toISOString(),
+      randomUUID(),
+    );
+  return outboxItem(db, Number(result.lastInsertRowid));
+}
+
+export interface NewResolution {
+  annotationId: string;
+  /** true: close the query; false: reopen it. */
+  resolved: boolean;
+}
+
+/** Closes or reopens an annotation (usually a query) through the outbox: offline too, sent once. */
+export function enqueueResolution(db: Database, resolution: NewResolution, now = new Date()): OutboxItem {
+  const target = knownAnnotation(db, resolution.annotationId);
+  if (!target) {
+    throw new UserFacingError('That annotation is not in your cache; sync, then close or reopen it.');
+  }
+  if (target.resolved === resolution.resolved) {
+    throw new UserFacingError(
+      `That annotation is already ${resolution.resolved ? 'closed' : 'open'} (or about to be: see the outbox).`,
+    );
+  }
+  const record = db
+    .prepare('select last_audit_id from record_state where event_uuid = ?')
+    .get(target.eventUuid) as { last_audit_id: number } | undefined;
+  if (!record) {
+    throw new UserFacingError(
+      'That diary record is not in your cache; sync, then close or reopen the query.',
+    );
+  }
+  const result = db
+    .prepare(
+      `insert into outbox (client_request_id, kind, event_uuid, parent_audit_id, in_reply_to, annotation_text,
+         requires_response, state, created_at, annotation_id)
+       values (?, ?, ?, ?, null, '', 0, 'pending', ?, ?)`,
+    )
+    .run(
+      randomUUID(),
+      resolution.resolved ? 'close' : 'reopen',
+      target.eventUuid,
+      record.last_audit_id,
+      now.toISOString(),
+      resolution.annotationId,
     );
   return outboxItem(db, Number(result.lastInsertRowid));
 }
@@ -128,10 +217,20 @@ export interface FlushReport {
 }
 
 const insertAnnotation = `
-  insert into diary.investigator_annotations (event_uuid, parent_audit_id, patient_id, investigator_id, site_id,
-    annotation_kind, annotation_text, requires_response, client_request_id, in_reply_to)
-  values ($1::uuid, $2::bigint, auth.uid(), auth.uid(), $3, $4, $5, $6, $7::uuid, $8::uuid)
+  insert into diary.investigator_annotations (annotation_id, event_uuid, parent_audit_id, patient_id,
+    investigator_id, site_id, annotation_kind, annotation_text, requires_response, client_request_id, in_reply_to)
+  values (coalesce($9::uuid, gen_random_uuid()), $1::uuid, $2::bigint, auth.uid(), auth.uid(), $3, $4, $5, $6,
+    $7::uuid, $8::uuid)
   returning annotation_id::text as annotation_id`;
+
+const insertResolution = `
+  insert into diary.annotation_resolutions (request_id, annotation_id, event_uuid, site_id, resolved, requested_by)
+  values ($1::uuid, $2::uuid, $3::uuid, $4, $5, auth.uid())`;
+
+/** The annotation an item needs on the server first: the one it answers, closes or reopens. */
+function dependencyOf(item: OutboxRow): string | null {
+  return annotationKinds.includes(item.kind) ? item.in_reply_to : item.annotation_id;
+}
 
 export async function flushOutbox(
   db: Database,
@@ -141,29 +240,70 @@ export async function flushOutbox(
   const report: FlushReport = { sent: 0, conflicts: 0, failed: 0, unreachable: false };
   const pending = db.prepare(`select * from outbox where state = 'pending' order by id`).all() as OutboxRow[];
   const mark = db.prepare(
-    `update outbox set state = ?, sent_at = ?, annotation_id = ?, problem = ?, current_audit_id = ?,
-       attempts = attempts + 1 where id = ?`,
+    `update outbox set state = ?, sent_at = ?, annotation_id = coalesce(?, annotation_id), problem = ?,
+       current_audit_id = ?, attempts = attempts + 1 where id = ?`,
   );
+  const creatorOf = db.prepare(
+    `select id, state from outbox where annotation_id = ? and kind in ('note', 'query', 'correction') and id <> ?`,
+  );
+  const wait = db.prepare('update outbox set problem = ? where id = ?');
   for (const item of pending) {
+    // An answer to (or the closing of) an annotation made here waits until that one is on the server.
+    const dependency = dependencyOf(item);
+    const creator = dependency
+      ? (creatorOf.get(dependency, item.id) as { id: number; state: OutboxState } | undefined)
+      : undefined;
+    if (creator && creator.state !== 'sent') {
+      if (creator.state === 'discarded') {
+        mark.run(
+          'failed',
+          null,
+          null,
+          `It refers to outbox item ${creator.id}, which was discarded.`,
+          null,
+          item.id,
+        );
+        report.failed++;
+      } else {
+        wait.run(`Waits for outbox item ${creator.id} (${creator.state}) to reach the server.`, item.id);
+      }
+      continue;
+    }
     // The site is set by the server from the record; this only fills the column until it does.
     const site = db.prepare('select site_id from record_state where event_uuid = ?').get(item.event_uuid) as
       | { site_id: string }
       | undefined;
+    const isAnnotation = annotationKinds.includes(item.kind);
     try {
-      const { rows } = await server.query({
-        text: insertAnnotation,
-        values: [
-          item.event_uuid,
-          item.parent_audit_id,
-          site?.site_id ?? '',
-          item.kind,
-          item.annotation_text,
-          item.requires_response === 1,
-          item.client_request_id,
-          item.in_reply_to,
-        ],
-      });
-      mark.run('sent', now().toISOString(), String(rows[0]?.annotation_id), null, null, item.id);
+      if (isAnnotation) {
+        const { rows } = await server.query({
+          text: insertAnnotation,
+          values: [
+            item.event_uuid,
+            item.parent_audit_id,
+            site?.site_id ?? '',
+            item.kind,
+            item.annotation_text,
+            item.requires_response === 1,
+            item.client_request_id,
+            item.in_reply_to,
+            item.annotation_id,
+          ],
+        });
+        mark.run('sent', now().toISOString(), String(rows[0]?.annotation_id), null, null, item.id);
+      } else {
+        await server.query({
+          text: insertResolution,
+          values: [
+            item.client_request_id,
+            item.annotation_id,
+            item.event_uuid,
+            site?.site_id ?? '',
+            item.kind === 'close',
+          ],
+        });
+        mark.run('sent', now().toISOString(), null, null, null, item.id);
+      }
       report.sent++;
     } catch (error) {
       const failure = error as { code?: string; constraint?: string; detail?: string; message?: string };
@@ -171,16 +311,30 @@ export async function flushOutbox(
         report.unreachable = true;
         break;
       }
-      if (
+      const landedBefore =
         failure.code === '23505' &&
-        failure.constraint === 'investigator_annotations_client_request_id_key'
-      ) {
-        // Sent before, the reply was lost: the server has it once; record which row it is.
-        const { rows } = await server.query({
-          text: 'select annotation_id::text as annotation_id from diary.investigator_annotations where client_request_id = $1',
-          values: [item.client_request_id],
-        });
-        mark.run('sent', now().toISOString(), String(rows[0]?.annotation_id ?? ''), null, null, item.id);
+        (failure.constraint === 'investigator_annotations_client_request_id_key' ||
+          failure.constraint === 'investigator_annotations_pkey')
+          ? await server.query({
+              text: 'select annotation_id::text as annotation_id from diary.investigator_annotations where client_request_id = $1',
+              values: [item.client_request_id],
+            })
+          : null;
+      if (landedBefore && landedBefore.rows.length > 0) {
+        // Sent before, the reply was lost: the server has it once (under its request id, which also
+        // holds its annotation id); record which row it is.
+        mark.run(
+          'sent',
+          now().toISOString(),
+          String(landedBefore.rows[0]?.annotation_id),
+          null,
+          null,
+          item.id,
+        );
+        report.sent++;
+      } else if (failure.code === '23505' && failure.constraint === 'annotation_resolutions_pkey') {
+        // A close or reopen that landed before its reply was lost: it changed the query once.
+        mark.run('sent', now().toISOString(), null, null, null, item.id);
         report.sent++;
       } else if (failure.code === 'CS409') {
         let current: number | null = null;
@@ -193,7 +347,10 @@ export async function flushOutbox(
         } catch {
           current = null;
         }
-        mark.run('conflict', null, null, failure.message ?? 'the record moved on', current, item.id);
+        const problem = isAnnotation
+          ? (failure.message ?? 'the record moved on')
+          : `${failure.message ?? 'the annotation changed'}: someone else ${item.kind === 'close' ? 'closed' : 'reopened'} it first.`;
+        mark.run('conflict', null, null, problem, current, item.id);
         report.conflicts++;
       } else {
         mark.run('failed', null, null, failure.message ?? String(error), null, item.id);
@@ -205,9 +362,10 @@ export async function flushOutbox(
 }
 
 /**
- * The person's answer to a conflict or a refusal: `rebase` re-sends the annotation against the
- * record's current entry (what they have now read), `discard` keeps it in the outbox marked
- * discarded, so even that choice stays on record.
+ * The person's answer to a conflict or a refusal: `rebase` re-sends the item (an annotation against
+ * the record's current entry, what they have now read; a close or reopen as it was, the server
+ * checks the query's state again), `discard` keeps it in the outbox marked discarded, so even that
+ * choice stays on record.
  */
 export function resolveOutboxItem(db: Database, id: number, action: 'rebase' | 'discard'): OutboxItem {
   const item = outboxItem(db, id);

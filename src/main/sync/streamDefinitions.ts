@@ -251,6 +251,26 @@ const site: StreamDefinition = {
   clearSql: 'delete from site',
 };
 
+/** Enrolments: the patient's study identifier (subject code) and site, for the diary screen (0042). */
+const enrolment: StreamDefinition = {
+  name: 'enrolment',
+  serverTable: 'diary.user_site_assignments',
+  cursor: 'xid',
+  keyColumn: 'patient_id',
+  keyType: 'uuid',
+  selectList: `t.patient_id, t.site_id, t.subject_code, ${isoOf('enrolled_at')}`,
+  schema: z.object({
+    patient_id: guid,
+    site_id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/),
+    subject_code: z.string().min(1).max(200),
+    enrolled_at: iso,
+  }),
+  insertSql: `insert or replace into enrolment (patient_id, site_id, subject_code, enrolled_at, sync_xid)
+    values (?, ?, ?, ?, ?)`,
+  params: (r, xid) => [r.patient_id, r.site_id, r.subject_code, r.enrolled_at, xid],
+  clearSql: 'delete from enrolment',
+};
+
 const recordState: StreamDefinition = {
   name: 'record_state',
   serverTable: 'diary.record_state',
@@ -379,6 +399,7 @@ export const streamDefinitions: readonly StreamDefinition[] = [
   modelRegistryVersion,
   sponsorRequest,
   site,
+  enrolment,
   recordState,
   recordAudit,
   annotation,

@@ -3,11 +3,11 @@
 // few minutes while online, sends the outbox after each pull, verifies the chain incrementally, and
 // answers the read channels from the cache. Status changes are pushed through `emit` (the
 // contract's 'sync.progress' event). Online means: a live connection as the user, and the person
-// has not chosen "work offline". A lost connection is noticed at once (the connection's error, or a
-// sync that cannot reach the server); the cache stays readable meanwhile, and the next sync (on
-// demand or the periodic one) connects again: the connection settings of the online sign-in are
-// kept for that until sign-out, as the pg client itself keeps them for the life of a connection.
-// An offline sign-in never connects (it was not proved by the server).
+// has not chosen "work offline". A connection lost after an online sign-in is opened again with
+// the same login (by itself every `reconnectIntervalMs`, on "Sync now", or when "work offline" is
+// turned off); the cache stays readable meanwhile. The connection settings (password included) are
+// held only as long as the online session, as the open connection itself holds them. After an
+// offline sign-in (nothing to reconnect with) a fresh sign-in reconnects.
 import type { Database } from 'better-sqlite3-multiple-ciphers';
 import pg from 'pg';
 import type { SyncStatus } from '../../shared/contract';
@@ -18,7 +18,15 @@ import { checkOfflineVerifier, saveOfflineVerifier } from '../cache/offlineSignI
 import { openCache } from '../cache/openCache';
 import { UserFacingError } from '../userFacingError';
 import { type ChainVerification, packedEntrySql, verifyChainFrom } from './chainVerifier';
-import { enqueueAnnotation, flushOutbox, type NewAnnotation, type OutboxItem, outboxItem } from './outbox';
+import {
+  enqueueAnnotation,
+  enqueueResolution,
+  flushOutbox,
+  type NewAnnotation,
+  type NewResolution,
+  type OutboxItem,
+  outboxItem,
+} from './outbox';
 import { type ChainSource, verifyChainParallel } from './parallelChainVerifier';
 import { type PullProgress, pullAll, writeMeta } from './pullEngine';
 import { isConnectionError, type ServerReader, serverReaderFor } from './serverReader';
@@ -30,6 +38,8 @@ export interface SyncServiceOptions {
   emit: (status: SyncStatus) => void;
   /** Background sync period while online; default 3 minutes. */
   intervalMs?: number;
+  /** While the connection is lost (not by choice): how often to try to reconnect; default 30 seconds. */
+  reconnectIntervalMs?: number;
   now?: () => Date;
 }
 
@@ -42,8 +52,6 @@ export interface OnlineCredentials {
 export class SyncService {
   private db: Database | null = null;
   private client: pg.Client | null = null;
-  /** How to connect as the signed-in user again after the connection was lost (online sign-in only). */
-  private connection: pg.ClientConfig | null = null;
   private source: ChainSource | null = null;
   private reader: ServerReader | null = null;
   private identity: SessionIdentity | null = null;
@@ -55,6 +63,9 @@ export class SyncService {
   private lastError: string | null = null;
   private chain: ChainVerification | null = null;
   private timer: NodeJS.Timeout | null = null;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  /** Opens a new connection as the signed-in user (online sessions only). */
+  private connect: (() => Promise<pg.Client>) | null = null;
   private readonly now: () => Date;
 
   constructor(private readonly options: SyncServiceOptions) {
@@ -80,46 +91,37 @@ export class SyncService {
     this.identity = identity;
     writeMeta(this.db, 'identity', JSON.stringify(identity));
     await saveOfflineVerifier(this.options.dataDir, backendId, identity.email, identity.userId, password);
-    this.connection = {
-      host: address.host,
-      port: address.port,
-      database: address.database,
-      user: identity.email,
-      password,
-      ssl: address.ssl ? { rejectUnauthorized: true } : false,
-      connectionTimeoutMillis: 10_000,
-      application_name: 'countersign-sync',
-      // Rows are mirrored as the server's to_jsonb renders them in UTC, the form signatures hash.
-      options: '-c TimeZone=UTC',
+    this.connect = async () => {
+      const client = new pg.Client({
+        host: address.host,
+        port: address.port,
+        database: address.database,
+        user: identity.email,
+        password,
+        ssl: address.ssl ? { rejectUnauthorized: true } : false,
+        connectionTimeoutMillis: 10_000,
+        application_name: 'countersign-sync',
+        // Rows are mirrored as the server's to_jsonb renders them in UTC, the form signatures hash.
+        options: '-c TimeZone=UTC',
+      });
+      // Only the current connection speaks for the state (an old one may still report its end).
+      client.on('error', (error) => this.client === client && this.markConnectionLost(error));
+      client.on('end', () => this.client === client && this.markConnectionLost());
+      try {
+        await client.connect();
+      } catch (error) {
+        await client.end().catch(() => undefined);
+        throw error;
+      }
+      return client;
     };
-    await this.connect();
+    try {
+      this.adoptConnection(await this.connect());
+    } catch (error) {
+      this.markConnectionLost(error);
+    }
     this.startTimer();
     void this.syncNow();
-  }
-
-  /** Opens the user's connection (again); on failure the workstation is (still) offline. */
-  private async connect(): Promise<boolean> {
-    if (!this.connection) return false;
-    const client = new pg.Client(this.connection);
-    // Only the current connection's loss counts: a replaced one may still report its end.
-    client.on('error', (error) => {
-      if (this.client === client) this.markConnectionLost(error);
-    });
-    try {
-      await client.connect();
-    } catch (error) {
-      await client.end().catch(() => undefined);
-      this.markConnectionLost(error);
-      return false;
-    }
-    const previous = this.client;
-    this.client = client;
-    this.reader = serverReaderFor(client);
-    if (this.connectionLost) this.options.log('countersign sync: connected again');
-    this.connectionLost = false;
-    if (!this.workOffline) this.offlineSince = null;
-    await previous?.end().catch(() => undefined);
-    return true;
   }
 
   /**
@@ -186,17 +188,53 @@ export class SyncService {
     return row?.value ?? null;
   }
 
+  private adoptConnection(client: pg.Client): void {
+    this.client = client;
+    this.reader = serverReaderFor(client);
+    this.connectionLost = false;
+    this.offlineSince = this.workOffline ? this.offlineSince : null;
+    this.stopReconnecting();
+  }
+
   private markConnectionLost(error?: unknown): void {
     if (!this.connectionLost) {
       this.connectionLost = true;
       this.offlineSince ??= this.now().toISOString();
-      this.lastError =
-        'The backend cannot be reached; working from the cache. Countersign connects again on the next sync.';
-      if (error)
-        this.options.log(
-          `countersign sync: connection lost (${(error as { code?: string }).code ?? 'error'})`,
-        );
+      this.lastError = this.connect
+        ? 'The backend cannot be reached; working from the cache. Countersign reconnects by itself, or with Sync now.'
+        : 'The backend cannot be reached; working from the cache. Sign in again to reconnect.';
+      this.options.log(
+        `countersign sync: connection lost (${(error as { code?: string } | undefined)?.code ?? 'closed'})`,
+      );
+      this.startReconnecting();
       this.emit();
+    }
+  }
+
+  /** A new connection with the same login, after the last one was lost; false if the server is still away. */
+  private async reconnect(): Promise<boolean> {
+    const connect = this.connect;
+    if (!connect) return false;
+    const old = this.client;
+    this.client = null;
+    this.reader = null;
+    // A lost connection may never finish ending: do not wait for it.
+    void old?.end().catch(() => undefined);
+    try {
+      const client = await connect();
+      if (this.connect !== connect) {
+        await client.end().catch(() => undefined); // signed out meanwhile
+        return false;
+      }
+      this.adoptConnection(client);
+      this.lastError = null;
+      this.options.log('countersign sync: reconnected');
+      return true;
+    } catch (error) {
+      this.options.log(
+        `countersign sync: reconnect failed (${(error as { code?: string }).code ?? 'error'})`,
+      );
+      return false;
     }
   }
 
@@ -239,21 +277,23 @@ export class SyncService {
   }
 
   /**
-   * Pull, send the outbox, pull what it created, verify the chain; one run at a time. After a lost
-   * connection it first connects again, and stays offline if the backend is still unreachable.
+   * Pull, send the outbox, pull what it created, verify the chain; one run at a time. A connection
+   * lost before (not by choice) is opened again first.
    */
   async syncNow(): Promise<SyncStatus> {
-    if (this.db && !this.online && !this.workOffline && this.connection === null && !this.running) {
-      this.lastError = 'Signed in offline, from the cache: sign out and sign in again to connect.';
+    const reconnecting = !this.online && !this.workOffline && this.connectionLost && this.connect !== null;
+    if (!this.online && !this.workOffline && this.connectionLost && this.connect === null && this.db) {
+      // Signed in from the cache: there is no login to reconnect with.
+      this.lastError =
+        'Signed in from the cache while the backend was away: sign out and in again to reconnect.';
       this.emit();
     }
-    const canRun = this.online || (this.connectionLost && this.connection !== null && !this.workOffline);
-    if (!this.running && canRun && this.db) {
+    if (!this.running && this.db && (this.online || reconnecting)) {
       const db = this.db;
       this.running = (async () => {
         this.emit();
         try {
-          if (this.connectionLost && !(await this.connect())) return;
+          if (reconnecting && !(await this.reconnect())) return;
           const reader = this.reader;
           if (!reader) return;
           await pullAll(db, reader, {
@@ -304,6 +344,14 @@ export class SyncService {
     return outboxItem(this.cache(), item.id);
   }
 
+  /** Close (resolved) or reopen a query through the outbox; sent at once when online. */
+  async resolveAnnotation(resolution: NewResolution): Promise<OutboxItem> {
+    const item = enqueueResolution(this.cache(), resolution, this.now());
+    this.emit();
+    if (this.online) await this.syncNow();
+    return outboxItem(this.cache(), item.id);
+  }
+
   /** On demand (a full re-check during an inspection can be large): spread over worker threads. */
   async verifyChain(full: boolean): Promise<ChainVerification> {
     const db = this.cache();
@@ -330,12 +378,26 @@ export class SyncService {
     this.timer = null;
   }
 
+  private startReconnecting(): void {
+    if (this.reconnectTimer || !this.connect) return;
+    this.reconnectTimer = setInterval(() => {
+      if (!this.workOffline) void this.syncNow();
+    }, this.options.reconnectIntervalMs ?? 30_000);
+    this.reconnectTimer.unref();
+  }
+
+  private stopReconnecting(): void {
+    if (this.reconnectTimer) clearInterval(this.reconnectTimer);
+    this.reconnectTimer = null;
+  }
+
   async close(): Promise<void> {
     this.stopTimer();
+    this.stopReconnecting();
+    this.connect = null;
     await this.running?.catch(() => undefined);
     const client = this.client;
     this.client = null;
-    this.connection = null;
     await client?.end().catch(() => undefined);
     this.reader = null;
     this.db?.close();

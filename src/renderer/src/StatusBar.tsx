@@ -89,11 +89,12 @@ function SyncItems({ sync, status }: { sync: SyncStatusHandle; status: SyncStatu
       {status.quarantined > 0 && (
         <span className="status-item status-warning">{status.quarantined} rows quarantined</span>
       )}
+      {/* Offline without having chosen it: Sync now tries to reconnect first. */}
       <button
         type="button"
         className="button button-quiet"
         disabled={status.workOffline || status.syncing}
-        title={status.online ? undefined : 'Connects again if the backend can be reached, then syncs'}
+        title={status.online ? undefined : 'Reconnect to the backend, then sync'}
         onClick={() => void sync.act(() => api['sync.now']({}))}
       >
         Sync now

@@ -23,16 +23,34 @@ export function useSyncStatus(active: boolean): SyncStatusHandle {
       return;
     }
     let live = true;
+    const unsubscribe = subscribe('sync.progress', (next) => live && setStatus(next));
     api['sync.status']({}).then(
       (next) => live && setStatus(next),
       (caught: unknown) => live && setError(messageOf(caught)),
     );
-    const unsubscribe = subscribe('sync.progress', (next) => live && setStatus(next));
     return () => {
       live = false;
       unsubscribe();
     };
   }, [active]);
+
+  // An event pushed before this page's event stream is open never arrives (a short first sync can
+  // end in that moment): while a sync runs, ask again every second, so its end is never missed.
+  const syncing = status?.syncing ?? false;
+  useEffect(() => {
+    if (!active || !syncing) return;
+    let live = true;
+    const timer = window.setInterval(() => {
+      api['sync.status']({}).then(
+        (next) => live && setStatus(next),
+        () => undefined,
+      );
+    }, 1000);
+    return () => {
+      live = false;
+      window.clearInterval(timer);
+    };
+  }, [active, syncing]);
 
   const act = useCallback(async (action: () => Promise<SyncStatus>) => {
     try {

@@ -344,6 +344,21 @@ export const tableProbes: Record<string, TableProbe> = {
       })),
     update: 'resolved = not resolved',
   },
+  'diary.annotation_resolutions': {
+    key: 'request_id::text',
+    rows: (w) => w.rows.resolution,
+    // The fixture annotations are open: each candidate closes one.
+    candidates: (w, a) =>
+      both((s) => ({
+        request_id: randomUUID(),
+        annotation_id: w.rows.annotation[s],
+        event_uuid: w.records[s].eventUuid,
+        site_id: s === 'in' ? 'A1' : 'B1',
+        resolved: true,
+        requested_by: actorId(w, a),
+      })),
+    update: 'resolved = not resolved',
+  },
   'diary.audit_conflicts': {
     key: 'conflict_id::text',
     rows: (w) => w.rows.conflict,

@@ -63,6 +63,8 @@ export interface World {
     vectorDocument: Pair;
     sponsorRequest: Pair;
     annotation: Pair;
+    /** A close request of each annotation (each was then reopened: the annotations are open). */
+    resolution: Pair;
     conflict: Pair;
     auditSeq: Pair;
     migration: Pair;
@@ -264,6 +266,31 @@ export async function buildWorld(db: TestDatabase): Promise<World> {
   const annotation = {
     in: await annotate(people.investigator, records.in),
     out: await annotate(counterparts.investigator, records.out),
+  };
+  const resolve = async (investigator: Person, annotationId: string, record: DiaryRecord, site: string) => {
+    const request = (resolved: boolean) =>
+      operatorTransaction(op, { sub: investigator.id }, () =>
+        insertReturning(
+          op,
+          'diary.annotation_resolutions',
+          {
+            request_id: randomUUID(),
+            annotation_id: annotationId,
+            event_uuid: record.eventUuid, // replaced by the trigger with the annotation's record
+            site_id: site, // replaced by the trigger with the annotation's site
+            resolved,
+            requested_by: investigator.id,
+          },
+          'request_id',
+        ),
+      );
+    const closed = await request(true);
+    await request(false);
+    return closed;
+  };
+  const resolution = {
+    in: await resolve(people.investigator, annotation.in, records.in, 'A1'),
+    out: await resolve(counterparts.investigator, annotation.out, records.out, 'B1'),
   };
   const conflict = {
     in: await insertReturning(
@@ -512,6 +539,7 @@ export async function buildWorld(db: TestDatabase): Promise<World> {
       vectorDocument,
       sponsorRequest,
       annotation,
+      resolution,
       conflict,
       auditSeq: { in: seqs[0]?.first as string, out: seqs[0]?.last as string },
       migration: { in: migrations[0]?.first as string, out: migrations[0]?.last as string },

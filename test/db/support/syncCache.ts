@@ -43,6 +43,7 @@ const cacheKeySql: Record<string, string> = {
   model_registry_version: 'select id as k from model_registry_version',
   sponsor_request: 'select id as k from sponsor_request',
   site: 'select site_id as k from site',
+  enrolment: 'select patient_id as k from enrolment',
   record_state: 'select event_uuid as k from record_state',
   record_audit: 'select cast(audit_id as text) as k from record_audit',
   annotation: 'select annotation_id as k from annotation',

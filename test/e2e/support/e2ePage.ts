@@ -28,9 +28,11 @@ export async function openWorkstation(browser: Browser): Promise<{ page: Page; p
 
 export async function signInAs(page: Page, email: string): Promise<void> {
   const signOut = page.getByRole('button', { name: 'Sign out' });
-  // Signed out, or someone (on any screen) is signed in.
+  // Signed out (the sign-in screen), or signed in on any screen (a Sign out button).
   await page.waitForSelector('text=/Sign in|Sign out/');
   if (await signOut.isVisible()) await signOut.click();
+  // Only on the sign-in screen: the signed-in person's address is also in the status bar.
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
   await page.getByText(email).first().click();
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('button', { name: 'Sign out' }).waitFor();

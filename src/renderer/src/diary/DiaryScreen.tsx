@@ -1,125 +1,237 @@
-// Diary (investigator): patient diary records from the cache with their annotations; annotations
-// made here go to the outbox (so they work offline) and the outbox shows what waits or conflicts.
-import { useCallback, useEffect, useState } from 'react';
-import type { ResponseOf } from '../../../shared/contract';
+// Diary (investigator): patients by site, then a patient's diary records, then one record with the
+// patient's own history on the left and the investigators' annotations and queries on the right,
+// side by side; the outbox below. Everything is read from the cache, so the screen works offline;
+// annotations, replies and the closing or reopening of a query go to the outbox and are sent in
+// order, once, when the workstation is online. Patient data is only ever read here.
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import type { DiaryHistory, DiaryPatients } from '../../../shared/contract';
 import { api } from '../api';
-import { type Runner, useAction } from '../useAction';
+import { formatLocal } from '../formatTime';
+import { useAction } from '../useAction';
+import { visibleText } from '../visibleText';
+import { AnnotationThread } from './AnnotationThread';
+import { recordSortKey, recordTitle, shortId } from './diaryValues';
+import { OutboxPanel } from './OutboxPanel';
+import type { OutboxItem } from './OutboxStatus';
+import { PatientList, patientName } from './PatientList';
+import { RecordHistory } from './RecordHistory';
+import { type DiaryRecord, RecordList } from './RecordList';
+import { useDiaryRefresh } from './useDiaryRefresh';
 
 export function DiaryScreen() {
   const { error, run } = useAction();
+  const { revision, status, bump } = useDiaryRefresh();
+  const online = status?.online ?? false;
+  const [patients, setPatients] = useState<DiaryPatients | null>(null);
+  const [patientId, setPatientId] = useState<string | null>(null);
+  const [records, setRecords] = useState<DiaryRecord[]>([]);
+  const [eventUuid, setEventUuid] = useState<string | null>(null);
+  const [history, setHistory] = useState<DiaryHistory | null>(null);
+  const [outbox, setOutbox] = useState<OutboxItem[]>([]);
+  const [showAllOutbox, setShowAllOutbox] = useState(false);
+
+  // Each read below runs again on every revision (a sync ended, the outbox changed); a reply that
+  // arrives after a newer request was made is dropped.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: revision is the signal to read again
+  useEffect(() => {
+    let live = true;
+    void run(() => api['diary.patients']({})).then((next) => {
+      if (!live || !next) return;
+      setPatients(next);
+      setPatientId((current) => current ?? next.sites.flatMap((site) => site.patients)[0]?.patientId ?? null);
+    });
+    return () => {
+      live = false;
+    };
+  }, [run, revision]);
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: revision is the signal to read again
+  useEffect(() => {
+    if (patientId === null) return;
+    let live = true;
+    void run(() => api['diary.records']({ patientId, limit: 5000 })).then((next) => {
+      if (!live || !next) return;
+      setRecords(next.rows);
+      setEventUuid((current) =>
+        current !== null && next.rows.some((row) => row.eventUuid === current)
+          ? current
+          : newestOf(next.rows),
+      );
+    });
+    return () => {
+      live = false;
+    };
+  }, [run, patientId, revision]);
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: revision is the signal to read again
+  useEffect(() => {
+    if (eventUuid === null) {
+      setHistory(null);
+      return;
+    }
+    let live = true;
+    void run(() => api['diary.history']({ eventUuid })).then((next) => live && next && setHistory(next));
+    return () => {
+      live = false;
+    };
+  }, [run, eventUuid, revision]);
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: revision is the signal to read again
+  useEffect(() => {
+    let live = true;
+    void run(() => api['outbox.list']({ includeSent: showAllOutbox })).then(
+      (next) => live && next && setOutbox(next.items),
+    );
+    return () => {
+      live = false;
+    };
+  }, [run, showAllOutbox, revision]);
+
+  const resolveOutbox = useCallback(
+    async (id: number, action: 'rebase' | 'discard') => {
+      if (await run(() => api['outbox.resolve']({ id, action }))) bump();
+    },
+    [run, bump],
+  );
+  const showRecord = useCallback(
+    async (target: string) => {
+      const found = await run(() => api['diary.history']({ eventUuid: target }));
+      if (!found) return;
+      setPatientId(found.record.patientId);
+      setEventUuid(found.record.eventUuid);
+      setHistory(found);
+    },
+    [run],
+  );
+
+  const selectedPatient = useMemo(
+    () =>
+      patients?.sites.flatMap((site) => site.patients).find((patient) => patient.patientId === patientId) ??
+      null,
+    [patients, patientId],
+  );
+  const waitingByRecord = useMemo(() => {
+    const counts = new Map<string, number>();
+    for (const item of outbox) {
+      if (item.state === 'pending' || item.state === 'conflict' || item.state === 'failed') {
+        counts.set(item.eventUuid, (counts.get(item.eventUuid) ?? 0) + 1);
+      }
+    }
+    return counts;
+  }, [outbox]);
+  const record = records.find((row) => row.eventUuid === eventUuid) ?? null;
+  const entryNumbers = useMemo(
+    () => new Map((history?.entries ?? []).map((entry, index) => [entry.auditId, index + 1])),
+    [history],
+  );
+  const patientLabel = selectedPatient ? patientName(selectedPatient) : 'the patient';
+
   return (
-    <section className="panel diary-screen" aria-label="Diary">
-      <h2>Patient diaries</h2>
+    <section className="diary-screen" aria-label="Patient diaries">
+      <header className="diary-header">
+        <h1>Patient diaries</h1>
+        <span className="muted">
+          Read from your offline cache; annotations never change the patient&apos;s data.
+        </span>
+      </header>
+      {status !== null && !status.online && (
+        <p className="notice notice-warning diary-offline" role="status">
+          <strong>Offline</strong>
+          {status.offlineSince !== null && <> since {formatLocal(status.offlineSince)}</>}: you are reading
+          the cache as last synced
+          {status.lastSyncedAt !== null ? ` (${formatLocal(status.lastSyncedAt)})` : ''}. Annotations, replies
+          and closing or reopening a query wait in the outbox and are sent in order once you are back online.
+        </p>
+      )}
       {error !== null && (
         <p className="notice notice-error" role="alert">
           {error}
         </p>
       )}
-      <DiaryView run={run} />
-      <h3>Outbox</h3>
-      <OutboxView run={run} />
+      {patients === null ? (
+        <p className="muted">Reading the diaries from your cache…</p>
+      ) : (
+        <div className="diary-layout">
+          <PatientList
+            patients={patients}
+            selectedPatientId={patientId}
+            neverSynced={status?.lastSyncedAt == null}
+            onSelect={(patient) => {
+              if (patient.patientId === patientId) return;
+              setPatientId(patient.patientId);
+              setRecords([]);
+              setEventUuid(null);
+            }}
+          />
+          {patientId !== null ? (
+            <RecordList
+              records={records}
+              waitingByRecord={waitingByRecord}
+              selectedEventUuid={eventUuid}
+              onSelect={(row) => setEventUuid(row.eventUuid)}
+              patientLabel={patientLabel}
+            />
+          ) : (
+            <p className="muted">Choose a patient.</p>
+          )}
+          {history !== null && history.record.eventUuid === eventUuid ? (
+            <article
+              className="diary-detail"
+              aria-label={`Diary record ${record ? recordTitle(record.currentData) : shortId(history.record.eventUuid)}`}
+            >
+              <header className="diary-detail-head">
+                <h2>
+                  {record ? recordTitle(record.currentData) : 'Diary record'}{' '}
+                  <span className="muted">
+                    ·{' '}
+                    {history.record.subjectCode !== null
+                      ? visibleText(history.record.subjectCode)
+                      : patientLabel}{' '}
+                    · site {visibleText(history.record.siteId)} · version {history.record.version}
+                  </span>
+                </h2>
+                <span className="muted diary-id" title={history.record.eventUuid}>
+                  record {shortId(history.record.eventUuid)}
+                </span>
+                {history.record.isDeleted && <span className="diary-tag">deleted by the patient</span>}
+              </header>
+              <div className="diary-side-by-side">
+                <RecordHistory entries={history.entries} lastAuditId={history.record.lastAuditId} />
+                <AnnotationThread
+                  key={history.record.eventUuid}
+                  eventUuid={history.record.eventUuid}
+                  annotations={history.annotations}
+                  entryNumbers={entryNumbers}
+                  lastAuditId={history.record.lastAuditId}
+                  online={online}
+                  run={run}
+                  onChanged={bump}
+                  onResolveOutbox={(id, action) => void resolveOutbox(id, action)}
+                />
+              </div>
+            </article>
+          ) : (
+            <p className="muted diary-detail">
+              {eventUuid === null ? 'Choose a diary record.' : 'Reading the record…'}
+            </p>
+          )}
+        </div>
+      )}
+      <OutboxPanel
+        items={outbox}
+        online={online}
+        showAll={showAllOutbox}
+        onShowAll={setShowAllOutbox}
+        onResolve={(id, action) => void resolveOutbox(id, action)}
+        onShowRecord={(target) => void showRecord(target)}
+      />
     </section>
   );
 }
 
-function DiaryView({ run }: { run: Runner }) {
-  const [rows, setRows] = useState<ResponseOf<'diary.records'>['rows']>([]);
-  const [drafts, setDrafts] = useState<Record<string, string>>({});
-  const load = useCallback(
-    () => run(() => api['diary.records']({ limit: 100 })).then((next) => next && setRows(next.rows)),
-    [run],
-  );
-  useEffect(() => {
-    void load();
-  }, [load]);
-  const annotate = async (eventUuid: string, lastAuditId: number) => {
-    const text = drafts[eventUuid]?.trim() ?? '';
-    if (text === '') return;
-    const item = await run(() =>
-      api['diary.annotate']({ eventUuid, parentAuditId: lastAuditId, kind: 'note', text }),
-    );
-    if (item) {
-      setDrafts((current) => ({ ...current, [eventUuid]: '' }));
-      await load();
-    }
-  };
-  if (rows.length === 0) return <p className="muted">No diary records in your cache.</p>;
-  return (
-    <ul className="sync-list">
-      {rows.map((record) => (
-        <li key={record.eventUuid}>
-          <div>
-            <strong>{record.siteId}</strong> <span className="muted">{record.eventUuid}</span> · version{' '}
-            {record.version}
-          </div>
-          <pre className="sync-json">{JSON.stringify(record.currentData, null, 2)}</pre>
-          {record.annotations.map((annotation) => (
-            <p key={annotation.annotationId} className="muted">
-              {annotation.kind}: {annotation.text}
-            </p>
-          ))}
-          <label className="field">
-            <span>Annotation</span>
-            <input
-              value={drafts[record.eventUuid] ?? ''}
-              onChange={(event) =>
-                setDrafts((current) => ({ ...current, [record.eventUuid]: event.target.value }))
-              }
-            />
-          </label>
-          <button
-            type="button"
-            className="button button-quiet"
-            onClick={() => void annotate(record.eventUuid, record.lastAuditId)}
-          >
-            Annotate
-          </button>
-        </li>
-      ))}
-    </ul>
-  );
-}
-
-function OutboxView({ run }: { run: Runner }) {
-  const [items, setItems] = useState<ResponseOf<'outbox.list'>['items']>([]);
-  const load = useCallback(
-    () => run(() => api['outbox.list']({ includeSent: true })).then((next) => next && setItems(next.items)),
-    [run],
-  );
-  useEffect(() => {
-    void load();
-  }, [load]);
-  const resolve = async (id: number, action: 'rebase' | 'discard') => {
-    if (await run(() => api['outbox.resolve']({ id, action }))) await load();
-  };
-  if (items.length === 0) return <p className="muted">Nothing made offline yet.</p>;
-  return (
-    <ul className="sync-list">
-      {items.map((item) => (
-        <li key={item.id}>
-          <strong>{item.state}</strong> · {item.kind} on {item.eventUuid} (entry {item.parentAuditId}):{' '}
-          {item.text}
-          {item.problem !== null && <p className="notice">{item.problem}</p>}
-          {(item.state === 'conflict' || item.state === 'failed') && (
-            <>
-              <button
-                type="button"
-                className="button button-quiet"
-                onClick={() => void resolve(item.id, 'rebase')}
-              >
-                Send against the current entry
-              </button>
-              <button
-                type="button"
-                className="button button-quiet"
-                onClick={() => void resolve(item.id, 'discard')}
-              >
-                Discard
-              </button>
-            </>
-          )}
-        </li>
-      ))}
-    </ul>
-  );
+function newestOf(rows: readonly DiaryRecord[]): string | null {
+  let best: DiaryRecord | null = null;
+  const key = (row: DiaryRecord) => recordSortKey(row.currentData);
+  for (const row of rows) if (best === null || key(row) > key(best)) best = row;
+  return best?.eventUuid ?? null;
 }

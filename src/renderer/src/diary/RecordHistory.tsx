@@ -1,0 +1,140 @@
+// The patient-entered history of one diary record (record_audit, insert-only): each entry with its
+// operation, who wrote it, the reason given, the patient's device time and the server's time, and
+// the values it changed, old beside new, marked by symbol and word (not by colour alone). Unchanged
+// values are folded away. Nothing here can be edited: investigators annotate, on the right.
+import { useState } from 'react';
+import type { DiaryHistoryEntry } from '../../../shared/contract';
+import { visibleText } from '../visibleText';
+import { changeWords, displayValue, entryAuthor } from './diaryValues';
+import { Timestamp } from './Timestamp';
+
+/** Entries shown at first, newest first; older ones on request (a record rarely has more). */
+const pageSize = 30;
+
+export function RecordHistory({
+  entries,
+  lastAuditId,
+}: {
+  entries: readonly DiaryHistoryEntry[];
+  lastAuditId: number;
+}) {
+  const [shown, setShown] = useState(pageSize);
+  // Newest first: the current entry, the one an annotation is made on, is read first.
+  const newestFirst = entries.map((entry, index) => ({ entry, number: index + 1 })).reverse();
+  const hidden = Math.max(0, newestFirst.length - shown);
+  return (
+    <section className="diary-history" aria-labelledby="diary-history-title">
+      <h3 id="diary-history-title" className="diary-pane-title">
+        Patient-entered history <span className="muted">({entries.length} entries, newest first)</span>
+      </h3>
+      <ol className="diary-entries" reversed>
+        {newestFirst.slice(0, shown).map(({ entry, number }) => (
+          <HistoryEntry
+            key={entry.auditId}
+            entry={entry}
+            number={number}
+            current={entry.auditId === lastAuditId}
+          />
+        ))}
+      </ol>
+      {hidden > 0 && (
+        <button type="button" className="link-button" onClick={() => setShown((n) => n + pageSize)}>
+          Show {Math.min(pageSize, hidden)} earlier entries ({hidden} not shown)
+        </button>
+      )}
+    </section>
+  );
+}
+
+function HistoryEntry({
+  entry,
+  number,
+  current,
+}: {
+  entry: DiaryHistoryEntry;
+  number: number;
+  current: boolean;
+}) {
+  const changedFields = new Set(entry.changes.map((change) => change.field));
+  const unchanged = Object.entries(entry.data).filter(([field]) => !changedFields.has(field));
+  const first = entry.parentAuditId === null;
+  return (
+    <li className={current ? 'diary-entry is-current' : 'diary-entry'} aria-label={`Entry ${number}`}>
+      <div className="diary-entry-head">
+        <strong>Entry {number}</strong> <span className="diary-tag">{visibleText(entry.operation)}</span>{' '}
+        <span className="muted">
+          audit {entry.auditId} · by {entryAuthor(entry.role)}
+        </span>
+        {current && <span className="diary-tag diary-tag-current">current</span>}
+      </div>
+      <p className="diary-reason">
+        <span className="diary-time-label">Reason: </span>
+        {visibleText(entry.changeReason)}
+      </p>
+      <div className="diary-times">
+        <Timestamp label="Entered on the device" iso={entry.clientTimestamp} />
+        <Timestamp label="Received by the server" iso={entry.serverTimestamp} />
+      </div>
+      {entry.changes.length === 0 ? (
+        <p className="muted">No value changed.</p>
+      ) : (
+        <table className="table diary-changes">
+          <caption className="visually-hidden">
+            {first ? 'Values entered' : `Values changed by entry ${number}`}
+          </caption>
+          <thead>
+            <tr>
+              <th scope="col">Field</th>
+              <th scope="col">Change</th>
+              <th scope="col">Old value</th>
+              <th scope="col">New value</th>
+            </tr>
+          </thead>
+          <tbody>
+            {entry.changes.map((change) => {
+              const words = changeWords[change.change];
+              return (
+                <tr key={change.field} className={`diary-change diary-change-${change.change}`}>
+                  <th scope="row">{visibleText(change.field)}</th>
+                  <td className="diary-change-word">
+                    <span aria-hidden="true">{words.symbol} </span>
+                    {first && change.change === 'added' ? 'entered' : words.word}
+                  </td>
+                  <td className="diary-value diary-value-old">
+                    {change.change === 'added' ? (
+                      <span className="muted">—</span>
+                    ) : (
+                      <del>{displayValue(change.before)}</del>
+                    )}
+                  </td>
+                  <td className="diary-value diary-value-new">
+                    {change.change === 'removed' ? (
+                      <span className="muted">—</span>
+                    ) : (
+                      <ins>{displayValue(change.after)}</ins>
+                    )}
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      )}
+      {unchanged.length > 0 && (
+        <details className="diary-unchanged">
+          <summary>
+            {unchanged.length} unchanged {unchanged.length === 1 ? 'value' : 'values'}
+          </summary>
+          <dl>
+            {unchanged.map(([field, value]) => (
+              <div key={field} className="diary-unchanged-row">
+                <dt>{visibleText(field)}</dt>
+                <dd className="diary-value">{displayValue(value)}</dd>
+              </div>
+            ))}
+          </dl>
+        </details>
+      )}
+    </li>
+  );
+}

@@ -43,7 +43,7 @@ describe('sync killed mid-stream [SYNC-RESUME]', () => {
     await db.operator.query(
       `insert into cro.provenance_event (study_id, actor_kind, actor_id, action, subject_kind, subject_id, retrieved_context, payload)
        select $1, 'agent', 'agent:bulk', 'propose', 'staging_record', 'bulk-' || n, '[]', jsonb_build_object('n', n)
-       from generate_series(1, 3000) as n`,
+       from generate_series(1, 20000) as n`,
       [study],
     );
   });
@@ -83,15 +83,27 @@ describe('sync killed mid-stream [SYNC-RESUME]', () => {
         },
       },
     );
-    const rowsSeenBeforeKill = await new Promise<number>((resolve, reject) => {
+    // Provenance rows reported written (or queued) before the kill, and the largest page seen.
+    const seenBeforeKill = await new Promise<{ rows: number; largestPage: number }>((resolve, reject) => {
       let buffer = '';
       child.stdout.on('data', (chunk: Buffer) => {
         buffer += chunk.toString();
         const lines = buffer.split('\n').filter((line) => line.startsWith('{'));
-        const provenancePages = lines.filter((line) => line.includes('"provenance_event"'));
-        if (provenancePages.length >= 40) {
+        let previous = 0;
+        let rows = 0;
+        let largestPage = 0;
+        for (const line of lines) {
+          const progress = JSON.parse(line) as { stream?: string; rowsDone?: number };
+          if (progress.rowsDone === undefined) continue;
+          if (progress.stream === 'provenance_event') {
+            rows += progress.rowsDone - previous;
+            largestPage = Math.max(largestPage, progress.rowsDone - previous);
+          }
+          previous = progress.rowsDone;
+        }
+        if (rows >= 5000) {
           child.kill('SIGKILL');
-          resolve(JSON.parse(provenancePages.at(-1) as string).rowsDone);
+          resolve({ rows, largestPage });
         }
         if (lines.some((line) => line.includes('"done"')))
           reject(new Error('the sync finished before the kill'));
@@ -108,10 +120,11 @@ describe('sync killed mid-stream [SYNC-RESUME]', () => {
     try {
       const provenance = streamNamed('provenance_event');
       const landed = cachedKeys(cache, provenance).length;
-      // Reported pages may still be in flight: at most two; with the worker, a group of four pages
-      // being gathered plus two groups in its queue.
-      expect(landed).toBeGreaterThanOrEqual(rowsSeenBeforeKill - (worker ? 100 * 3 : 25 * 2));
-      expect(landed).toBeLessThan(3000); // it really was killed mid-stream
+      // Reported pages may still be in flight: at most two; with the worker, a group being gathered
+      // plus two in its queue (a group is at least one page, at most 100 rows more than one).
+      const inFlight = worker ? 3 * (seenBeforeKill.largestPage + 100) : 2 * seenBeforeKill.largestPage;
+      expect(landed).toBeGreaterThanOrEqual(seenBeforeKill.rows - inFlight);
+      expect(landed).toBeLessThan(20000); // it really was killed mid-stream
 
       const reader = await db.connectAs(email, password);
       await pullAll(cache, serverReaderFor(reader));
@@ -122,7 +135,7 @@ describe('sync killed mid-stream [SYNC-RESUME]', () => {
       const counted = cache
         .prepare('select rows_pulled from sync_cursor where stream = ?')
         .get('provenance_event') as { rows_pulled: number };
-      expect(counted.rows_pulled).toBe(3000);
+      expect(counted.rows_pulled).toBe(20000);
     } finally {
       cache.close();
     }

@@ -117,6 +117,87 @@ describe('pull sync', () => {
     expect(cachedKeys(cache, stream)).toEqual(await serverKeys(world.clients.admin, stream));
   });
 
+  it.each([
+    ['one COPY', true],
+    ['key-ordered pages', false],
+  ])(
+    'a first pull (%s) misses nothing that changes or commits while it runs [SYNC-WATERMARK]',
+    async (_how, copy) => {
+      const admin = world.people.admin;
+      const cache = cacheOf(`${admin.id.slice(0, 35)}${copy ? '4' : '5'}`);
+      const stream = streamNamed('provenance_event');
+      const real = serverReaderFor(world.clients.admin);
+      const insert = (client: pg.ClientBase, subject: string) =>
+        client.query<{ id: string }>(
+          `insert into cro.provenance_event (study_id, actor_kind, actor_id, action, subject_kind, subject_id, retrieved_context, payload)
+           values ($1, 'system', 'test', 'probe', 'probe', $2, '[]', '{}') returning id`,
+          [world.studyA, subject],
+        );
+      // A transaction open before the pull begins commits only after it has ended.
+      const open = await db.connectAsOperator();
+      await open.query('begin');
+      const lateRow = (await insert(open, 'open-across')).rows[0] as { id: string };
+      // While the pull runs (after its first rows arrive), rows are added: with random keys, some sort
+      // before the key the pull has reached (provenance is append-only: a change is a new row too).
+      let interfered = false;
+      const interfere = async () => {
+        if (interfered) return;
+        interfered = true;
+        await insert(db.operator, 'during-1');
+        await insert(db.operator, 'during-2');
+        await insert(db.operator, 'during-3');
+      };
+      const reader: ServerReader = {
+        query: async (query) => {
+          const result = await real.query(query);
+          if (!copy && query.name?.startsWith('cs_sync_first_') && result.rows.length > 0) {
+            await interfere();
+          }
+          return result;
+        },
+        ...(copy
+          ? {
+              copyRows: async function* (select: string) {
+                for await (const chunk of (real.copyRows as (select: string) => AsyncIterable<Buffer>)(
+                  select,
+                )) {
+                  yield chunk;
+                  await interfere();
+                }
+              },
+            }
+          : {}),
+      };
+      try {
+        await pullAll(cache, reader, { streams: [stream], pageSize: 2 });
+      } finally {
+        await open.query('commit');
+        await open.end();
+      }
+      expect(interfered).toBe(true);
+      const cursor = cache
+        .prepare('select last_xid, last_key from sync_cursor where stream = ?')
+        .get(stream.name);
+      expect(cursor).toMatchObject({ last_key: 'ffffffff-ffff-ffff-ffff-ffffffffffff' });
+      expect(
+        cache.prepare("select count(*) as n from sync_meta where name like 'initial_below:%'").get(),
+      ).toEqual({
+        n: 0,
+      });
+      await pullAll(cache, real, { streams: [stream], pageSize: 2 });
+      const quarantined = (
+        cache.prepare('select row_key from quarantine').all() as { row_key: string }[]
+      ).map((row) => row.row_key);
+      const onServer = await serverKeys(world.clients.admin, stream);
+      expect(onServer).toContain(lateRow.id);
+      expect(cachedKeys(cache, stream)).toEqual(onServer.filter((id) => !quarantined.includes(id)));
+      const during = await world.clients.admin.query<{ id: string }>(
+        `select id::text from cro.provenance_event where subject_id like 'during-%'`,
+      );
+      for (const { id } of during.rows) expect(cachedKeys(cache, stream)).toContain(id);
+    },
+  );
+
   it('quarantines a malformed row with a clear report and lands the rest of its page [SYNC-QUARANTINE]', async () => {
     const admin = world.people.admin;
     const cache = cacheOf(`${admin.id.slice(0, 35)}2`);
@@ -163,7 +244,7 @@ describe('pull sync', () => {
     let pages = 0;
     const dropping: ServerReader = {
       query: async (query) => {
-        if (query.name === `cs_sync_${stream.name}` && ++pages > 2) {
+        if (query.name?.endsWith(`_${stream.name}`) && ++pages > 2) {
           throw Object.assign(new Error('Connection terminated unexpectedly'), { code: 'ECONNRESET' });
         }
         return real.query(query);
@@ -182,8 +263,10 @@ describe('pull sync', () => {
         rowsPerTransaction: 100,
       }),
     ).rejects.toThrow(/Connection terminated/);
-    // Both received pages landed, with the cursor after them, although their group was not full.
-    expect(cachedKeys(cache, stream)).toHaveLength(4);
+    // Both received pages landed (cached, or quarantined if an earlier test made a row malformed),
+    // with the cursor after them, although their group was not full.
+    const quarantinedRows = cache.prepare('select count(*) as n from quarantine').get() as { n: number };
+    expect(cachedKeys(cache, stream).length + quarantinedRows.n).toBe(4);
     const cursor = cache.prepare('select rows_pulled from sync_cursor where stream = ?').get(stream.name);
     expect(cursor).toEqual({ rows_pulled: 4 });
     // The next run goes on from there and ends with exactly the server's rows.

@@ -1,0 +1,104 @@
+// Parses PostgreSQL's COPY ... TO STDOUT text format (the default format) into row objects, chunk
+// by chunk as the bytes arrive: rows end with a newline, fields are separated by tabs, NULL is \N,
+// and backslash escapes stand for backslash, newline, carriage return, tab and the other control
+// characters (PostgreSQL documentation, "COPY", File Formats: Text Format). A multi-byte character
+// split across two chunks is kept whole (StringDecoder). Each column's text is converted as the pg
+// driver converts the same column of a query result (its type parser), so a row read by COPY equals
+// the row a paged query returns.
+import { StringDecoder } from 'node:string_decoder';
+
+const simpleEscapes: Record<string, string> = {
+  b: '\b',
+  f: '\f',
+  n: '\n',
+  r: '\r',
+  t: '\t',
+  v: '\v',
+};
+
+/** One field's text with COPY's backslash escapes undone. */
+export function unescapeCopyField(field: string): string {
+  let slash = field.indexOf('\\');
+  if (slash === -1) return field;
+  let out = '';
+  let from = 0;
+  while (slash !== -1) {
+    out += field.slice(from, slash);
+    const next = field[slash + 1] ?? '';
+    const simple = simpleEscapes[next];
+    if (simple !== undefined) {
+      out += simple;
+      from = slash + 2;
+    } else if (next >= '0' && next <= '7') {
+      // \digits: one to three octal digits (PostgreSQL never writes these on COPY TO; read anyway).
+      const digits = /^[0-7]{1,3}/.exec(field.slice(slash + 1))?.[0] ?? next;
+      out += String.fromCharCode(Number.parseInt(digits, 8));
+      from = slash + 1 + digits.length;
+    } else if (next === 'x' && /^[0-9a-fA-F]/.test(field[slash + 2] ?? '')) {
+      const digits = /^[0-9a-fA-F]{1,2}/.exec(field.slice(slash + 2))?.[0] ?? '';
+      out += String.fromCharCode(Number.parseInt(digits, 16));
+      from = slash + 2 + digits.length;
+    } else {
+      out += next; // a backslash before any other character stands for that character
+      from = slash + 2;
+    }
+    slash = field.indexOf('\\', from);
+  }
+  return out + field.slice(from);
+}
+
+export interface CopyColumn {
+  name: string;
+  /** Text to value, as for a query result (identity for text, uuid, int8; numbers for int4…). */
+  parse: (text: string) => unknown;
+}
+
+export class CopyTextRows {
+  private readonly decoder = new StringDecoder('utf8');
+  private rest = '';
+
+  constructor(private readonly columns: readonly CopyColumn[]) {}
+
+  /** The rows completed by this chunk (a row cut by the chunk's end waits for the next one). */
+  push(chunk: Buffer): Record<string, unknown>[] {
+    const text = this.rest + this.decoder.write(chunk);
+    const rows: Record<string, unknown>[] = [];
+    let start = 0;
+    for (let end = text.indexOf('\n', start); end !== -1; end = text.indexOf('\n', start)) {
+      rows.push(this.row(text.slice(start, end)));
+      start = end + 1;
+    }
+    this.rest = text.slice(start);
+    return rows;
+  }
+
+  /** The end of the data: a last row without its newline is a truncated transfer. */
+  end(): void {
+    const text = this.rest + this.decoder.end();
+    if (text !== '') throw new Error('the server ended the COPY data in the middle of a row');
+  }
+
+  private row(line: string): Record<string, unknown> {
+    const row: Record<string, unknown> = {};
+    let from = 0;
+    const count = this.columns.length;
+    for (let index = 0; index < count; index++) {
+      if (from > line.length) throw this.fieldCountError(index);
+      let tab = line.indexOf('\t', from);
+      if (tab === -1) tab = line.length;
+      const field = line.slice(from, tab);
+      const column = this.columns[index] as CopyColumn;
+      row[column.name] = field === '\\N' ? null : column.parse(unescapeCopyField(field));
+      from = tab + 1;
+    }
+    if (from <= line.length) throw this.fieldCountError(count + line.slice(from).split('\t').length);
+    return row;
+  }
+
+  /** The transfer itself is broken (not one bad row): the pull stops and says so. */
+  private fieldCountError(found: number): Error {
+    return new Error(
+      `the server sent a COPY row with ${found} fields where ${this.columns.length} were expected`,
+    );
+  }
+}

@@ -1,48 +1,13 @@
 // The backend goes away and comes back while a person is signed in (a laptop leaving the network,
 // a server restart): the workstation notices without being asked, keeps answering from the cache,
 // and is online again on the next sync once the backend can be reached, with what changed meanwhile.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWorkstation, type Workstation } from '../../src/main/workstation';
-import { buildWorld, type World, worldPassword } from './support/accessWorld';
-import { startTcpProxy, type TcpProxy } from './support/tcpProxy';
-import { createTestDatabase, type TestDatabase } from './support/testServer';
+import { describe, expect, it } from 'vitest';
+import { worldPassword } from './support/accessWorld';
+import { workstationBehindProxy } from './support/workstationBehindProxy';
 
 describe('workstation reconnect on the next sync [SYNC-OFFLINE]', () => {
-  let db: TestDatabase;
-  let world: World;
-  let proxy: TcpProxy;
-  let workstation: Workstation;
-  const dataDir = mkdtempSync(join(tmpdir(), 'countersign-reconnect-'));
-  const lines: string[] = [];
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    world = await buildWorld(db);
-    proxy = await startTcpProxy(db.server.host, db.server.port);
-    workstation = await createWorkstation({
-      dataDir,
-      log: (line) => lines.push(line),
-      env: {
-        COUNTERSIGN_BACKEND: 'postgres',
-        COUNTERSIGN_PG_HOST: '127.0.0.1',
-        COUNTERSIGN_PG_PORT: String(proxy.port),
-        COUNTERSIGN_PG_DATABASE: db.name,
-      },
-    });
-    await workstation.backendSettled;
-  });
-  afterAll(async () => {
-    await workstation.close();
-    await proxy.cut().catch(() => undefined);
-    await world.teardown();
-    await db.drop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-
-  const h = () => workstation.handlers;
+  const setup = workstationBehindProxy();
+  const h = () => setup.workstation.handlers;
   const auditList = () =>
     h()['audit.list']({
       studyId: null,
@@ -55,14 +20,14 @@ describe('workstation reconnect on the next sync [SYNC-OFFLINE]', () => {
     });
 
   it('goes offline when the connection drops, reads from the cache, and is online again after the next sync', async () => {
-    const inspector = world.people.inspector;
+    const inspector = setup.world.people.inspector;
     expect((await h()['session.signIn']({ email: inspector.email, password: worldPassword })).ok).toBe(true);
     const first = await h()['sync.now']({});
     expect(first).toMatchObject({ online: true, offlineSince: null });
     const before = await auditList();
     expect(before.rows.length).toBeGreaterThan(0);
 
-    proxy.drop();
+    setup.proxy.drop();
     // Noticed from the dropped connection itself, before any sync asks.
     await expect.poll(async () => (await h()['sync.status']({})).online).toBe(false);
     const offline = await h()['sync.now']({});
@@ -76,25 +41,25 @@ describe('workstation reconnect on the next sync [SYNC-OFFLINE]', () => {
     expect((await h()['chain.verify']({ full: true })).ok).toBe(true);
 
     // Meanwhile the server moves on.
-    await db.operator.query(`select cs_private.audit_append('test.while_offline', '{}'::jsonb)`);
-    proxy.restore();
+    await setup.db.operator.query(`select cs_private.audit_append('test.while_offline', '{}'::jsonb)`);
+    setup.proxy.restore();
     const back = await h()['sync.now']({});
     expect(back).toMatchObject({ online: true, offlineSince: null, lastError: null });
     expect(back.lastSyncedAt && first.lastSyncedAt && back.lastSyncedAt > first.lastSyncedAt).toBe(true);
     const after = await auditList();
     expect(after.rows[0]).toMatchObject({ eventType: 'test.while_offline', hashesOk: true });
     expect(after.newestSeq).toBe((before.newestSeq ?? 0) + 1);
-    expect(lines.join('\n')).toContain('countersign sync: connected again');
-    expect(lines.join('\n')).not.toContain(worldPassword);
+    expect(setup.lines.join('\n')).toContain('countersign sync: reconnected');
+    expect(setup.lines.join('\n')).not.toContain(worldPassword);
   });
 
   it('stays offline, saying so, while the backend still cannot be reached', async () => {
-    proxy.drop();
+    setup.proxy.drop();
     await expect.poll(async () => (await h()['sync.status']({})).online).toBe(false);
     for (let attempt = 0; attempt < 2; attempt++) {
       expect(await h()['sync.now']({})).toMatchObject({ online: false, syncing: false });
     }
-    proxy.restore();
+    setup.proxy.restore();
     expect(await h()['sync.now']({})).toMatchObject({ online: true });
     await h()['session.signOut']({});
   });

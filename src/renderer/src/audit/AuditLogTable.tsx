@@ -4,11 +4,11 @@
 import { useCallback } from 'react';
 import type { AuditEntryRow } from '../../../shared/contract';
 import { api } from '../api';
+import { Timestamp } from '../Timestamp';
 import { visibleText } from '../visibleText';
 import type { AuditScope } from './AuditFilters';
 import type { AuditLogFilter } from './AuditLogFilters';
 import { payloadLine } from './payloadText';
-import { Timestamp } from './Timestamp';
 import { useKeysetPages } from './useKeysetPages';
 import { type Column, VirtualTable } from './VirtualTable';
 

@@ -8,6 +8,7 @@ import type { AuditEntryRow } from '../../../shared/contract';
 import { api } from '../api';
 import { ExportPanel } from '../ExportPanel';
 import { messageOf } from '../messageOf';
+import { Timestamp } from '../Timestamp';
 import { useSyncStatus } from '../useSyncStatus';
 import { AuditEntryDetail } from './AuditEntryDetail';
 import { AuditFilters, type AuditScope, isRecordId } from './AuditFilters';
@@ -17,7 +18,6 @@ import { ChainStatus, type ChainVerification } from './ChainStatus';
 import { ProvenanceTable } from './ProvenanceTable';
 import { RecordTrail } from './RecordTrail';
 import { SignatureTable } from './SignatureTable';
-import { Timestamp } from './Timestamp';
 
 const tabs = [
   { id: 'audit', label: 'Audit log' },

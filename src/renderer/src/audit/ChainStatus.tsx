@@ -2,8 +2,8 @@
 // and when it was verified, or, impossible to miss, the first bad entry and what is wrong with it.
 // Verification runs on this computer over the cached chain, so it works offline.
 import type { ResponseOf } from '../../../shared/contract';
+import { Timestamp } from '../Timestamp';
 import { hashPrefix } from './payloadText';
-import { Timestamp } from './Timestamp';
 
 export type ChainVerification = ResponseOf<'chain.verify'>;
 

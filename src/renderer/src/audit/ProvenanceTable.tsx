@@ -4,10 +4,10 @@
 import { useCallback } from 'react';
 import type { ResponseOf } from '../../../shared/contract';
 import { api } from '../api';
+import { Timestamp } from '../Timestamp';
 import { visibleText } from '../visibleText';
 import type { AuditScope } from './AuditFilters';
 import { payloadLine } from './payloadText';
-import { Timestamp } from './Timestamp';
 import { useKeysetPages } from './useKeysetPages';
 import { type Column, VirtualTable } from './VirtualTable';
 

@@ -6,9 +6,9 @@ import type { ResponseOf } from '../../../shared/contract';
 import { api } from '../api';
 import { messageOf } from '../messageOf';
 import { SignatureManifestation } from '../SignatureManifestation';
+import { Timestamp } from '../Timestamp';
 import { visibleText } from '../visibleText';
 import { hashPrefix, payloadBlock } from './payloadText';
-import { Timestamp } from './Timestamp';
 
 type Trail = ResponseOf<'record.trail'>;
 

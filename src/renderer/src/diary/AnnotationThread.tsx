@@ -4,11 +4,11 @@
 import { useState } from 'react';
 import type { DiaryAnnotation } from '../../../shared/contract';
 import { api } from '../api';
+import { Timestamp } from '../Timestamp';
 import type { Runner } from '../useAction';
 import { visibleText } from '../visibleText';
 import { AnnotationComposer } from './AnnotationComposer';
 import { type OutboxItem, OutboxStatus, type ResolveOutbox } from './OutboxStatus';
-import { Timestamp } from './Timestamp';
 
 const kindLabels: Record<DiaryAnnotation['kind'], string> = {
   note: 'Note',
@@ -122,7 +122,7 @@ export function AnnotationThread({
                 )}
                 {lastResolution && (
                   <div className="diary-resolution">
-                    <span className="diary-time-label">
+                    <span className="timestamp-label">
                       {lastResolution.kind === 'close' ? 'Close' : 'Reopen'} requested:
                     </span>
                     <OutboxStatus item={lastResolution} online={online} onResolve={onResolveOutbox} />

@@ -4,9 +4,9 @@
 // values are folded away. Nothing here can be edited: investigators annotate, on the right.
 import { useState } from 'react';
 import type { DiaryHistoryEntry } from '../../../shared/contract';
+import { Timestamp } from '../Timestamp';
 import { visibleText } from '../visibleText';
 import { changeWords, displayValue, entryAuthor } from './diaryValues';
-import { Timestamp } from './Timestamp';
 
 /** Entries shown at first, newest first; older ones on request (a record rarely has more). */
 const pageSize = 30;
@@ -68,7 +68,7 @@ function HistoryEntry({
         {current && <span className="diary-tag diary-tag-current">current</span>}
       </div>
       <p className="diary-reason">
-        <span className="diary-time-label">Reason: </span>
+        <span className="timestamp-label">Reason: </span>
         {visibleText(entry.changeReason)}
       </p>
       <div className="diary-times">

@@ -225,7 +225,7 @@ describe('outbox and audit chain', () => {
   });
 
   it('verifies one record trail: its events, its signatures and their place in the chain [SYNC-CHAIN-VERIFY]', async () => {
-    const cache = cacheOf(`${world.people.admin.id.slice(0, 35)}9`);
+    const cache = cacheOf(`${world.people.admin.id}-cache-9`);
     await pullAll(cache, serverReaderFor(world.clients.admin));
     verifyChainFrom(cache);
     const trail = cachedRecordTrail(cache, world.rows.staging.in);

@@ -1,6 +1,9 @@
 // `npm run bench [-- NAME...]`: runs every bench/*.bench.ts (or those whose name or figure names
-// start with one of the NAMEs) against one embedded PostgreSQL and prints one JSON line per figure.
+// start with one of the NAMEs), each in its own process with its own embedded PostgreSQL, and prints
+// one JSON line per figure.
 // Exit status 0 even when a target is missed: the `met` field says so; 1 only when a benchmark fails.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -9,6 +12,7 @@ import { startBenchServer } from '../bench/support/benchServer';
 import { figureLine } from '../bench/support/figure';
 
 const benchDir = fileURLToPath(new URL('../bench', import.meta.url));
+const scriptPath = fileURLToPath(import.meta.url);
 
 async function loadBenchmarks(): Promise<Benchmark[]> {
   const files = readdirSync(benchDir)
@@ -42,6 +46,19 @@ async function main() {
     process.exit(1);
   }
   const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+  if (chosen.length > 1) {
+    // Each benchmark in a process of its own: memory figures (peak RSS) and garbage collection must
+    // not carry what an earlier benchmark left in the heap.
+    let failed = false;
+    for (const benchmark of chosen) {
+      const child = spawn(process.execPath, [...process.execArgv, scriptPath, benchmark.name], {
+        stdio: 'inherit',
+      });
+      const [code] = (await once(child, 'exit')) as [number | null];
+      if (code !== 0) failed = true;
+    }
+    process.exit(failed ? 1 : 0);
+  }
   log('starting embedded PostgreSQL');
   const server = await startBenchServer();
   let failed = false;

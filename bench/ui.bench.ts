@@ -280,10 +280,12 @@ async function seed(owner: pg.Client): Promise<Seeded> {
        from cro.model_registry_version m where m.id = $3 returning id`,
     [studyId, demoAgentId, model, liveId],
   );
+  // Already in review: opening a proposal marks it reviewing on the server (a sync and a queue
+  // reload follow), which is not what ui.diff measures.
   const diffRecordId = await id(
     `insert into cro.staging_record (entity_kind, entity_id, study_id, agent_id, model_version_id, provenance_id,
        state, proposed_state, created_at, updated_at, created_by)
-     values ('live_essential_document', $1, $2, $3, $4, $5, 'proposed', $6, now() - interval '1 hour',
+     values ('live_essential_document', $1, $2, $3, $4, $5, 'reviewing', $6, now() - interval '1 hour',
              now() - interval '1 hour', $7) returning id`,
     [liveId, studyId, demoAgentId, model, provenanceId, JSON.stringify(documents.proposed), agentUser],
   );

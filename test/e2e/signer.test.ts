@@ -55,9 +55,10 @@ describe.skipIf(e2eServer() === null)('signer in the browser host', () => {
     await page.keyboard.press('Enter');
     await page.getByRole('region', { name: 'Proposed change' }).waitFor();
     await screenshot(page, 'review');
-
-    await page.getByRole('button', { name: 'Open for review (20)' }).click();
-    await page.getByText('20 records opened for review.').waitFor();
+    // Opening a proposal marks it reviewing on the server; the other 19 are opened together.
+    await page.getByText(/^Record [0-9a-f]{8} is now in review\.$/).waitFor();
+    await page.getByRole('button', { name: 'Open for review (19)' }).click();
+    await page.getByText('19 records opened for review.').waitFor();
 
     // The selection stays with the records, now in reviewing: s opens the signature dialog.
     await page.getByRole('button', { name: 'Sign… (20)' }).waitFor();

@@ -114,6 +114,24 @@ export function StagingQueue() {
   const sorted = useMemo(() => sortRows(load.rows, sorting), [load.rows, sorting]);
   const data = useMemo(() => filterRows(sorted, stateFilter, search), [sorted, stateFilter, search]);
   const rows: QueueItem[] = useMemo(() => queueItems(data, groupByStudy), [data, groupByStudy]);
+
+  /**
+   * Opens a record beside the queue; a proposal opened this way is marked reviewing on the server
+   * (an audited step of its own). Offline the record is still shown, from the cache, and the queue
+   * says it could not be marked.
+   */
+  const openRecordFor = useCallback(
+    (id: string) => {
+      setOpenRecord(id);
+      const row = data.find((candidate) => candidate.id === id);
+      if (row?.state !== 'proposed') return;
+      api['staging.openForReview']({ stagingIds: [id] }).then(
+        () => setNotice([`Record ${id.slice(0, 8)} is now in review.`]),
+        (caught: unknown) => setError(`Shown from the cache; not marked reviewing: ${messageOf(caught)}`),
+      );
+    },
+    [data],
+  );
   const table = useReactTable({
     data: noRows,
     columns,
@@ -219,7 +237,7 @@ export function StagingQueue() {
         case 'Enter':
           if (current && !isGroup(current) && !(event.target instanceof HTMLButtonElement)) {
             event.preventDefault();
-            setOpenRecord(current.id);
+            openRecordFor(current.id);
           }
           break;
         case 's':
@@ -230,7 +248,7 @@ export function StagingQueue() {
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [rows, cursor, signing, toggle, startSigning]);
+  }, [rows, cursor, signing, toggle, startSigning, openRecordFor]);
 
   const openForReview = async () => {
     setError(null);
@@ -307,7 +325,7 @@ export function StagingQueue() {
             type="button"
             className="link-button"
             aria-label={`View record ${record.id.slice(0, 8)}`}
-            onClick={() => setOpenRecord(record.id)}
+            onClick={() => openRecordFor(record.id)}
           >
             View
           </button>

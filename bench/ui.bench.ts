@@ -280,15 +280,18 @@ async function seed(owner: pg.Client): Promise<Seeded> {
        from cro.model_registry_version m where m.id = $3 returning id`,
     [studyId, demoAgentId, model, liveId],
   );
-  // Already in review: opening a proposal marks it reviewing on the server (a sync and a queue
-  // reload follow), which is not what ui.diff measures.
   const diffRecordId = await id(
     `insert into cro.staging_record (entity_kind, entity_id, study_id, agent_id, model_version_id, provenance_id,
        state, proposed_state, created_at, updated_at, created_by)
-     values ('live_essential_document', $1, $2, $3, $4, $5, 'reviewing', $6, now() - interval '1 hour',
+     values ('live_essential_document', $1, $2, $3, $4, $5, 'proposed', $6, now() - interval '1 hour',
              now() - interval '1 hour', $7) returning id`,
     [liveId, studyId, demoAgentId, model, provenanceId, JSON.stringify(documents.proposed), agentUser],
   );
+  // Already in review (the insert trigger files every proposal as proposed; row triggers are off for
+  // this one update): opening a proposal marks it reviewing on the server, and the sync and queue
+  // reload that follow are not what ui.diff measures.
+  await owner.query('set local session_replication_role = replica');
+  await owner.query(`update cro.staging_record set state = 'reviewing' where id = $1`, [diffRecordId]);
   await owner.query('commit');
   await owner.query('vacuum analyze cro.staging_record');
   return {

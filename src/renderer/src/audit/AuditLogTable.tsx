@@ -70,74 +70,64 @@ export function AuditLogTable(props: AuditLogTableProps) {
   const pages = useKeysetPages(readPage);
 
   return (
-    <>
-      {pages.error !== null && (
-        <p className="notice notice-error" role="alert">
-          {pages.error}
-        </p>
-      )}
-      <VirtualTable
-        label="Audit log entries"
-        caption="Audit log entries from the cache, newest first. Arrows or j and k move between entries; Enter opens one in full."
-        columns={columns}
-        rows={pages.rows}
-        rowHeight={48}
-        rowKey={(entry) => String(entry.seq)}
-        rowClassName={(entry) => {
-          const classes = [];
-          if (chainStanding(entry, props.firstBadSeq).bad) classes.push('audit-row-bad');
-          if (entry.seq === props.openSeq) classes.push('row-open');
-          return classes.join(' ') || undefined;
-        }}
-        noun="entries"
-        empty="No audit entries match."
-        loading={pages.loading}
-        hasMore={pages.hasMore}
-        onLoadMore={() => void pages.loadMore()}
-        onActivate={props.onOpenEntry}
-        renderCells={(entry, focusable) => {
-          const standing = chainStanding(entry, props.firstBadSeq);
-          return (
-            <>
-              <td className="cell-number">
+    <VirtualTable
+      label="Audit log entries"
+      caption="Audit log entries from the cache, newest first. Arrows or j and k move between entries; Enter opens one in full."
+      columns={columns}
+      pages={pages}
+      rowHeight={48}
+      rowKey={(entry) => String(entry.seq)}
+      rowClassName={(entry) => {
+        const classes = [];
+        if (chainStanding(entry, props.firstBadSeq).bad) classes.push('audit-row-bad');
+        if (entry.seq === props.openSeq) classes.push('row-open');
+        return classes.join(' ') || undefined;
+      }}
+      noun="entries"
+      empty="No audit entries match."
+      onActivate={props.onOpenEntry}
+      renderCells={(entry, focusable) => {
+        const standing = chainStanding(entry, props.firstBadSeq);
+        return (
+          <>
+            <td className="cell-number">
+              <button
+                type="button"
+                tabIndex={focusable ? 0 : -1}
+                className="link-button"
+                aria-label={`Audit entry ${entry.seq}`}
+                onClick={() => props.onOpenEntry(entry)}
+              >
+                {entry.seq.toLocaleString()}
+              </button>
+            </td>
+            <td>
+              <Timestamp iso={entry.occurredAt} stacked />
+            </td>
+            <td title={visibleText(entry.eventType)}>
+              <code>{visibleText(entry.eventType)}</code>
+            </td>
+            <td title={visibleText(entry.actor)}>{visibleText(entry.actor)}</td>
+            <td className="cell-payload" title={payloadLine(entry.payload)}>
+              {payloadLine(entry.payload)}
+            </td>
+            <td className={standing.bad ? 'chain-cell chain-cell-bad' : 'chain-cell'}>{standing.text}</td>
+            <td>
+              {entry.stagingId !== null && (
                 <button
                   type="button"
                   tabIndex={focusable ? 0 : -1}
-                  className="link-button"
-                  aria-label={`Audit entry ${entry.seq}`}
-                  onClick={() => props.onOpenEntry(entry)}
+                  className="button button-quiet"
+                  aria-label={`Trail of record ${entry.stagingId.slice(0, 8)} (entry ${entry.seq})`}
+                  onClick={() => props.onOpenTrail(entry.stagingId as string)}
                 >
-                  {entry.seq.toLocaleString()}
+                  Trail
                 </button>
-              </td>
-              <td>
-                <Timestamp iso={entry.occurredAt} stacked />
-              </td>
-              <td title={visibleText(entry.eventType)}>
-                <code>{visibleText(entry.eventType)}</code>
-              </td>
-              <td title={visibleText(entry.actor)}>{visibleText(entry.actor)}</td>
-              <td className="cell-payload" title={payloadLine(entry.payload)}>
-                {payloadLine(entry.payload)}
-              </td>
-              <td className={standing.bad ? 'chain-cell chain-cell-bad' : 'chain-cell'}>{standing.text}</td>
-              <td>
-                {entry.stagingId !== null && (
-                  <button
-                    type="button"
-                    tabIndex={focusable ? 0 : -1}
-                    className="button button-quiet"
-                    aria-label={`Trail of record ${entry.stagingId.slice(0, 8)} (entry ${entry.seq})`}
-                    onClick={() => props.onOpenTrail(entry.stagingId as string)}
-                  >
-                    Trail
-                  </button>
-                )}
-              </td>
-            </>
-          );
-        }}
-      />
-    </>
+              )}
+            </td>
+          </>
+        );
+      }}
+    />
   );
 }

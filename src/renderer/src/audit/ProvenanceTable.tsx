@@ -55,66 +55,56 @@ export function ProvenanceTable({ scope, generation, onOpenTrail }: ProvenanceTa
   const pages = useKeysetPages(readPage);
 
   return (
-    <>
-      {pages.error !== null && (
-        <p className="notice notice-error" role="alert">
-          {pages.error}
-        </p>
-      )}
-      <VirtualTable
-        label="Provenance events"
-        caption="Provenance events from the cache, newest first. Arrows or j and k move between events; Enter opens the record's trail."
-        columns={columns}
-        rows={pages.rows}
-        rowHeight={48}
-        rowKey={(row) => row.id}
-        noun="events"
-        empty="No provenance events match."
-        loading={pages.loading}
-        hasMore={pages.hasMore}
-        onLoadMore={() => void pages.loadMore()}
-        onActivate={(row) => {
-          const stagingId = stagingIdOfProvenance(row);
-          if (stagingId !== null) onOpenTrail(stagingId);
-        }}
-        renderCells={(row, focusable) => {
-          const stagingId = stagingIdOfProvenance(row);
-          return (
-            <>
-              <td>
-                <Timestamp iso={row.occurredAt} stacked />
-              </td>
-              <td>{visibleText(row.action)}</td>
-              <td>
-                <span className="muted">{visibleText(row.actorKind)}</span> {visibleText(row.actorId)}
-              </td>
-              <td>
-                {row.modelProvider !== null || row.modelId !== null
-                  ? visibleText(`${row.modelProvider ?? ''} ${row.modelId ?? ''}`.trim())
-                  : '—'}
-              </td>
-              <td>
-                <span className="muted">{visibleText(row.subjectKind)}</span>{' '}
-                <code>{visibleText(row.subjectId)}</code>
-              </td>
-              <td className="cell-payload">{payloadLine(row.payload)}</td>
-              <td>
-                {stagingId !== null && (
-                  <button
-                    type="button"
-                    tabIndex={focusable ? 0 : -1}
-                    className="button button-quiet"
-                    aria-label={`Trail of record ${stagingId.slice(0, 8)} (${visibleText(row.action)})`}
-                    onClick={() => onOpenTrail(stagingId)}
-                  >
-                    Trail
-                  </button>
-                )}
-              </td>
-            </>
-          );
-        }}
-      />
-    </>
+    <VirtualTable
+      label="Provenance events"
+      caption="Provenance events from the cache, newest first. Arrows or j and k move between events; Enter opens the record's trail."
+      columns={columns}
+      pages={pages}
+      rowHeight={48}
+      rowKey={(row) => row.id}
+      noun="events"
+      empty="No provenance events match."
+      onActivate={(row) => {
+        const stagingId = stagingIdOfProvenance(row);
+        if (stagingId !== null) onOpenTrail(stagingId);
+      }}
+      renderCells={(row, focusable) => {
+        const stagingId = stagingIdOfProvenance(row);
+        return (
+          <>
+            <td>
+              <Timestamp iso={row.occurredAt} stacked />
+            </td>
+            <td>{visibleText(row.action)}</td>
+            <td>
+              <span className="muted">{visibleText(row.actorKind)}</span> {visibleText(row.actorId)}
+            </td>
+            <td>
+              {row.modelProvider !== null || row.modelId !== null
+                ? visibleText(`${row.modelProvider ?? ''} ${row.modelId ?? ''}`.trim())
+                : '—'}
+            </td>
+            <td>
+              <span className="muted">{visibleText(row.subjectKind)}</span>{' '}
+              <code>{visibleText(row.subjectId)}</code>
+            </td>
+            <td className="cell-payload">{payloadLine(row.payload)}</td>
+            <td>
+              {stagingId !== null && (
+                <button
+                  type="button"
+                  tabIndex={focusable ? 0 : -1}
+                  className="button button-quiet"
+                  aria-label={`Trail of record ${stagingId.slice(0, 8)} (${visibleText(row.action)})`}
+                  onClick={() => onOpenTrail(stagingId)}
+                >
+                  Trail
+                </button>
+              )}
+            </td>
+          </>
+        );
+      }}
+    />
   );
 }

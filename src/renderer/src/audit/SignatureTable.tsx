@@ -45,63 +45,53 @@ export function SignatureTable({ scope, generation, onOpenTrail }: SignatureTabl
   const pages = useKeysetPages<SignatureRow, { at: string; id: string }>(readPage);
 
   return (
-    <>
-      {pages.error !== null && (
-        <p className="notice notice-error" role="alert">
-          {pages.error}
-        </p>
+    <VirtualTable
+      label="Signatures"
+      caption="Signature events from the cache, newest first, each with its manifestation. Arrows or j and k move between signatures; Enter opens the record's trail."
+      columns={columns}
+      pages={pages}
+      rowHeight={52}
+      rowKey={(row) => row.id}
+      noun="signatures"
+      empty="No signatures match."
+      onActivate={(row) => {
+        if (row.subjectKind === 'staging_record') onOpenTrail(row.subjectId);
+      }}
+      renderCells={(row, focusable) => (
+        <>
+          <td className="cell-manifestation">
+            <SignatureManifestation
+              printedName={row.signerName}
+              meaning={row.meaning}
+              intent={row.intent}
+              signedAt={row.signedAt}
+            />
+          </td>
+          <td>{visibleText(row.intent)}</td>
+          <td title={`${visibleText(row.subjectKind)} ${visibleText(row.subjectId)}`}>
+            {row.subjectKind !== 'staging_record' && (
+              <span className="muted">{visibleText(row.subjectKind)} </span>
+            )}
+            <code>{visibleText(row.subjectId)}</code>
+          </td>
+          <td>
+            <code title={row.contentHash}>{hashPrefix(row.contentHash)}</code>
+          </td>
+          <td>
+            {row.subjectKind === 'staging_record' && (
+              <button
+                type="button"
+                tabIndex={focusable ? 0 : -1}
+                className="button button-quiet"
+                aria-label={`Trail of record ${row.subjectId.slice(0, 8)} (signed by ${visibleText(row.signerName)})`}
+                onClick={() => onOpenTrail(row.subjectId)}
+              >
+                Trail
+              </button>
+            )}
+          </td>
+        </>
       )}
-      <VirtualTable
-        label="Signatures"
-        caption="Signature events from the cache, newest first, each with its manifestation. Arrows or j and k move between signatures; Enter opens the record's trail."
-        columns={columns}
-        rows={pages.rows}
-        rowHeight={52}
-        rowKey={(row) => row.id}
-        noun="signatures"
-        empty="No signatures match."
-        loading={pages.loading}
-        hasMore={pages.hasMore}
-        onLoadMore={() => void pages.loadMore()}
-        onActivate={(row) => {
-          if (row.subjectKind === 'staging_record') onOpenTrail(row.subjectId);
-        }}
-        renderCells={(row, focusable) => (
-          <>
-            <td className="cell-manifestation">
-              <SignatureManifestation
-                printedName={row.signerName}
-                meaning={row.meaning}
-                intent={row.intent}
-                signedAt={row.signedAt}
-              />
-            </td>
-            <td>{visibleText(row.intent)}</td>
-            <td title={`${visibleText(row.subjectKind)} ${visibleText(row.subjectId)}`}>
-              {row.subjectKind !== 'staging_record' && (
-                <span className="muted">{visibleText(row.subjectKind)} </span>
-              )}
-              <code>{visibleText(row.subjectId)}</code>
-            </td>
-            <td>
-              <code title={row.contentHash}>{hashPrefix(row.contentHash)}</code>
-            </td>
-            <td>
-              {row.subjectKind === 'staging_record' && (
-                <button
-                  type="button"
-                  tabIndex={focusable ? 0 : -1}
-                  className="button button-quiet"
-                  aria-label={`Trail of record ${row.subjectId.slice(0, 8)} (signed by ${visibleText(row.signerName)})`}
-                  onClick={() => onOpenTrail(row.subjectId)}
-                >
-                  Trail
-                </button>
-              )}
-            </td>
-          </>
-        )}
-      />
-    </>
+    />
   );
 }

@@ -3,9 +3,10 @@
 // must wrap (a long meaning of signature) keeps its full text. Reaching the end loads the next, older page; the
 // same is a button below the table. One row at a time is in the tab order (Tab passes the table in
 // one step); from it, arrows or j/k move between rows, Home and End jump, Page Up/Down page, and
-// Enter opens the row.
+// Enter opens the row. It shows the pages of one useKeysetPages list, and that list's error above it.
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { type KeyboardEvent, type ReactNode, useEffect, useRef, useState } from 'react';
+import type { KeysetPages } from './useKeysetPages';
 
 export interface Column {
   id: string;
@@ -21,7 +22,8 @@ interface VirtualTableProps<Row> {
   label: string;
   caption: string;
   columns: readonly Column[];
-  rows: readonly Row[];
+  /** The keyset-paged list shown (rows, loading, more to load, error). */
+  pages: KeysetPages<Row>;
   rowHeight: number;
   rowKey: (row: Row) => string;
   /** The row's cells; `focusable` says whether its controls are in the tab order. */
@@ -31,13 +33,11 @@ interface VirtualTableProps<Row> {
   rowClassName?: (row: Row) => string | undefined;
   noun: string;
   empty: string;
-  loading: boolean;
-  hasMore: boolean;
-  onLoadMore: () => void;
 }
 
 export function VirtualTable<Row>(props: VirtualTableProps<Row>) {
-  const { rows, rowHeight, hasMore, loading, onLoadMore } = props;
+  const { rowHeight } = props;
+  const { rows, hasMore, loading, loadMore, error } = props.pages;
   const scrollRef = useRef<HTMLDivElement>(null);
   const virtualizer = useVirtualizer({
     count: rows.length,
@@ -94,12 +94,17 @@ export function VirtualTable<Row>(props: VirtualTableProps<Row>) {
 
   // Scrolled near the end of what is loaded: fetch the next page.
   useEffect(() => {
-    if (hasMore && !loading && rows.length > 0 && lastIndex >= rows.length - 5) onLoadMore();
-  }, [hasMore, loading, rows.length, lastIndex, onLoadMore]);
+    if (hasMore && !loading && rows.length > 0 && lastIndex >= rows.length - 5) void loadMore();
+  }, [hasMore, loading, rows.length, lastIndex, loadMore]);
 
   const span = props.columns.length;
   return (
     <>
+      {error !== null && (
+        <p className="notice notice-error" role="alert">
+          {error}
+        </p>
+      )}
       <div className="table-scroll audit-scroll" ref={scrollRef}>
         <table className="table audit-table" aria-label={props.label} aria-rowcount={rows.length + 1}>
           <caption className="visually-hidden">{props.caption}</caption>
@@ -166,7 +171,12 @@ export function VirtualTable<Row>(props: VirtualTableProps<Row>) {
             : `${rows.length.toLocaleString()} ${props.noun} shown${hasMore ? '; older ones follow' : ''}`}
         </span>
         {hasMore && (
-          <button type="button" className="button button-quiet" disabled={loading} onClick={onLoadMore}>
+          <button
+            type="button"
+            className="button button-quiet"
+            disabled={loading}
+            onClick={() => void loadMore()}
+          >
             Load older {props.noun}
           </button>
         )}

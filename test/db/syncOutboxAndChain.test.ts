@@ -3,57 +3,35 @@
 // record that moved on is kept as a conflict, then re-sent once resolved; the chain verifies, and a
 // tampered server row and a tampered cached row are each reported by their sequence number.
 import { randomUUID } from 'node:crypto';
-import type { Database } from 'better-sqlite3-multiple-ciphers';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { cachedRecordTrail } from '../../src/main/cache/cacheReads';
 import { verifyChainFrom } from '../../src/main/sync/chainVerifier';
 import { enqueueAnnotation, flushOutbox, listOutbox, resolveOutboxItem } from '../../src/main/sync/outbox';
 import { pullAll } from '../../src/main/sync/pullEngine';
 import { type ServerReader, serverReaderFor } from '../../src/main/sync/serverReader';
-import { buildWorld, operatorTransaction, type World } from './support/accessWorld';
-import { type TempCaches, tempCaches } from './support/syncCache';
-import { createTestDatabase, type TestDatabase } from './support/testServer';
+import { operatorTransaction } from './support/accessWorld';
+import { syncWorld } from './support/syncWorld';
 
 describe('outbox and audit chain', () => {
-  let db: TestDatabase;
-  let world: World;
-  let caches: TempCaches;
-  const open: Database[] = [];
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    world = await buildWorld(db);
-    caches = tempCaches();
-  });
-  afterAll(async () => {
-    for (const cache of open) cache.close();
-    caches.remove();
-    await world.teardown();
-    await db.drop();
-  });
-  const cacheOf = (userId: string) => {
-    const cache = caches.open(userId);
-    open.push(cache);
-    return cache;
-  };
+  const setup = syncWorld();
   const patientUpdates = (eventUuid: string, parentAuditId: string) =>
-    operatorTransaction(db.operator, { sub: world.people.patient.id }, async () => {
-      const { rows } = await db.operator.query<{ audit_id: string }>(
+    operatorTransaction(setup.db.operator, { sub: setup.world.people.patient.id }, async () => {
+      const { rows } = await setup.db.operator.query<{ audit_id: string }>(
         `insert into diary.record_audit (event_uuid, patient_id, site_id, operation, data, client_timestamp, parent_audit_id, change_reason)
          values ($1, $2, 'A1', 'USER_UPDATE', '{"symptom":"headache","severity":3}', now(), $3, 'worse today')
          returning audit_id::text`,
-        [eventUuid, world.people.patient.id, parentAuditId],
+        [eventUuid, setup.world.people.patient.id, parentAuditId],
       );
       return rows[0]?.audit_id as string;
     });
 
   it('sends offline annotations in order, each exactly once, and keeps a conflict until it is resolved [SYNC-OUTBOX]', async () => {
-    const investigator = world.people.investigator;
-    const cache = cacheOf(investigator.id);
-    const server = serverReaderFor(world.clients.investigator);
+    const investigator = setup.world.people.investigator;
+    const cache = setup.cacheOf(investigator.id);
+    const server = serverReaderFor(setup.world.clients.investigator);
     await pullAll(cache, server);
-    const record = world.records.in;
-    const other = world.records.patient2;
+    const record = setup.world.records.in;
+    const other = setup.world.records.patient2;
 
     // Offline: three annotations, while the patient updates one of the records on the server.
     const first = enqueueAnnotation(cache, {
@@ -95,7 +73,7 @@ describe('outbox and audit chain', () => {
 
     const flushed = await flushOutbox(cache, server);
     expect(flushed).toEqual({ sent: 2, conflicts: 1, failed: 0, unreachable: false });
-    const onServer = await db.operator.query<{ client_request_id: string; annotation_text: string }>(
+    const onServer = await setup.db.operator.query<{ client_request_id: string; annotation_text: string }>(
       `select client_request_id::text, annotation_text from diary.investigator_annotations
        where client_request_id is not null order by created_at, annotation_id`,
     );
@@ -126,7 +104,7 @@ describe('outbox and audit chain', () => {
       parentAuditId: Number(newHead),
     });
     expect(await flushOutbox(cache, server)).toMatchObject({ sent: 1 });
-    const rebased = await db.operator.query(
+    const rebased = await setup.db.operator.query(
       'select parent_audit_id::text from diary.investigator_annotations where client_request_id = $1',
       [stale.clientRequestId],
     );
@@ -148,13 +126,13 @@ describe('outbox and audit chain', () => {
 
   it('answers a resend of an annotation that already landed with the same row, even if the record moved on [SYNC-OUTBOX]', async () => {
     const requestId = randomUUID();
-    const record = world.records.patient2;
-    const { rows: head } = await db.operator.query<{ last: string }>(
+    const record = setup.world.records.patient2;
+    const { rows: head } = await setup.db.operator.query<{ last: string }>(
       'select last_audit_id::text as last from diary.record_state where event_uuid = $1',
       [record.eventUuid],
     );
     const send = () =>
-      world.clients.investigator.query(
+      setup.world.clients.investigator.query(
         `insert into diary.investigator_annotations (event_uuid, parent_audit_id, patient_id, investigator_id, site_id,
            annotation_kind, annotation_text, client_request_id)
          values ($1, $2, auth.uid(), auth.uid(), 'A1', 'note', 'once', $3)`,
@@ -168,12 +146,12 @@ describe('outbox and audit chain', () => {
   });
 
   it('verifies the chain and names the first bad entry of a tampered server row and of a tampered cached row [SYNC-CHAIN-VERIFY, CFR-11.10a]', async () => {
-    const inspector = world.people.inspector;
-    const cache = cacheOf(inspector.id);
-    const server = serverReaderFor(world.clients.inspector);
+    const inspector = setup.world.people.inspector;
+    const cache = setup.cacheOf(inspector.id);
+    const server = serverReaderFor(setup.world.clients.inspector);
     await pullAll(cache, server);
     const clean = verifyChainFrom(cache);
-    const { rows: max } = await db.operator.query<{ seq: string }>(
+    const { rows: max } = await setup.db.operator.query<{ seq: string }>(
       'select max(seq)::text as seq from audit.audit_log',
     );
     expect(clean).toMatchObject({ ok: true, firstBadSeq: null, verifiedThroughSeq: Number(max[0]?.seq) });
@@ -181,26 +159,26 @@ describe('outbox and audit chain', () => {
 
     // New entries on the server; one of them is then altered by a superuser, bypassing the triggers.
     const newHead = await patientUpdates(
-      world.records.in.eventUuid,
+      setup.world.records.in.eventUuid,
       (
-        await db.operator.query<{ last: string }>(
+        await setup.db.operator.query<{ last: string }>(
           'select last_audit_id::text as last from diary.record_state where event_uuid = $1',
-          [world.records.in.eventUuid],
+          [setup.world.records.in.eventUuid],
         )
       ).rows[0]?.last as string,
     );
     expect(newHead).toBeTruthy();
-    const { rows: tail } = await db.operator.query<{ seq: string }>(
+    const { rows: tail } = await setup.db.operator.query<{ seq: string }>(
       'select max(seq)::text as seq from audit.audit_log',
     );
     const tampered = Number(tail[0]?.seq);
-    await db.operator.query('begin');
-    await db.operator.query('set local session_replication_role = replica');
-    await db.operator.query(
+    await setup.db.operator.query('begin');
+    await setup.db.operator.query('set local session_replication_role = replica');
+    await setup.db.operator.query(
       `update audit.audit_log set payload = payload || '{"operation":"USER_DELETE"}' where seq = $1`,
       [tampered],
     );
-    await db.operator.query('commit');
+    await setup.db.operator.query('commit');
 
     await pullAll(cache, server);
     expect(verifyChainFrom(cache)).toMatchObject({
@@ -210,8 +188,8 @@ describe('outbox and audit chain', () => {
       problem: expect.stringMatching(/payload/),
     });
     // A fresh cache of another reader (the admin) sees the same break from genesis.
-    const adminCache = cacheOf(world.people.admin.id);
-    await pullAll(adminCache, serverReaderFor(world.clients.admin));
+    const adminCache = setup.cacheOf(setup.world.people.admin.id);
+    await pullAll(adminCache, serverReaderFor(setup.world.clients.admin));
     expect(verifyChainFrom(adminCache)).toMatchObject({ ok: false, firstBadSeq: tampered });
 
     // A cached row edited in the (decrypted) cache: a full verification finds it.
@@ -225,23 +203,23 @@ describe('outbox and audit chain', () => {
   });
 
   it('verifies one record trail: its events, its signatures and their place in the chain [SYNC-CHAIN-VERIFY]', async () => {
-    const cache = cacheOf(`${world.people.admin.id}-cache-9`);
-    await pullAll(cache, serverReaderFor(world.clients.admin));
+    const cache = setup.cacheOf(`${setup.world.people.admin.id}-cache-9`);
+    await pullAll(cache, serverReaderFor(setup.world.clients.admin));
     verifyChainFrom(cache);
-    const trail = cachedRecordTrail(cache, world.rows.staging.in);
+    const trail = cachedRecordTrail(cache, setup.world.rows.staging.in);
     expect(trail.found).toBe(true);
     expect(trail.chain.map((entry) => entry.eventType)).toContain('staging.proposed');
     expect(trail.chain.every((entry) => entry.hashesOk)).toBe(true);
     expect(trail.signatures).toHaveLength(1);
-    expect(trail.signatures[0]).toMatchObject({ id: world.rows.signature.in, inChain: true });
+    expect(trail.signatures[0]).toMatchObject({ id: setup.world.rows.signature.in, inChain: true });
 
     cache
       .prepare(`update signature_event set doc = json_set(doc, '$.content_hash', ?) where id = ?`)
-      .run('f'.repeat(64), world.rows.signature.in);
-    const broken = cachedRecordTrail(cache, world.rows.staging.in);
+      .run('f'.repeat(64), setup.world.rows.signature.in);
+    const broken = cachedRecordTrail(cache, setup.world.rows.staging.in);
     expect(broken.ok).toBe(false);
     expect(broken.problems).toContain(
-      `signature ${world.rows.signature.in} has no matching entry in the audit chain`,
+      `signature ${setup.world.rows.signature.in} has no matching entry in the audit chain`,
     );
   });
 });

@@ -3,7 +3,7 @@
 // lost, a close that someone else beat, and a reply and a close that wait for the annotation they
 // refer to.
 import type { Database } from 'better-sqlite3-multiple-ciphers';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { cachedDiaryHistory } from '../../src/main/cache/diaryReads';
 import {
   enqueueAnnotation,
@@ -14,30 +14,14 @@ import {
 } from '../../src/main/sync/outbox';
 import { pullAll } from '../../src/main/sync/pullEngine';
 import { type ServerReader, serverReaderFor } from '../../src/main/sync/serverReader';
-import { buildWorld, operatorTransaction, type World } from './support/accessWorld';
-import { type TempCaches, tempCaches } from './support/syncCache';
-import { createTestDatabase, type TestDatabase } from './support/testServer';
+import { operatorTransaction } from './support/accessWorld';
+import { syncWorld } from './support/syncWorld';
 
-let db: TestDatabase;
-let world: World;
-let caches: TempCaches;
-const open: Database[] = [];
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  world = await buildWorld(db);
-  caches = tempCaches();
-});
-afterAll(async () => {
-  for (const cache of open) cache.close();
-  caches.remove();
-  await world.teardown();
-  await db.drop();
-});
+const setup = syncWorld();
 
 const annotationState = async (annotationId: string) =>
   (
-    await db.operator.query<{ resolved: boolean }>(
+    await setup.db.operator.query<{ resolved: boolean }>(
       'select resolved from diary.investigator_annotations where annotation_id = $1',
       [annotationId],
     )
@@ -45,7 +29,7 @@ const annotationState = async (annotationId: string) =>
 const auditCount = async (eventType: string, annotationId: string) =>
   Number(
     (
-      await db.operator.query<{ n: string }>(
+      await setup.db.operator.query<{ n: string }>(
         `select count(*) as n from audit.audit_log where event_type = $1 and payload->>'annotation_id' = $2`,
         [eventType, annotationId],
       )
@@ -57,14 +41,13 @@ describe('the outbox closes and reopens queries, offline too [SYNC-OUTBOX]', () 
   let server: ServerReader;
 
   beforeAll(async () => {
-    cache = caches.open(world.people.investigator.id);
-    open.push(cache);
-    server = serverReaderFor(world.clients.investigator);
+    cache = setup.cacheOf(setup.world.people.investigator.id);
+    server = serverReaderFor(setup.world.clients.investigator);
     await pullAll(cache, server);
   });
 
   it('sends a query, a reply to it and its closing, all made before any was sent, in order', async () => {
-    const record = world.records.patient2;
+    const record = setup.world.records.patient2;
     const query = enqueueAnnotation(cache, {
       eventUuid: record.eventUuid,
       kind: 'query',
@@ -86,7 +69,7 @@ describe('the outbox closes and reopens queries, offline too [SYNC-OUTBOX]', () 
       unreachable: false,
     });
 
-    const { rows } = await db.operator.query(
+    const { rows } = await setup.db.operator.query(
       `select annotation_id::text, annotation_kind, in_reply_to::text, resolved, resolved_by::text
        from diary.investigator_annotations where event_uuid = $1 and client_request_id = any ($2::uuid[])
        order by created_at, annotation_kind desc`,
@@ -98,7 +81,7 @@ describe('the outbox closes and reopens queries, offline too [SYNC-OUTBOX]', () 
         annotation_kind: 'query',
         in_reply_to: null,
         resolved: true,
-        resolved_by: world.people.investigator.id,
+        resolved_by: setup.world.people.investigator.id,
       },
       {
         annotation_id: reply.annotationId,
@@ -151,7 +134,7 @@ describe('the outbox closes and reopens queries, offline too [SYNC-OUTBOX]', () 
     });
     expect(await annotationState(queryId)).toMatchObject({ resolved: false });
     expect(await auditCount('diary.annotation_reopened', queryId)).toBe(reopenedBefore + 1);
-    const requests = await db.operator.query(
+    const requests = await setup.db.operator.query(
       'select 1 from diary.annotation_resolutions where request_id = $1',
       [reopen.clientRequestId],
     );
@@ -160,11 +143,11 @@ describe('the outbox closes and reopens queries, offline too [SYNC-OUTBOX]', () 
 
   it('keeps a close that someone else beat as a conflict, never resends it, and records a discard', async () => {
     await pullAll(cache, server);
-    const query = world.rows.annotation.in;
+    const query = setup.world.rows.annotation.in;
     const close = enqueueResolution(cache, { annotationId: query, resolved: true });
     // Meanwhile another session of the investigator closes it on the server.
-    await operatorTransaction(db.operator, { sub: world.people.investigator.id }, () =>
-      db.operator.query(
+    await operatorTransaction(setup.db.operator, { sub: setup.world.people.investigator.id }, () =>
+      setup.db.operator.query(
         'update diary.investigator_annotations set resolved = true where annotation_id = $1',
         [query],
       ),
@@ -197,9 +180,9 @@ describe('the outbox closes and reopens queries, offline too [SYNC-OUTBOX]', () 
 
   it('holds a reply and a close until the annotation they refer to is on the server', async () => {
     await pullAll(cache, server);
-    const record = world.records.in;
+    const record = setup.world.records.in;
     const head = (
-      await db.operator.query<{ last: string }>(
+      await setup.db.operator.query<{ last: string }>(
         'select last_audit_id::text as last from diary.record_state where event_uuid = $1',
         [record.eventUuid],
       )
@@ -219,11 +202,11 @@ describe('the outbox closes and reopens queries, offline too [SYNC-OUTBOX]', () 
     });
     const close = enqueueResolution(cache, { annotationId: first.annotationId as string, resolved: true });
     // The patient changes the record on the server before any of them is sent.
-    await operatorTransaction(db.operator, { sub: world.people.patient.id }, () =>
-      db.operator.query(
+    await operatorTransaction(setup.db.operator, { sub: setup.world.people.patient.id }, () =>
+      setup.db.operator.query(
         `insert into diary.record_audit (event_uuid, patient_id, site_id, operation, data, client_timestamp, parent_audit_id, change_reason)
          values ($1, $2, 'A1', 'USER_UPDATE', '{"intensity":"severe"}', now(), $3, 'felt worse')`,
-        [record.eventUuid, world.people.patient.id, head],
+        [record.eventUuid, setup.world.people.patient.id, head],
       ),
     );
     expect(await flushOutbox(cache, server)).toEqual({
@@ -255,7 +238,7 @@ describe('the outbox closes and reopens queries, offline too [SYNC-OUTBOX]', () 
       failed: 0,
       unreachable: false,
     });
-    const { rows } = await db.operator.query(
+    const { rows } = await setup.db.operator.query(
       `select annotation_id::text, in_reply_to::text, resolved from diary.investigator_annotations
        where annotation_id = any ($1::uuid[]) order by in_reply_to nulls first`,
       [[first.annotationId, reply.annotationId]],

@@ -1,49 +1,24 @@
-// The pull engine against the real server: what lands in a user's cache is exactly what RLS lets
-// that user read; a row whose transaction commits after a later-numbered one still arrives; a
-// malformed row is quarantined while the rest of its page lands; a changed row is pulled again.
-import type { Database } from 'better-sqlite3-multiple-ciphers';
 import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FileCacheKeyStore } from '../../src/main/cache/cacheKeyStore';
 import { pullAll } from '../../src/main/sync/pullEngine';
 import { type ServerReader, serverReaderFor } from '../../src/main/sync/serverReader';
 import { streamDefinitions, streamNamed } from '../../src/main/sync/streamDefinitions';
 import type { AppRole } from '../../src/shared/domain';
-import { buildWorld, operatorTransaction, type World } from './support/accessWorld';
-import { cachedKeys, serverKeys, type TempCaches, tempCaches, testBackendId } from './support/syncCache';
-import { createTestDatabase, type TestDatabase } from './support/testServer';
+import { operatorTransaction } from './support/accessWorld';
+import { cachedKeys, serverKeys, testBackendId } from './support/syncCache';
+import { syncWorld } from './support/syncWorld';
 
 describe('pull sync', () => {
-  let db: TestDatabase;
-  let world: World;
-  let caches: TempCaches;
-  const open: Database[] = [];
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    world = await buildWorld(db);
-    caches = tempCaches();
-  });
-  afterAll(async () => {
-    for (const cache of open) cache.close();
-    caches.remove();
-    await world.teardown();
-    await db.drop();
-  });
-
-  const cacheOf = (userId: string) => {
-    const cache = caches.open(userId);
-    open.push(cache);
-    return cache;
-  };
+  const setup = syncWorld();
 
   const roles: AppRole[] = ['signer', 'inspector', 'investigator', 'patient', 'sponsor', 'analyst', 'admin'];
   it.each(roles)(
     'caches for a %s exactly the rows RLS lets them read, stream by stream [SYNC-RLS]',
     async (role) => {
-      const person = world.people[role];
-      const client = world.clients[role];
-      const cache = cacheOf(person.id);
+      const person = setup.world.people[role];
+      const client = setup.world.clients[role];
+      const cache = setup.cacheOf(person.id);
       const report = await pullAll(cache, serverReaderFor(client), { pageSize: 3 });
       expect(report.quarantined).toBe(0);
       let total = 0;
@@ -56,42 +31,42 @@ describe('pull sync', () => {
       // Scope: the B-side rows never reach an A-scoped person (the admin is global).
       const stagingB = cache
         .prepare('select count(*) as n from staging_record where id = ?')
-        .get(world.rows.staging.out);
+        .get(setup.world.rows.staging.out);
       expect((stagingB as { n: number }).n).toBe(role === 'admin' ? 1 : 0);
     },
   );
 
   it('pulls a changed row again and keeps one copy of it [SYNC-WATERMARK]', async () => {
-    const signer = world.people.signer;
-    const cache = cacheOf(`${signer.id}-cache-0`);
-    const reader = serverReaderFor(world.clients.signer);
+    const signer = setup.world.people.signer;
+    const cache = setup.cacheOf(`${signer.id}-cache-0`);
+    const reader = serverReaderFor(setup.world.clients.signer);
     await pullAll(cache, reader);
-    await operatorTransaction(db.operator, { sub: signer.id }, () =>
-      db.operator.query(`update cro.staging_record set state = 'reviewing' where id = $1`, [
-        world.rows.staging.in,
+    await operatorTransaction(setup.db.operator, { sub: signer.id }, () =>
+      setup.db.operator.query(`update cro.staging_record set state = 'reviewing' where id = $1`, [
+        setup.world.rows.staging.in,
       ]),
     );
     const second = await pullAll(cache, reader);
     expect(second.perStream.staging_record).toBe(1);
-    expect(cache.prepare('select state from staging_record where id = ?').all(world.rows.staging.in)).toEqual(
-      [{ state: 'reviewing' }],
-    );
+    expect(
+      cache.prepare('select state from staging_record where id = ?').all(setup.world.rows.staging.in),
+    ).toEqual([{ state: 'reviewing' }]);
   });
 
   it('never skips a row whose transaction commits after a later-numbered one [SYNC-WATERMARK]', async () => {
-    const admin = world.people.admin;
-    const cache = cacheOf(`${admin.id}-cache-1`);
-    const reader = serverReaderFor(world.clients.admin);
+    const admin = setup.world.people.admin;
+    const cache = setup.cacheOf(`${admin.id}-cache-1`);
+    const reader = serverReaderFor(setup.world.clients.admin);
     const stream = streamNamed('provenance_event');
     await pullAll(cache, reader, { streams: [stream] });
 
-    const early = await db.connectAsOperator();
-    const late = await db.connectAsOperator();
+    const early = await setup.db.connectAsOperator();
+    const late = await setup.db.connectAsOperator();
     const insertProvenance = (client: pg.Client, subject: string) =>
       client.query<{ id: string; xid: string }>(
         `insert into cro.provenance_event (study_id, actor_kind, actor_id, action, subject_kind, subject_id, retrieved_context, payload)
          values ($1, 'system', 'test', 'probe', 'probe', $2, '[]', '{}') returning id, sync_xid::text as xid`,
-        [world.studyA, subject],
+        [setup.world.studyA, subject],
       );
     await early.query('begin');
     const earlyRow = (await insertProvenance(early, 'early')).rows[0] as { id: string; xid: string };
@@ -114,7 +89,7 @@ describe('pull sync', () => {
     await pullAll(cache, reader, { streams: [stream] });
     expect(has(earlyRow.id)).toBe(1);
     expect(has(lateRow.id)).toBe(1);
-    expect(cachedKeys(cache, stream)).toEqual(await serverKeys(world.clients.admin, stream));
+    expect(cachedKeys(cache, stream)).toEqual(await serverKeys(setup.world.clients.admin, stream));
   });
 
   it.each([
@@ -123,18 +98,18 @@ describe('pull sync', () => {
   ])(
     'a first pull (%s) misses nothing that changes or commits while it runs [SYNC-WATERMARK]',
     async (_how, copy) => {
-      const admin = world.people.admin;
-      const cache = cacheOf(`${admin.id}-cache-${copy ? '4' : '5'}`);
+      const admin = setup.world.people.admin;
+      const cache = setup.cacheOf(`${admin.id}-cache-${copy ? '4' : '5'}`);
       const stream = streamNamed('provenance_event');
-      const real = serverReaderFor(world.clients.admin);
+      const real = serverReaderFor(setup.world.clients.admin);
       const insert = (client: pg.ClientBase, subject: string) =>
         client.query<{ id: string }>(
           `insert into cro.provenance_event (study_id, actor_kind, actor_id, action, subject_kind, subject_id, retrieved_context, payload)
            values ($1, 'system', 'test', 'probe', 'probe', $2, '[]', '{}') returning id`,
-          [world.studyA, subject],
+          [setup.world.studyA, subject],
         );
       // A transaction open before the pull begins commits only after it has ended.
-      const open = await db.connectAsOperator();
+      const open = await setup.db.connectAsOperator();
       await open.query('begin');
       const lateRow = (await insert(open, 'open-across')).rows[0] as { id: string };
       // While the pull runs (after its first rows arrive), rows are added: with random keys, some sort
@@ -143,9 +118,9 @@ describe('pull sync', () => {
       const interfere = async () => {
         if (interfered) return;
         interfered = true;
-        await insert(db.operator, 'during-1');
-        await insert(db.operator, 'during-2');
-        await insert(db.operator, 'during-3');
+        await insert(setup.db.operator, 'during-1');
+        await insert(setup.db.operator, 'during-2');
+        await insert(setup.db.operator, 'during-3');
       };
       const reader: ServerReader = {
         query: async (query) => {
@@ -188,10 +163,10 @@ describe('pull sync', () => {
       const quarantined = (
         cache.prepare('select row_key from quarantine').all() as { row_key: string }[]
       ).map((row) => row.row_key);
-      const onServer = await serverKeys(world.clients.admin, stream);
+      const onServer = await serverKeys(setup.world.clients.admin, stream);
       expect(onServer).toContain(lateRow.id);
       expect(cachedKeys(cache, stream)).toEqual(onServer.filter((id) => !quarantined.includes(id)));
-      const during = await world.clients.admin.query<{ id: string }>(
+      const during = await setup.world.clients.admin.query<{ id: string }>(
         `select id::text from cro.provenance_event where subject_id like 'during-%'`,
       );
       for (const { id } of during.rows) expect(cachedKeys(cache, stream)).toContain(id);
@@ -199,21 +174,21 @@ describe('pull sync', () => {
   );
 
   it('quarantines a malformed row with a clear report and lands the rest of its page [SYNC-QUARANTINE]', async () => {
-    const admin = world.people.admin;
-    const cache = cacheOf(`${admin.id}-cache-2`);
-    const reader = serverReaderFor(world.clients.admin);
+    const admin = setup.world.people.admin;
+    const cache = setup.cacheOf(`${admin.id}-cache-2`);
+    const reader = serverReaderFor(setup.world.clients.admin);
     const stream = streamNamed('provenance_event');
     // A server whose schema is looser than this client expects: an actor_kind the client does not know.
-    await db.operator.query(
+    await setup.db.operator.query(
       'alter table cro.provenance_event drop constraint provenance_event_actor_kind_check',
     );
-    const bad = await db.operator.query<{ id: string }>(
+    const bad = await setup.db.operator.query<{ id: string }>(
       `insert into cro.provenance_event (study_id, actor_kind, actor_id, action, subject_kind, subject_id, retrieved_context, payload)
        values ($1, 'robot', 'test', 'probe', 'probe', 'malformed', '[]', '{}') returning id`,
-      [world.studyA],
+      [setup.world.studyA],
     );
     const badId = bad.rows[0]?.id as string;
-    const onServer = await serverKeys(world.clients.admin, stream);
+    const onServer = await serverKeys(setup.world.clients.admin, stream);
     const report = await pullAll(cache, reader, { streams: [stream], pageSize: 1000 });
     expect(report.quarantined).toBe(1);
     expect(cachedKeys(cache, stream)).toEqual(onServer.filter((id) => id !== badId));
@@ -228,19 +203,19 @@ describe('pull sync', () => {
   });
 
   it('keeps the rows received before the server went away, written in groups by the worker [SYNC-RESUME]', async () => {
-    const admin = world.people.admin;
+    const admin = setup.world.people.admin;
     const userId = `${admin.id}-cache-3`;
-    const cache = cacheOf(userId);
+    const cache = setup.cacheOf(userId);
     const stream = streamNamed('provenance_event');
-    await db.operator.query(
+    await setup.db.operator.query(
       `insert into cro.provenance_event (study_id, actor_kind, actor_id, action, subject_kind, subject_id, retrieved_context, payload)
        select $1, 'agent', 'agent:test', 'propose', 'staging_record', 'dropped-' || n, '[]', '{}'
        from generate_series(1, 6) as n`,
-      [world.studyA],
+      [setup.world.studyA],
     );
-    const onServer = await serverKeys(world.clients.admin, stream);
+    const onServer = await serverKeys(setup.world.clients.admin, stream);
     // The server answers two pages of this stream, then the connection drops.
-    const real = serverReaderFor(world.clients.admin);
+    const real = serverReaderFor(setup.world.clients.admin);
     let pages = 0;
     const dropping: ServerReader = {
       query: async (query) => {
@@ -251,8 +226,8 @@ describe('pull sync', () => {
       },
     };
     const cacheFile = {
-      path: caches.path(userId),
-      key: new FileCacheKeyStore(`${caches.dir}/keys`).keyFor(userId, testBackendId),
+      path: setup.caches.path(userId),
+      key: new FileCacheKeyStore(`${setup.caches.dir}/keys`).keyFor(userId, testBackendId),
     };
     await expect(
       pullAll(cache, dropping, {

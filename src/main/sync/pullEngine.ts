@@ -47,8 +47,6 @@ export interface PullOptions {
    * received rows, which the next run pulls again.
    */
   rowsPerTransaction?: number;
-  /** A stream's first pull reads in key order below a fixed horizon (see Cursor); default true. */
-  keyOrderedFirstPull?: boolean;
 }
 
 export interface PullReport {
@@ -153,7 +151,7 @@ function countQuery(stream: StreamDefinition, cursor: Cursor) {
  * Where a stream's next pull starts. `horizon` (the snapshot xmin now) starts a key-ordered first
  * pull when the stream has never been pulled; a first pull cut short goes on below its own horizon.
  */
-export function readCursor(db: Database, stream: StreamDefinition, horizon?: bigint): Cursor {
+export function readCursor(db: Database, stream: StreamDefinition, horizon: bigint): Cursor {
   const row = db.prepare('select last_xid, last_key from sync_cursor where stream = ?').get(stream.name) as
     | { last_xid: string; last_key: string }
     | undefined;
@@ -166,7 +164,7 @@ export function readCursor(db: Database, stream: StreamDefinition, horizon?: big
     };
   }
   if (row) return { lastXid: row.last_xid, lastKey: row.last_key, initialBelow: null };
-  const keyOrdered = horizon !== undefined && stream.cursor === 'xid' && stream.keyType === 'uuid';
+  const keyOrdered = stream.cursor === 'xid' && stream.keyType === 'uuid';
   return {
     lastXid: '0',
     lastKey: firstKey[stream.keyType],
@@ -233,12 +231,7 @@ export async function pullAll(
   if (reset) resetStreams(db, streamDefinitions);
   writeMeta(db, 'access_fingerprint', fingerprint);
 
-  const cursors = new Map(
-    streams.map((stream) => [
-      stream.name,
-      readCursor(db, stream, options.keyOrderedFirstPull === false ? undefined : horizon),
-    ]),
-  );
+  const cursors = new Map(streams.map((stream) => [stream.name, readCursor(db, stream, horizon)]));
   let rowsTotal: number | null = null;
   if (options.countFirst ?? true) {
     rowsTotal = 0;

@@ -5,10 +5,12 @@ import type { Database } from 'better-sqlite3-multiple-ciphers';
 import { CacheTooNewError } from './cacheErrors';
 import { updateToSchemaVersion1 } from './migrations/0001_initial';
 import { updateToSchemaVersion2 } from './migrations/0002_diary_screen';
+import { updateToSchemaVersion3 } from './migrations/0003_queue_covering_index';
 
 export const cacheMigrations: ReadonlyArray<(db: Database) => void> = [
   updateToSchemaVersion1,
   updateToSchemaVersion2,
+  updateToSchemaVersion3,
 ];
 export const cacheSchemaVersion = cacheMigrations.length;
 

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { canonicalJson } from '../../shared/canonicalJson';
 import { entityKinds, stagingStates } from '../../shared/domain';
+import { stagingQueueIndexSql } from '../cache/migrations/0003_queue_covering_index';
 
 export interface StreamDefinition {
   name: string;
@@ -97,7 +98,7 @@ const stagingRecord: StreamDefinition = {
   deferredIndexes: [
     {
       name: 'staging_record_queue_idx',
-      create: 'create index if not exists staging_record_queue_idx on staging_record (created_at, id)',
+      create: stagingQueueIndexSql,
     },
   ],
 };

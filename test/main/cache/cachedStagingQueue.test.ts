@@ -4,9 +4,11 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Database } from 'better-sqlite3-multiple-ciphers';
+import DatabaseConstructor, { type Database } from 'better-sqlite3-multiple-ciphers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cachedStagingQueue } from '../../../src/main/cache/cacheReads';
+import { updateToSchemaVersion1 } from '../../../src/main/cache/migrations/0001_initial';
+import { updateToSchemaVersion2 } from '../../../src/main/cache/migrations/0002_diary_screen';
 import { openCache } from '../../../src/main/cache/openCache';
 
 describe('cached staging queue [SYNC-OFFLINE]', () => {
@@ -88,5 +90,79 @@ describe('cached staging queue [SYNC-OFFLINE]', () => {
     expect(
       cachedStagingQueue(db, { limit: 100, after: null, states: [], studyId: randomUUID() }).rows,
     ).toHaveLength(0);
+  });
+
+  it('reads the queue and its counts from the covering index alone, never the proposed documents', () => {
+    const plans = (
+      [
+        [
+          `select s.id, s.state, s.entity_kind, s.entity_id, s.study_id, s.agent_id, s.model_version_id,
+             s.created_at, s.updated_at from staging_record s
+           where (? is null or s.study_id = ?) and (s.created_at, s.id) > (?, ?) order by s.created_at, s.id limit 10`,
+          [null, null, '', ''],
+        ],
+        [
+          'select state, count(*) as n from staging_record where (? is null or study_id = ?) group by state',
+          [null, null],
+        ],
+      ] as const
+    ).map(([sql, params]) =>
+      (db.prepare(`explain query plan ${sql}`).all(...params) as { detail: string }[])
+        .map((step) => step.detail)
+        .join('; '),
+    );
+    expect(plans[0]).toMatch(/USING COVERING INDEX staging_record_queue_idx/);
+    expect(plans[1]).toMatch(/USING COVERING INDEX staging_record_queue_idx/);
+  });
+});
+
+describe('cache schema 3 [SYNC-OFFLINE]', () => {
+  it("replaces a version 2 cache's queue index with the covering one and keeps the rows", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'countersign-queue-v2-'));
+    const path = join(dir, 'c.sqlite');
+    const key = randomBytes(32);
+    try {
+      const raw = new DatabaseConstructor(path);
+      raw.pragma(`cipher = 'aegis'`);
+      raw.pragma(`hexkey = '${key.toString('hex')}'`);
+      raw.transaction(() => {
+        updateToSchemaVersion1(raw);
+        updateToSchemaVersion2(raw);
+        raw.pragma('user_version = 2');
+      })();
+      raw
+        .prepare('insert into cache_owner (id, user_id, backend_id, created_at) values (1, ?, ?, ?)')
+        .run('u', 'b', '2025-01-01T00:00:00Z');
+      raw
+        .prepare(
+          `insert into staging_record (id, entity_kind, entity_id, study_id, agent_id, model_version_id, provenance_id,
+             state, proposed_state, created_at, updated_at, created_by, sync_xid)
+           values (?, 'study_risk', null, ?, 'agent:test', null, null, 'proposed', '{}', '2025-01-02T00:00:00Z', '2025-01-02T00:00:00Z', ?, '1')`,
+        )
+        .run(randomUUID(), randomUUID(), randomUUID());
+      const indexSql = (db: Database) =>
+        (
+          db.prepare(`select sql from sqlite_schema where name = 'staging_record_queue_idx'`).get() as {
+            sql: string;
+          }
+        ).sql;
+      expect(indexSql(raw)).toMatch(/\(created_at, id\)$/);
+      raw.close();
+
+      const upgraded = openCache({ path, key, userId: 'u', backendId: 'b' });
+      try {
+        expect(upgraded.pragma('user_version', { simple: true })).toBe(3);
+        expect(indexSql(upgraded).replace(/\s+/g, ' ')).toContain(
+          '(created_at, id, state, study_id, entity_kind, entity_id, agent_id, model_version_id, updated_at)',
+        );
+        expect(
+          cachedStagingQueue(upgraded, { limit: 10, after: null, states: [], studyId: null }).rows,
+        ).toHaveLength(1);
+      } finally {
+        upgraded.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import DatabaseConstructor, { type Database } from 'better-sqlite3-multiple-ciphers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { cacheSchemaVersion } from '../../../src/main/cache/cacheMigrations';
 import { updateToSchemaVersion1 } from '../../../src/main/cache/migrations/0001_initial';
 import { openCache } from '../../../src/main/cache/openCache';
 import {
@@ -239,7 +240,7 @@ describe('cache schema 2 [SYNC-OUTBOX]', () => {
 
       const db = openCache({ path, key, userId: me, backendId });
       try {
-        expect(db.pragma('user_version', { simple: true })).toBe(2);
+        expect(db.pragma('user_version', { simple: true })).toBe(cacheSchemaVersion);
         expect(listOutbox(db)).toMatchObject([
           {
             id: 1,

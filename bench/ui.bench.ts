@@ -48,7 +48,8 @@ import { createRng } from '../src/main/backend/demo/prng';
 import { type BrowserHost, startBrowserHost } from '../src/main/host/browserHost';
 import { createWorkstation, type Workstation } from '../src/main/workstation';
 import { rowMatches } from '../src/renderer/src/queue/queueRows';
-import type { StagingQueueRow } from '../src/shared/contract';
+import type { QueueRow } from '../src/shared/contract';
+import { queueRowsOf } from '../src/shared/stagingQueueColumns';
 import { freePort } from '../test/db/support/freePort';
 import { chromiumPath, launchChromium, missingChromiumMessage } from '../test/e2e/support/chromium';
 import type { Benchmark } from './support/benchmark';
@@ -405,10 +406,7 @@ async function pageLoad(page: Page, url: string): Promise<PageLoad> {
  * At least `count` keystrokes that look up records by id prefix and clear the box again (whole
  * lookups, so the box ends empty), each changing the count shown.
  */
-function filterPlan(
-  rows: StagingQueueRow[],
-  count: number,
-): { key: string; search: string; shown: number }[] {
+function filterPlan(rows: QueueRow[], count: number): { key: string; search: string; shown: number }[] {
   const shownFor = (search: string) => rows.reduce((n, row) => n + (rowMatches(row, search) ? 1 : 0), 0);
   const plan: { key: string; search: string; shown: number }[] = [];
   const rng = createRng(5);
@@ -452,8 +450,8 @@ async function waitForSync(workstation: Workstation, log: (line: string) => void
   }
 }
 
-async function cachedQueue(workstation: Workstation): Promise<StagingQueueRow[]> {
-  const rows: StagingQueueRow[] = [];
+async function cachedQueue(workstation: Workstation): Promise<QueueRow[]> {
+  const rows: QueueRow[] = [];
   let after: { createdAt: string; id: string } | null = null;
   do {
     const page = await workstation.handlers['staging.queue']({
@@ -462,7 +460,7 @@ async function cachedQueue(workstation: Workstation): Promise<StagingQueueRow[]>
       states: [],
       studyId: null,
     });
-    rows.push(...page.rows);
+    rows.push(...queueRowsOf(page.columns));
     after = page.nextCursor;
   } while (after !== null);
   return rows;

@@ -3,7 +3,14 @@
 // each channel. Transport code (IPC, HTTP) lives elsewhere and only calls these handlers.
 import { join } from 'node:path';
 import { generateSync } from 'otplib';
-import type { BackendStatus, ContractEventName, ContractHandlers } from '../shared/contract';
+import type {
+  BackendStatus,
+  ContractEventName,
+  ContractHandlers,
+  QueueRow,
+  StagingQueuePage,
+} from '../shared/contract';
+import { queueColumnsOf } from '../shared/stagingQueueColumns';
 import { type BackendConfig, backendConfigFrom, embeddedDatabase } from './backend/backendConfig';
 import { backendConfigFromProfile } from './backend/backendProfile';
 import type { BackendSession } from './backend/backendSession';
@@ -334,9 +341,15 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
     },
     'staging.queue': async (request) => {
       // Once the cache holds a sync, the queue is read from it (online and offline alike).
-      if (sync.cacheReady) return cachedStagingQueue(sync.cache(), request);
-      if (!session) throw new UserFacingError('Sign in to see the staging queue.');
-      return session.stagingQueue(request);
+      let page: { rows: QueueRow[] } & Omit<StagingQueuePage, 'columns'>;
+      if (sync.cacheReady) page = cachedStagingQueue(sync.cache(), request);
+      else if (!session) throw new UserFacingError('Sign in to see the staging queue.');
+      else page = await session.stagingQueue(request);
+      return {
+        columns: queueColumnsOf(page.rows),
+        nextCursor: page.nextCursor,
+        countsByState: page.countsByState,
+      };
     },
     'staging.detail': async ({ id }) => {
       const cached = sync.cacheReady ? cachedStagingDetail(sync.cache(), id) : null;

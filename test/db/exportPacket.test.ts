@@ -28,6 +28,7 @@ import { dispatchContractCall } from '../../src/main/ipc/dispatchContractCall';
 import { createWorkstation, type Workstation } from '../../src/main/workstation';
 import { canonicalJson } from '../../src/shared/canonicalJson';
 import type { Channel, ExportProgress, RequestOf, ResponseOf } from '../../src/shared/contract';
+import { queueRowsOf } from '../../src/shared/stagingQueueColumns';
 import { freePort } from './support/freePort';
 
 const run = promisify(execFile);
@@ -94,7 +95,7 @@ describe('inspection packet on the embedded demo', () => {
     await call('sync.setOffline', { offline: true });
     const signatures = await call('signatures.list', { subjectId: null, limit: 1 });
     const queue = await call('staging.queue', { limit: 1, states: ['signed'] });
-    studyCode = queue.rows[0]?.studyCode as string;
+    studyCode = queueRowsOf(queue.columns)[0]?.studyCode as string;
     expect(signatures.rows.length).toBe(1);
   });
   afterAll(async () => {

@@ -10,6 +10,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorkstation, type Workstation } from '../../src/main/workstation';
 import type { BackendStatus } from '../../src/shared/contract';
+import { queueRowsOf } from '../../src/shared/stagingQueueColumns';
 import { freePort } from './support/freePort';
 
 describe('workstation on the embedded demo backend', () => {
@@ -83,7 +84,8 @@ describe('workstation on the embedded demo backend', () => {
     });
 
     const first = await handlers['staging.queue']({ limit: 50, after: null, states: [], studyId: null });
-    expect(first.rows).toHaveLength(50);
+    const firstRows = queueRowsOf(first.columns);
+    expect(firstRows).toHaveLength(50);
     expect(first.nextCursor).not.toBeNull();
     const second = await handlers['staging.queue']({
       limit: 50,
@@ -91,9 +93,9 @@ describe('workstation on the embedded demo backend', () => {
       states: [],
       studyId: null,
     });
-    const firstIds = new Set(first.rows.map((row) => row.id));
-    expect(second.rows.some((row) => firstIds.has(row.id))).toBe(false);
-    expect(second.rows[0]?.createdAt >= (first.rows.at(-1)?.createdAt ?? '')).toBe(true);
+    const firstIds = new Set(first.columns.id);
+    expect(second.columns.id.some((id) => firstIds.has(id))).toBe(false);
+    expect((second.columns.createdAt[0] ?? '') >= (firstRows.at(-1)?.createdAt ?? '')).toBe(true);
     const counts = first.countsByState;
     if (counts === null) throw new Error('the first page carries the counts');
     const total = Object.values(counts).reduce((sum, n) => sum + n, 0);
@@ -105,8 +107,8 @@ describe('workstation on the embedded demo backend', () => {
       states: ['reviewing'],
       studyId: null,
     });
-    expect(reviewing.rows.length).toBe(counts.reviewing);
-    expect(reviewing.rows.every((row) => row.state === 'reviewing')).toBe(true);
+    expect(reviewing.columns.id.length).toBe(counts.reviewing);
+    expect(reviewing.columns.state.every((state) => state === 'reviewing')).toBe(true);
   });
 
   it('shows a patient no staging at all (RLS, not the client, decides)', async () => {
@@ -116,7 +118,7 @@ describe('workstation on the embedded demo backend', () => {
       true,
     );
     const page = await handlers['staging.queue']({ limit: 100, after: null, states: [], studyId: null });
-    expect(page.rows).toEqual([]);
+    expect(page.columns.id).toEqual([]);
     expect(Object.values(page.countsByState ?? { missing: 1 }).every((n) => n === 0)).toBe(true);
     await handlers['session.signOut']({});
     await expect(

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorkstation, type Workstation } from '../../src/main/workstation';
 import type { SyncStatus } from '../../src/shared/contract';
+import { queueRowsOf } from '../../src/shared/stagingQueueColumns';
 import { buildWorld, type World, worldPassword } from './support/accessWorld';
 import { startTcpProxy, type TcpProxy } from './support/tcpProxy';
 import { createTestDatabase, type TestDatabase } from './support/testServer';
@@ -66,9 +67,11 @@ describe('workstation offline [SYNC-OFFLINE]', () => {
     const offline = await h()['sync.setOffline']({ offline: true });
     expect(offline).toMatchObject({ online: false, workOffline: true, offlineSince: expect.any(String) });
 
-    const queue = await h()['staging.queue']({ limit: 10, after: null, states: [], studyId: null });
-    expect(queue.rows.map((row) => row.id)).toEqual([world.rows.staging.in]);
-    expect(queue.rows[0]?.studyCode).toBe('STUDY-A');
+    const queue = queueRowsOf(
+      (await h()['staging.queue']({ limit: 10, after: null, states: [], studyId: null })).columns,
+    );
+    expect(queue.map((row) => row.id)).toEqual([world.rows.staging.in]);
+    expect(queue[0]?.studyCode).toBe('STUDY-A');
     const provenance = await h()['provenance.list']({ subjectId: null, limit: 50 });
     expect(provenance.rows.map((row) => row.id)).toContain(world.rows.provenance.in);
     expect(provenance.rows.map((row) => row.id)).not.toContain(world.rows.provenance.out);

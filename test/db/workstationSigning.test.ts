@@ -52,7 +52,7 @@ describe('signing on the embedded demo, through the contract', () => {
     expect(signing.meanings.map((m) => m.meaning)).toContain('I approve this change');
 
     const queue = await call('staging.queue', { states: ['proposed'], limit: 3 });
-    const ids = queue.rows.map((row) => row.id);
+    const ids = queue.columns.id;
     expect(ids).toHaveLength(3);
     expect((await call('staging.openForReview', { stagingIds: ids })).opened).toBe(3);
 

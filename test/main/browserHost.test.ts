@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BrowserHost, startBrowserHost } from '../../src/main/host/browserHost';
-import { fakeHandlers, type RecordedCall } from './fakeHandlers';
+import { fakeHandlers, type RecordedCall, stagingRow } from './fakeHandlers';
 
 interface Reply {
   status: number;
@@ -183,7 +183,10 @@ describe('browser host: API [HOST-LOCAL]', () => {
     const reply = await postJson('staging.queue', JSON.stringify({ limit: 5 }));
     expect(reply.status).toBe(200);
     expect(reply.headers['content-type']).toBe('application/json; charset=utf-8');
-    expect(JSON.parse(reply.body)).toMatchObject({ rows: [{ studyCode: 'CS-001' }], nextCursor: null });
+    expect(JSON.parse(reply.body)).toMatchObject({
+      columns: { id: [stagingRow.id], studies: [{ code: 'CS-001' }] },
+      nextCursor: null,
+    });
     expect(calls.at(-1)).toEqual({
       channel: 'staging.queue',
       request: { limit: 5, after: null, states: [], studyId: null },

@@ -1,6 +1,7 @@
 // Contract handlers with canned answers, standing in for the workstation (no database needed).
 import { UserFacingError } from '../../src/main/userFacingError';
 import type { BackendStatus, ContractHandlers, SyncStatus } from '../../src/shared/contract';
+import { queueColumnsOf } from '../../src/shared/stagingQueueColumns';
 
 export const readyStatus: BackendStatus = {
   mode: 'embedded',
@@ -16,13 +17,11 @@ export const stagingRow = {
   id: '2f1d7c4e-8a5b-4c3d-9e2f-1a2b3c4d5e6f',
   state: 'proposed',
   entityKind: 'study',
-  entityId: null,
   studyId: '7a6b5c4d-3e2f-4a1b-8c9d-0e1f2a3b4c5d',
   studyCode: 'CS-001',
   agentId: 'agent-7',
   modelVersion: 'm-1',
   createdAt: '2025-01-01T00:00:00Z',
-  updatedAt: '2025-01-01T00:00:00Z',
 } as const;
 
 export const offlineSyncStatus: SyncStatus = {
@@ -70,7 +69,7 @@ export function fakeHandlers(calls: RecordedCall[] = []): ContractHandlers {
     'staging.queue': async (request) => {
       calls.push({ channel: 'staging.queue', request });
       return {
-        rows: [stagingRow],
+        columns: queueColumnsOf([stagingRow]),
         nextCursor: null,
         countsByState: { proposed: 1, reviewing: 0, signed: 0, promoted: 0, rejected: 0 },
       };

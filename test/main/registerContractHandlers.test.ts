@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type IpcMainLike, registerContractHandlers } from '../../src/main/ipc/registerContractHandlers';
 import { type ContractHandlers, channels } from '../../src/shared/contract';
-import { fakeHandlers, type RecordedCall } from './fakeHandlers';
+import { fakeHandlers, type RecordedCall, stagingRow } from './fakeHandlers';
 
 interface FakeEvent {
   senderId: number;
@@ -77,7 +77,10 @@ describe('registerContractHandlers [ELECTRON-IPC]', () => {
     expect(calls).toEqual([
       { channel: 'staging.queue', request: { limit: 10, after: null, states: [], studyId: null } },
     ]);
-    expect(page).toMatchObject({ rows: [{ studyCode: 'CS-001' }], nextCursor: null });
+    expect(page).toMatchObject({
+      columns: { id: [stagingRow.id], studies: [{ code: 'CS-001' }] },
+      nextCursor: null,
+    });
 
     const signIn = await ipc.invoke('session.signIn', trusted, { email: '  a@b.example ', password: 'pw' });
     expect(signIn).toEqual({ ok: false, error: 'No user a@b.example.' });

@@ -7,23 +7,21 @@ import {
   rowMatches,
   sortRows,
 } from '../../src/renderer/src/queue/queueRows';
-import type { StagingQueueRow } from '../../src/shared/contract';
+import type { QueueRow } from '../../src/shared/contract';
 
-const row: StagingQueueRow = {
+const row: QueueRow = {
   id: '2f1d7c4e-8a5b-4c3d-9e2f-1a2b3c4d5e6f',
   state: 'reviewing' as const,
   entityKind: 'study_kpi' as const,
-  entityId: null,
   studyId: '7a6b5c4d-3e2f-4a1b-8c9d-0e1f2a3b4c5d',
   studyCode: 'AUR-HHT-201',
   agentId: 'agent:protocol-digest',
   modelVersion: 'anthropic claude-sonnet-4-5 (prompt protocol-digest/1.3)',
   createdAt: '2026-11-20T10:00:00.000Z',
-  updatedAt: '2026-11-20T10:00:00.000Z',
 };
 
 /** Rows in the loader's order (oldest first), each changed by `patch`. */
-function rows(...patches: Partial<StagingQueueRow>[]): StagingQueueRow[] {
+function rows(...patches: Partial<QueueRow>[]): QueueRow[] {
   return patches.map((patch, index) => ({
     ...row,
     id: `00000000-0000-4000-8000-${String(index).padStart(12, '0')}`,
@@ -32,7 +30,7 @@ function rows(...patches: Partial<StagingQueueRow>[]): StagingQueueRow[] {
   }));
 }
 
-const ids = (list: readonly (StagingQueueRow | { group: string })[]) =>
+const ids = (list: readonly (QueueRow | { group: string })[]) =>
   list.map((item) => ('group' in item ? `[${item.group}]` : Number(item.id.slice(-4))));
 
 describe('queue rows', () => {

@@ -1,7 +1,7 @@
 // The read side of the cache: every view the renderer shows offline, answered from SQLite in the
 // shapes of the contract. JSON columns are parsed here, once, for the rows a view returns.
 import type { Database } from 'better-sqlite3-multiple-ciphers';
-import type { StagingQueueRow } from '../../shared/contract';
+import type { QueueRow } from '../../shared/contract';
 import { type StagingState, stagingStates } from '../../shared/domain';
 import { entryHashInput, sha256Hex } from '../sync/chainVerifier';
 
@@ -30,16 +30,14 @@ export const stagingRowSource = `staging_record s
   left join model_registry_version m on m.id = s.model_version_id`;
 
 /** The columns of the queue's select, in order. */
-type QueueColumns = [
+type QueueSelect = [
   id: string,
-  state: StagingQueueRow['state'],
-  entityKind: StagingQueueRow['entityKind'],
-  entityId: string | null,
+  state: QueueRow['state'],
+  entityKind: QueueRow['entityKind'],
   studyId: string,
   agentId: string,
   modelVersionId: string | null,
   createdAt: string,
-  updatedAt: string,
 ];
 
 export function cachedStagingQueue(db: Database, query: StagingQueueQuery) {
@@ -77,31 +75,26 @@ export function cachedStagingQueue(db: Database, query: StagingQueueQuery) {
   // per load this is a third of the time of named rows reshaped with a spread per row.
   const raw = db
     .prepare(
-      `select s.id, s.state, s.entity_kind, s.entity_id, s.study_id, s.agent_id, s.model_version_id,
-         s.created_at, s.updated_at
+      `select s.id, s.state, s.entity_kind, s.study_id, s.agent_id, s.model_version_id, s.created_at
        from staging_record s
        where ${filters.join(' and ')}
        order by s.created_at, s.id
        limit ?`,
     )
     .raw(true)
-    .all(...params, query.limit + 1) as QueueColumns[];
-  const rows: StagingQueueRow[] = new Array(raw.length);
+    .all(...params, query.limit + 1) as QueueSelect[];
+  const rows: QueueRow[] = new Array(raw.length);
   for (let i = 0; i < raw.length; i++) {
-    const [id, state, entityKind, entityId, studyId, agentId, modelVersionId, createdAt, updatedAt] = raw[
-      i
-    ] as QueueColumns;
+    const [id, state, entityKind, studyId, agentId, modelVersionId, createdAt] = raw[i] as QueueSelect;
     rows[i] = {
       id,
       state,
       entityKind,
-      entityId,
       studyId,
       studyCode: studyCodes.get(studyId) ?? studyNotCached,
       agentId,
       modelVersion: modelVersionId === null ? null : (modelVersions.get(modelVersionId) ?? null),
       createdAt,
-      updatedAt,
     };
   }
   // The counts scan the whole queue: once per load (with its first page), not once per page.

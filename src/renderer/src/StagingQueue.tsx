@@ -11,7 +11,7 @@
 import { type ColumnDef, getCoreRowModel, type SortingState, useReactTable } from '@tanstack/react-table';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import type { StagingQueueRow } from '../../shared/contract';
+import type { QueueRow } from '../../shared/contract';
 import { type StagingState, stagingStates } from '../../shared/domain';
 import { api, subscribe } from './api';
 import { messageOf } from './messageOf';
@@ -25,7 +25,7 @@ const rowHeight = 33;
 
 // Text columns sort ascending first; age descending first (the longest waiting on top). The ids are
 // queueRows.ts's sort columns.
-const columns: ColumnDef<StagingQueueRow>[] = [
+const columns: ColumnDef<QueueRow>[] = [
   { id: 'state', accessorKey: 'state', header: 'State', sortDescFirst: false },
   { id: 'entityKind', accessorKey: 'entityKind', header: 'Entity kind', sortDescFirst: false },
   { id: 'studyCode', accessorKey: 'studyCode', header: 'Study', sortDescFirst: false },
@@ -41,7 +41,7 @@ const columns: ColumnDef<StagingQueueRow>[] = [
 ];
 
 /** The table's data: none (it holds columns and sort state; the rows are queueRows.ts's). */
-const noRows: StagingQueueRow[] = [];
+const noRows: QueueRow[] = [];
 
 function isTyping(target: EventTarget | null): boolean {
   return (

@@ -96,8 +96,8 @@ describe('cached staging queue [SYNC-OFFLINE]', () => {
     const plans = (
       [
         [
-          `select s.id, s.state, s.entity_kind, s.entity_id, s.study_id, s.agent_id, s.model_version_id,
-             s.created_at, s.updated_at from staging_record s
+          `select s.id, s.state, s.entity_kind, s.study_id, s.agent_id, s.model_version_id, s.created_at
+           from staging_record s
            where (? is null or s.study_id = ?) and (s.created_at, s.id) > (?, ?) order by s.created_at, s.id limit 10`,
           [null, null, '', ''],
         ],
@@ -153,7 +153,7 @@ describe('cache schema 3 [SYNC-OFFLINE]', () => {
       try {
         expect(upgraded.pragma('user_version', { simple: true })).toBe(3);
         expect(indexSql(upgraded).replace(/\s+/g, ' ')).toContain(
-          '(created_at, id, state, study_id, entity_kind, entity_id, agent_id, model_version_id, updated_at)',
+          '(created_at, id, state, study_id, entity_kind, agent_id, model_version_id)',
         );
         expect(
           cachedStagingQueue(upgraded, { limit: 10, after: null, states: [], studyId: null }).rows,

@@ -7,7 +7,7 @@ import type { Database } from 'better-sqlite3-multiple-ciphers';
 
 /** The index as created here; the pull engine drops and rebuilds it around a first pull (streamDefinitions.ts). */
 export const stagingQueueIndexSql = `create index if not exists staging_record_queue_idx on staging_record
-  (created_at, id, state, study_id, entity_kind, entity_id, agent_id, model_version_id, updated_at)`;
+  (created_at, id, state, study_id, entity_kind, agent_id, model_version_id)`;
 
 export function updateToSchemaVersion3(db: Database): void {
   db.exec('drop index if exists staging_record_queue_idx');

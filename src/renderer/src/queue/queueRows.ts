@@ -2,7 +2,7 @@
 // queue shows (filtered, sorted, grouped by study). They work on the plain rows of the cache, never
 // on per-row table objects, so that a 100,000-row queue filters in a few milliseconds; they keep
 // the order of the rows they are given (the loader's: oldest first) wherever the sort leaves ties.
-import type { StagingQueueRow } from '../../../shared/contract';
+import type { QueueRow } from '../../../shared/contract';
 import type { StagingState } from '../../../shared/domain';
 
 /** "3 d", "5 h", "12 min": how long a proposal has waited. */
@@ -19,9 +19,9 @@ function searchWords(search: string): string[] {
 }
 
 /** The row's visible fields, lower-cased once per row (rows from the cache are never changed). */
-const searchTexts = new WeakMap<StagingQueueRow, string>();
+const searchTexts = new WeakMap<QueueRow, string>();
 
-function searchTextOf(row: StagingQueueRow): string {
+function searchTextOf(row: QueueRow): string {
   let text = searchTexts.get(row);
   if (text === undefined) {
     text =
@@ -32,22 +32,18 @@ function searchTextOf(row: StagingQueueRow): string {
 }
 
 /** Works out the search text of rows ahead of the first search (the loader does it while it waits). */
-export function prepareSearch(rows: readonly StagingQueueRow[]): void {
+export function prepareSearch(rows: readonly QueueRow[]): void {
   for (const row of rows) searchTextOf(row);
 }
 
 /** Case-insensitive match of every word of the search against the row's visible fields. */
-export function rowMatches(row: StagingQueueRow, search: string): boolean {
+export function rowMatches(row: QueueRow, search: string): boolean {
   const words = searchWords(search);
   return words.length === 0 || words.every((word) => searchTextOf(row).includes(word));
 }
 
 /** The rows in a state ('' for all) that match the search; the same array when nothing filters. */
-export function filterRows(
-  rows: StagingQueueRow[],
-  state: StagingState | '',
-  search: string,
-): StagingQueueRow[] {
+export function filterRows(rows: QueueRow[], state: StagingState | '', search: string): QueueRow[] {
   const words = searchWords(search);
   if (state === '' && words.length === 0) return rows;
   return rows.filter((row) => {
@@ -78,7 +74,7 @@ export interface QueueSort {
 // Text columns compare as a person reads them: case-insensitive, numbers by value (HHT-9 before HHT-10).
 const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
 
-function textOf(row: StagingQueueRow, column: QueueSortColumn): string {
+function textOf(row: QueueRow, column: QueueSortColumn): string {
   switch (column) {
     case 'state':
       return row.state;
@@ -94,7 +90,7 @@ function textOf(row: StagingQueueRow, column: QueueSortColumn): string {
 }
 
 /** A number per row that orders it by the column: a time, or the rank of its text among the distinct texts. */
-function sortKeys(rows: StagingQueueRow[], column: QueueSortColumn): Float64Array {
+function sortKeys(rows: QueueRow[], column: QueueSortColumn): Float64Array {
   const keys = new Float64Array(rows.length);
   if (column === 'createdAt' || column === 'age') {
     // Age ascending is the newest first: the opposite of the proposal time.
@@ -122,7 +118,7 @@ function sortKeys(rows: StagingQueueRow[], column: QueueSortColumn): Float64Arra
 }
 
 /** The rows sorted by each column of `sorting` in turn; ties keep their order. The same array when unsorted. */
-export function sortRows(rows: StagingQueueRow[], sorting: readonly QueueSort[]): StagingQueueRow[] {
+export function sortRows(rows: QueueRow[], sorting: readonly QueueSort[]): QueueRow[] {
   const columns = sorting.filter((sort) => (queueSortColumns as readonly string[]).includes(sort.id));
   if (columns.length === 0 || rows.length < 2) return rows;
   const keyed = columns.map((sort) => ({
@@ -137,7 +133,7 @@ export function sortRows(rows: StagingQueueRow[], sorting: readonly QueueSort[])
     }
     return a - b;
   });
-  return order.map((index) => rows[index] as StagingQueueRow);
+  return order.map((index) => rows[index] as QueueRow);
 }
 
 /** A study's heading row when the queue is grouped by study. */
@@ -146,7 +142,7 @@ export interface QueueGroup {
   count: number;
 }
 
-export type QueueItem = StagingQueueRow | QueueGroup;
+export type QueueItem = QueueRow | QueueGroup;
 
 export function isGroup(item: QueueItem): item is QueueGroup {
   return 'group' in item;
@@ -156,9 +152,9 @@ export function isGroup(item: QueueItem): item is QueueGroup {
  * The rows as the queue lists them: as they are, or grouped by study (a heading row, then that
  * study's rows in their order), the studies in the order of their first row.
  */
-export function queueItems(rows: StagingQueueRow[], groupByStudy: boolean): QueueItem[] {
+export function queueItems(rows: QueueRow[], groupByStudy: boolean): QueueItem[] {
   if (!groupByStudy) return rows;
-  const groups = new Map<string, StagingQueueRow[]>();
+  const groups = new Map<string, QueueRow[]>();
   for (const row of rows) {
     const members = groups.get(row.studyCode);
     if (members) members.push(row);

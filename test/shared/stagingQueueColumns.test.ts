@@ -1,0 +1,66 @@
+// The queue page's columnar form: rows survive the trip unchanged and in order, each study, agent
+// and model version goes once, and the contract refuses columns that disagree or indexes that point
+// past their dictionary (a malformed page is an error, never a row with a wrong study).
+import { describe, expect, it } from 'vitest';
+import { type QueueRow, StagingQueuePage } from '../../src/shared/contract';
+import { queueColumnsOf, queueRowsOf } from '../../src/shared/stagingQueueColumns';
+
+const studyA = '7a6b5c4d-3e2f-4a1b-8c9d-0e1f2a3b4c5d';
+const studyB = '1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7a8b';
+
+function row(n: number, patch: Partial<QueueRow> = {}): QueueRow {
+  return {
+    id: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
+    state: 'proposed',
+    entityKind: 'study_risk',
+    studyId: studyA,
+    studyCode: 'AUR-HHT-201',
+    agentId: 'agent:risk-monitor',
+    modelVersion: 'anthropic claude (prompt v1)',
+    createdAt: `2026-11-20T10:00:${String(n % 60).padStart(2, '0')}.000000Z`,
+    ...patch,
+  };
+}
+
+const rows = [
+  row(0),
+  row(1, { state: 'reviewing', studyId: studyB, studyCode: '<b>STUDY-B</b>', modelVersion: null }),
+  row(2, { agentId: 'agent:tmf-intake\u202e', entityKind: 'live_essential_document' }),
+  row(3, { studyId: studyB, studyCode: '<b>STUDY-B</b>', agentId: 'agent:tmf-intake\u202e' }),
+];
+
+describe('staging queue columns', () => {
+  it('gives back the same rows in the same order, each study, agent and model version once', () => {
+    const columns = queueColumnsOf(rows);
+    expect(columns.studies).toEqual([
+      { id: studyA, code: 'AUR-HHT-201' },
+      { id: studyB, code: '<b>STUDY-B</b>' },
+    ]);
+    expect(columns.agents).toEqual(['agent:risk-monitor', 'agent:tmf-intake\u202e']);
+    expect(columns.modelVersions).toEqual(['anthropic claude (prompt v1)']);
+    expect(columns.modelVersion).toEqual([0, null, 0, 0]);
+    const page = StagingQueuePage.parse({ columns, nextCursor: null, countsByState: null });
+    expect(queueRowsOf(page.columns)).toEqual(rows);
+    expect(queueRowsOf(queueColumnsOf([]))).toEqual([]);
+  });
+
+  it('refuses columns of different lengths and indexes past their dictionary', () => {
+    const columns = queueColumnsOf(rows);
+    const check = (broken: object) =>
+      StagingQueuePage.safeParse({
+        columns: { ...columns, ...broken },
+        nextCursor: null,
+        countsByState: null,
+      });
+    const short = check({ createdAt: columns.createdAt.slice(1) });
+    expect(short.success).toBe(false);
+    expect(short.error?.issues[0]?.message).toMatch(/3 entries for 4 rows/);
+    const pastStudies = check({ study: [0, 1, 2, 0] });
+    expect(pastStudies.success).toBe(false);
+    expect(pastStudies.error?.issues[0]?.path).toEqual(['columns', 'study', 2]);
+    expect(check({ modelVersion: [0, null, 1, 0] }).success).toBe(false);
+    expect(check({ agent: [0, -1, 0, 0] }).success).toBe(false);
+    expect(check({ state: ['proposed', 'reviewing', 'deleted', 'proposed'] }).success).toBe(false);
+    expect(check({}).success).toBe(true);
+  });
+});

@@ -36,9 +36,11 @@ export function openCache(options: OpenCacheOptions): Database {
       }
       throw error;
     }
-    // 8 KB pages: a third fewer page encryptions per row than 4 KB for 1 KB rows (set before the
-    // first table is created; a no-op on an existing cache).
-    db.pragma('page_size = 8192');
+    // 32 KB pages (set before the first table is created; a no-op on an existing cache): an initial
+    // sync writes every page twice (WAL, then checkpoint) and encrypts each, so fewer, larger pages
+    // mean fewer writes and cipher calls. Measured on 200,000 rows of about 700 bytes: 1.41 s of
+    // SQLite work with 8 KB pages, 1.30 s with 16 KB, 1.24 s with 32 KB.
+    db.pragma('page_size = 32768');
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');

@@ -6,6 +6,7 @@ import { type ServerReader, serverReaderFor } from '../../src/main/sync/serverRe
 import { streamDefinitions, streamNamed } from '../../src/main/sync/streamDefinitions';
 import type { AppRole } from '../../src/shared/domain';
 import { operatorTransaction } from './support/accessWorld';
+import { propose } from './support/operatorActions';
 import { cachedKeys, serverKeys, testBackendId } from './support/syncCache';
 import { syncWorld } from './support/syncWorld';
 
@@ -241,14 +242,6 @@ describe('pull sync', () => {
     // Both received pages landed (cached, or quarantined if an earlier test made a row malformed),
     // with the cursor after them, although their group was not full.
     const quarantinedRows = cache.prepare('select count(*) as n from quarantine').get() as { n: number };
-    if (cachedKeys(cache, stream).length + quarantinedRows.n !== 4)
-      console.log(
-        'DEBUG',
-        cachedKeys(cache, stream),
-        cache.prepare('select * from quarantine').all(),
-        cache.prepare('select * from sync_cursor').all(),
-        pages,
-      );
     expect(cachedKeys(cache, stream).length + quarantinedRows.n).toBe(4);
     const cursor = cache.prepare('select rows_pulled from sync_cursor where stream = ?').get(stream.name);
     expect(cursor).toEqual({ rows_pulled: 4 });
@@ -267,6 +260,59 @@ describe('pull sync', () => {
     expect(cachedKeys(cache, stream)).toEqual(onServer.filter((id) => !quarantined.includes(id)));
     expect(cache.prepare('select rows_pulled from sync_cursor where stream = ?').get(stream.name)).toEqual({
       rows_pulled: onServer.length,
+    });
+  });
+
+  it('stores, column for column, the same rows from an initial COPY written by the worker as from paged queries [SYNC-RLS]', async () => {
+    const admin = setup.world.people.admin;
+    // Text that COPY must escape (tab, newline, carriage return, backslash, a literal \N) and JSON
+    // that escapes it again, next to right-to-left, zero-width and astral characters.
+    const awkward = 'tab\there\nnew line\r\\back\\slash \\N ‮rtl‬ zero​width 😀';
+    await propose(setup.db.operator, setup.world.people.agent.id, {
+      entityKind: 'live_essential_document',
+      entityId: null,
+      studyId: setup.world.studyA,
+      proposedState: {
+        document_type: 'protocol_amendment',
+        document_title: awkward,
+        storage_uri: 's3://tmf/awkward.pdf',
+        metadata: { note: awkward, nested: [awkward, null, '\\N'] },
+      },
+    });
+    await setup.db.operator.query(
+      `insert into cro.provenance_event (study_id, actor_kind, actor_id, action, subject_kind, subject_id, retrieved_context, payload)
+       values ($1, 'agent', $2::text, 'propose', 'staging_record', $2::text, jsonb_build_array($2::text), jsonb_build_object('text', $2::text))`,
+      [setup.world.studyA, awkward],
+    );
+    const streams = [streamNamed('staging_record'), streamNamed('provenance_event')];
+    const asLines = setup.cacheOf(`${admin.id}-cache-lines`);
+    const paged = setup.cacheOf(`${admin.id}-cache-paged`);
+    const real = serverReaderFor(setup.world.clients.admin);
+    const cacheFile = {
+      path: setup.caches.path(`${admin.id}-cache-lines`),
+      key: new FileCacheKeyStore(`${setup.caches.dir}/keys`).keyFor(`${admin.id}-cache-lines`, testBackendId),
+    };
+    await pullAll(asLines, real, { streams, cacheFile, workerMinRows: 0, pageSize: 3 });
+    await pullAll(paged, { query: (query) => real.query(query) }, { streams, pageSize: 3 });
+    for (const stream of streams) {
+      const rows = (cache: typeof paged) =>
+        cache.prepare(`select * from ${stream.name} order by id`).raw(true).all() as unknown[][];
+      const fromLines = rows(asLines);
+      expect(fromLines.length, stream.name).toBeGreaterThan(1);
+      expect(fromLines, stream.name).toEqual(rows(paged));
+    }
+    const title = asLines
+      .prepare(
+        `select proposed_state ->> '$.document_title' as title from staging_record where proposed_state like '%awkward.pdf%'`,
+      )
+      .get();
+    expect(title).toEqual({ title: awkward });
+    expect(
+      asLines
+        .prepare("select payload ->> '$.text' as text from provenance_event where actor_id = ?")
+        .get(awkward),
+    ).toEqual({
+      text: awkward,
     });
   });
 });

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileCacheKeyStore } from '../../src/main/cache/cacheKeyStore';
 import { openCache } from '../../src/main/cache/openCache';
+import { defaultMaxInFlight } from '../../src/main/sync/cacheWriter';
 import { pullAll } from '../../src/main/sync/pullEngine';
 import { serverReaderFor } from '../../src/main/sync/serverReader';
 import { streamDefinitions, streamNamed } from '../../src/main/sync/streamDefinitions';
@@ -121,8 +122,10 @@ describe('sync killed mid-stream [SYNC-RESUME]', () => {
       const provenance = streamNamed('provenance_event');
       const landed = cachedKeys(cache, provenance).length;
       // Reported pages may still be in flight: at most two; with the worker, a group being gathered
-      // plus two in its queue (a group is at least one page, at most 100 rows more than one).
-      const inFlight = worker ? 3 * (seenBeforeKill.largestPage + 100) : 2 * seenBeforeKill.largestPage;
+      // plus those in its queue (a group is at least one page, at most 100 rows more than one).
+      const inFlight = worker
+        ? (defaultMaxInFlight + 1) * (seenBeforeKill.largestPage + 100)
+        : 2 * seenBeforeKill.largestPage;
       expect(landed).toBeGreaterThanOrEqual(seenBeforeKill.rows - inFlight);
       expect(landed).toBeLessThan(20000); // it really was killed mid-stream
 

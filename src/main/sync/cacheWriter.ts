@@ -32,7 +32,8 @@ db.pragma('journal_mode = WAL');
 db.pragma('synchronous = NORMAL');
 db.pragma('foreign_keys = ON');
 db.pragma('busy_timeout = 5000');
-db.pragma('cache_size = -131072');
+// 32 MB of page cache: appends in key order touch few pages; more only raised the peak memory.
+db.pragma('cache_size = -32768');
 const statements = new Map();
 const prepared = (sql) => {
   let statement = statements.get(sql);
@@ -66,6 +67,14 @@ parentPort.on('message', (message) => {
   }
 });
 `;
+
+/**
+ * Pages queued for the writer before the pull waits: 8 lets the server and the validation run
+ * ahead while the writer is slower and hand over when it is faster (sync.initial median 0.458 of
+ * COPY with 2, 0.477 with 8 and a 32 MB page cache, over six alternating runs; peak memory 453 ->
+ * 345 MB).
+ */
+export const defaultMaxInFlight = 8;
 
 export const quarantineSql =
   'insert into quarantine (stream, row_key, problem, raw, received_at) values (?, ?, ?, ?, ?)';
@@ -110,7 +119,7 @@ export class CacheWriter {
         saveCursorSql,
       },
     });
-    return new CacheWriter(worker, options.maxInFlight ?? 2);
+    return new CacheWriter(worker, options.maxInFlight ?? defaultMaxInFlight);
   }
 
   private fail(error: Error) {

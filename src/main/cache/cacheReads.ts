@@ -12,14 +12,17 @@ export interface StagingQueueQuery {
   studyId: string | null;
 }
 
-/** How a study and a model registry version are named in the queue (from their cached documents). */
+/** How a study and a model registry version are named (from their cached documents). */
 const studyCodeSql = (alias: string) => `json_extract(${alias}.doc, '$.code')`;
 const modelVersionSql = (alias: string) =>
   `json_extract(${alias}.doc, '$.provider') || ' ' || json_extract(${alias}.doc, '$.model_id') ||
    ' (prompt ' || json_extract(${alias}.doc, '$.prompt_version') || ')'`;
 const studyNotCached = '(study not cached)';
 
-/** A staging row as the queue shows it (StagingQueueRow), with the study code and model version. */
+/**
+ * A staging row (StagingQueueRow) with its study code and model version, joined per row: for a
+ * record's detail. The queue names them once per page instead (cachedStagingQueue).
+ */
 export const stagingRowColumns = `s.id, s.state, s.entity_kind as entityKind, s.entity_id as entityId,
   s.study_id as studyId, coalesce(${studyCodeSql('st')}, '${studyNotCached}') as studyCode,
   s.agent_id as agentId,

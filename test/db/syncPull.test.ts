@@ -6,7 +6,7 @@ import { type ServerReader, serverReaderFor } from '../../src/main/sync/serverRe
 import { streamDefinitions, streamNamed } from '../../src/main/sync/streamDefinitions';
 import type { AppRole } from '../../src/shared/domain';
 import { operatorTransaction } from './support/accessWorld';
-import { propose } from './support/operatorActions';
+import { createStudy, propose } from './support/operatorActions';
 import { cachedKeys, serverKeys, testBackendId } from './support/syncCache';
 import { syncWorld } from './support/syncWorld';
 
@@ -173,6 +173,79 @@ describe('pull sync', () => {
       for (const { id } of during.rows) expect(cachedKeys(cache, stream)).toContain(id);
     },
   );
+
+  it('asks nothing more of the server for a stream with nothing to pull, and a first pull found empty still gets the rows that come later [SYNC-WATERMARK]', async () => {
+    // An inspector of a study with nothing in it yet: every stream of theirs is empty at first.
+    const password = 'a long enough test password';
+    const study = await createStudy(setup.db.operator, setup.world.people.admin.id, 'EMPTY-1');
+    const email = setup.db.email('empty-inspector');
+    const inspector = await setup.db.provision({
+      email,
+      printedName: 'Empty-study inspector',
+      password,
+      roles: [{ role: 'inspector', studyId: study }],
+    });
+    const client = await setup.db.connectAs(email, password);
+    try {
+      const real = serverReaderFor(client);
+      const asked: string[] = [];
+      const reader: ServerReader = {
+        query: (query) => {
+          asked.push(query.name ?? query.text);
+          return real.query(query);
+        },
+        copyRows: (select) => {
+          asked.push(`copy ${select}`);
+          return (real.copyRows as (select: string) => AsyncIterable<Buffer>)(select);
+        },
+      };
+      const cache = setup.cacheOf(inspector);
+      const stream = streamNamed('provenance_event');
+      const first = await pullAll(cache, reader);
+      const emptyStreams = Object.entries(first.perStream).filter(([, rows]) => rows === 0);
+      expect(emptyStreams.map(([name]) => name)).toContain(stream.name);
+      // Per stream with rows: its own queries; per empty stream: none beyond the one count of all.
+      for (const [name] of emptyStreams) {
+        const table = `${streamNamed(name).serverTable} t`;
+        const ownQueries = asked.filter(
+          (text) =>
+            text === `cs_sync_${name}` ||
+            text === `cs_sync_first_${name}` ||
+            (text.includes(table) && !text.includes('count(*)')),
+        );
+        expect(ownQueries, name).toEqual([]);
+      }
+      const counts = asked.filter((text) => text.includes('count(*)'));
+      expect(counts).toHaveLength(1);
+      // The empty first pull is finished: from its horizon on, like any other.
+      expect(cache.prepare('select last_key from sync_cursor where stream = ?').get(stream.name)).toEqual({
+        last_key: 'ffffffff-ffff-ffff-ffff-ffffffffffff',
+      });
+      expect(
+        cache.prepare("select count(*) as n from sync_meta where name like 'initial_below:%'").get(),
+      ).toEqual({
+        n: 0,
+      });
+
+      // Nothing new: the horizon and the counts, and no other query.
+      asked.length = 0;
+      await pullAll(cache, reader);
+      expect(asked).toHaveLength(2);
+
+      // A row of that study now: the next pull brings it.
+      const added = await setup.db.operator.query<{ id: string }>(
+        `insert into cro.provenance_event (study_id, actor_kind, actor_id, action, subject_kind, subject_id, retrieved_context, payload)
+         values ($1, 'system', 'test', 'probe', 'probe', 'after-empty', '[]', '{}') returning id`,
+        [study],
+      );
+      const third = await pullAll(cache, reader);
+      expect(third.perStream[stream.name]).toBe(1);
+      expect(cachedKeys(cache, stream)).toEqual([added.rows[0]?.id]);
+      expect(cachedKeys(cache, stream)).toEqual(await serverKeys(client, stream));
+    } finally {
+      await client.end();
+    }
+  });
 
   it('quarantines a malformed row with a clear report and lands the rest of its page [SYNC-QUARANTINE]', async () => {
     const admin = setup.world.people.admin;

@@ -125,6 +125,36 @@ export function pageQuery(stream: StreamDefinition, pageSize: number, cursor: Cu
   };
 }
 
+/**
+ * A stream's first pull is through: from now on, every row at or above its horizon (the cursor is
+ * made if no page landed). Values are a server number checked here, a constant stream name and a
+ * timestamp of ours: no untrusted text reaches SQL.
+ */
+function finishFirstPullSql(stream: StreamDefinition, horizon: string, at: Date): string {
+  if (!/^\d+$/.test(horizon)) throw new Error(`not a transaction horizon: ${horizon}`);
+  const below = BigInt(horizon) - 1n;
+  return `begin;
+    insert into sync_cursor (stream, last_xid, last_key, rows_pulled, updated_at)
+      values ('${stream.name}', '${below}', '${largestUuid}', 0, '${at.toISOString()}')
+      on conflict (stream) do update set last_xid = excluded.last_xid, last_key = excluded.last_key,
+        updated_at = excluded.updated_at;
+    delete from sync_meta where name = '${initialBelowMeta(stream)}';
+    commit;`;
+}
+
+/** Every stream's count in one query: one round trip, however many streams. */
+function countAllQuery(streams: readonly StreamDefinition[], cursors: Map<string, Cursor>) {
+  const values: unknown[] = [];
+  const columns = streams.map((stream, i) => {
+    const query = countQuery(stream, cursors.get(stream.name) as Cursor);
+    const offset = values.length;
+    values.push(...query.values);
+    const text = query.text.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`);
+    return `(${text}) as n${i}`;
+  });
+  return { text: `select ${columns.join(',\n  ')}`, values };
+}
+
 function countQuery(stream: StreamDefinition, cursor: Cursor) {
   if (cursor.initialBelow !== null) {
     return {
@@ -233,12 +263,11 @@ export async function pullAll(
 
   const cursors = new Map(streams.map((stream) => [stream.name, readCursor(db, stream, horizon)]));
   let rowsTotal: number | null = null;
+  let counts: Map<string, number> | null = null;
   if (options.countFirst ?? true) {
-    rowsTotal = 0;
-    for (const stream of streams) {
-      const { rows } = await reader.query(countQuery(stream, cursors.get(stream.name) as Cursor));
-      rowsTotal += Number(rows[0]?.n ?? 0);
-    }
+    const { rows } = await reader.query(countAllQuery(streams, cursors));
+    counts = new Map(streams.map((stream, i) => [stream.name, Number(rows[0]?.[`n${i}`] ?? 0)]));
+    rowsTotal = [...counts.values()].reduce((sum, n) => sum + n, 0);
   }
 
   const report: PullReport = {
@@ -264,6 +293,23 @@ export async function pullAll(
   const writer = useWorker && options.cacheFile ? CacheWriter.start(options.cacheFile) : null;
   try {
     for (const stream of streams) {
+      const cursor = cursors.get(stream.name) as Cursor;
+      if (counts?.get(stream.name) === 0) {
+        // Nothing to pull: no query at all (a remote server costs a round trip per query, and most
+        // streams have nothing new on most syncs). The cursor stays where it is, so a row committed
+        // since the count is read next time; a first pull is complete, as no row below its horizon
+        // can appear later (a change gives the row a newer sync_xid). Indexes a pull killed mid-way
+        // may have left dropped are made sure of.
+        const statements = (stream.deferredIndexes ?? []).map((index) => index.create);
+        if (cursor.initialBelow !== null)
+          statements.push(finishFirstPullSql(stream, cursor.initialBelow, now()));
+        for (const sql of statements) {
+          if (writer) await writer.exec(sql);
+          else db.exec(sql);
+        }
+        report.perStream[stream.name] = 0;
+        continue;
+      }
       // An initial pull builds the stream's secondary indexes once, at the end; any other pull makes
       // sure they exist (a sync killed mid-way may have left them dropped).
       const initial = !db.prepare('select 1 from sync_cursor where stream = ?').get(stream.name);
@@ -274,7 +320,7 @@ export async function pullAll(
       }
       const insert = db.prepare(stream.insertSql);
       const pulled = await pullStream(db, reader, stream, {
-        cursor: cursors.get(stream.name) as Cursor,
+        cursor,
         pageSize,
         insert,
         quarantine,
@@ -486,15 +532,6 @@ async function pullStream(
     throw error;
   }
   await flush();
-  if (firstPull !== null) {
-    // Through the stream in key order: from now on, every row at or above the horizon.
-    const below = BigInt(firstPull) - 1n;
-    await exec(
-      `begin;
-       update sync_cursor set last_xid = '${below}', last_key = '${largestUuid}' where stream = '${stream.name}';
-       delete from sync_meta where name = '${initialBelowMeta(stream)}';
-       commit;`,
-    );
-  }
+  if (firstPull !== null) await exec(finishFirstPullSql(stream, firstPull, run.now()));
   return total;
 }

@@ -74,6 +74,13 @@ interface Cursor {
 }
 
 const largestUuid = 'ffffffff-ffff-ffff-ffff-ffffffffffff';
+
+/**
+ * Rows of a first pull's COPY validated and handed to the writer at a time (they are still written
+ * rowsPerTransaction at a time). Measured on 200,000 rows, alternating in one process: batches of
+ * 500 took 1.99-2.37 s where batches of 2,000 took 2.38-2.84 s.
+ */
+const copyBatchRows = 500;
 const uuidText = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const initialBelowMeta = (stream: StreamDefinition) => `initial_below:${stream.name}`;
 
@@ -492,6 +499,9 @@ async function pullStream(
           parse: pg.types.getTypeParser(dataTypeID, 'text') as (text: string) => unknown,
         })),
       );
+      // Parsed rows are validated and handed on in batches of at most copyBatchRows: the fewer
+      // parsed rows alive when the young generation is collected, the less it copies.
+      const batchRows = Math.min(run.pageSize, copyBatchRows);
       let batch: Record<string, unknown>[] = [];
       for await (const chunk of reader.copyRows(
         `select t.sync_xid::text as sync_xid, ${stream.selectList}
@@ -500,7 +510,7 @@ async function pullStream(
          order by t.${stream.keyColumn}`,
       )) {
         for (const row of parser.push(chunk)) batch.push(row);
-        if (batch.length >= run.pageSize) {
+        if (batch.length >= batchRows) {
           const rows = batch;
           batch = [];
           await acceptPage(rows, cursorAfter(rows[rows.length - 1] as Record<string, unknown>), true);

@@ -40,11 +40,12 @@ export interface PullOptions {
   workerMinRows?: number;
   /**
    * With the worker: consecutive pages of a stream are written together, up to this many rows per
-   * SQLite transaction (default 2,000: in effect one page each), with the last page's cursor. Larger
-   * transactions were measured here (bench sync.initial, 200,000 rows): 10,000 rows per transaction
-   * was slower (ratio 0.41 against 0.47-0.49) and raised peak memory from about 445 to 610 MB, as
-   * held rows outlive young-generation garbage collection. A killed sync loses at most one group of
-   * received rows, which the next run pulls again.
+   * SQLite transaction (default 2,000), with the last page's cursor; each page goes to the writer as
+   * soon as it is validated, into the group's open transaction. Larger transactions were measured
+   * here (bench sync.initial, 200,000 rows, when groups were gathered on this thread): 10,000 rows
+   * per transaction was slower (ratio 0.41 against 0.47-0.49) and raised peak memory from about 445
+   * to 610 MB. A killed sync loses at most the uncommitted group and the queued pages, which the
+   * next run pulls again.
    */
   rowsPerTransaction?: number;
 }
@@ -439,8 +440,13 @@ async function pullStream(
   };
 
   let cursor = run.cursor;
-  // Pages validated and waiting to be written in one transaction (with the writer only).
-  let group: PageWrite | null = null;
+  // With the writer, each page is sent as soon as it is validated, into a transaction the writer
+  // keeps open until a page marked to commit it brings the group's cursor: the group is still one
+  // transaction with its cursor, and no page waits here for the next ones (objects held across
+  // young-generation collections are what they cost). Rows sent since the last commit, and the
+  // last page's cursor, for the commit that ends the group.
+  let uncommitted = 0;
+  let lastSent: PageWrite | null = null;
   // Statements run in order with the pages (on the writer when there is one). Values are server
   // numbers and keys checked here and constant stream names: no untrusted text reaches SQL.
   const exec = async (sql: string) => {
@@ -454,10 +460,20 @@ async function pullStream(
       `insert or replace into sync_meta (name, value) values ('${initialBelowMeta(stream)}', '${firstPull}')`,
     );
   }
-  // Rows already received are kept when the server goes away mid-stream: the group is written first.
+  // Rows already received are kept when the server goes away mid-stream: the group is committed.
   const flush = async () => {
-    if (group !== null && run.writer) await run.writer.write(group);
-    group = null;
+    if (uncommitted > 0 && lastSent !== null && run.writer) {
+      const [name, lastXid, lastKey, , at] = lastSent.cursor;
+      await run.writer.write({
+        insertSql: stream.insertSql,
+        rows: [],
+        quarantine: [],
+        cursor: [name, lastXid, lastKey, uncommitted, at],
+        commit: true,
+      });
+    }
+    uncommitted = 0;
+    lastSent = null;
   };
   const cursorAfter = (last: Record<string, unknown>): Cursor =>
     cursor.initialBelow !== null
@@ -471,15 +487,13 @@ async function pullStream(
     if (run.writer) {
       const write = pageWrite(rows, next);
       quarantined = write.quarantined;
-      if (group === null) {
-        group = write.page;
-      } else {
-        for (const row of write.page.rows) group.rows.push(row);
-        for (const row of write.page.quarantine) group.quarantine.push(row);
-        const pulled = Number(group.cursor[3]) + rows.length;
-        group.cursor = [...write.page.cursor.slice(0, 3), pulled, write.page.cursor[4]];
-      }
-      if (!more || group.rows.length + group.quarantine.length >= run.rowsPerTransaction) await flush();
+      uncommitted += rows.length;
+      const commit = !more || uncommitted >= run.rowsPerTransaction;
+      write.page.cursor[3] = uncommitted;
+      write.page.commit = commit;
+      lastSent = write.page;
+      if (commit) uncommitted = 0;
+      await run.writer.write(write.page);
     } else {
       quarantined = applyPage(rows, next);
     }

@@ -2,13 +2,15 @@
 // AEGIS cipher (authenticated encryption of every page: a changed byte in the file is detected
 // on read, as SQLCipher's HMAC would be; measured 2.2x faster than the SQLCipher scheme's
 // AES-CBC + HMAC-SHA512 here, which matters for a 100,000-row initial sync). The key is a random
-// 256-bit value from the key store, so no password-based key derivation is involved.
+// 256-bit value from the key store, given raw (cacheKey.ts: older caches, which gave it through the
+// cipher's Argon2id, still open).
 // WAL and foreign keys on; synchronous=NORMAL (a power cut can lose the last page, never consistency:
 // the next sync pulls it again).
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import DatabaseConstructor, { type Database } from 'better-sqlite3-multiple-ciphers';
 import { CacheKeyError, CacheOwnerError } from './cacheErrors';
+import { cacheKeyPragmas } from './cacheKey';
 import { cacheSchemaVersion, migrateCache } from './cacheMigrations';
 
 export interface OpenCacheOptions {
@@ -18,24 +20,35 @@ export interface OpenCacheOptions {
   backendId: string;
 }
 
-export function openCache(options: OpenCacheOptions): Database {
-  if (options.key.length !== 32) throw new Error('a cache key is 32 bytes');
-  mkdirSync(dirname(options.path), { recursive: true, mode: 0o700 });
-  const db = new DatabaseConstructor(options.path);
-  try {
-    db.pragma(`cipher = 'aegis'`);
-    db.pragma(`hexkey = '${options.key.toString('hex')}'`);
+/** A connection to the file with the key in the first form that opens it (cacheKey.ts). */
+function openKeyed(path: string, key: Buffer): Database {
+  const pragmas = cacheKeyPragmas(key.toString('hex'));
+  for (const [i, pragma] of pragmas.entries()) {
+    const db = new DatabaseConstructor(path);
     try {
+      db.pragma(`cipher = 'aegis'`);
+      db.pragma(pragma);
       db.prepare('select count(*) from sqlite_schema').get();
+      return db;
     } catch (error) {
-      if ((error as { code?: string }).code === 'SQLITE_NOTADB') {
+      db.close();
+      if ((error as { code?: string }).code !== 'SQLITE_NOTADB') throw error;
+      if (i === pragmas.length - 1) {
         throw new CacheKeyError(
           'The offline cache cannot be opened with this key: it was encrypted with another key (another user or another installation), or the file is not a Countersign cache. ' +
             'Nothing was changed; remove the cache file to sync again from the server.',
         );
       }
-      throw error;
     }
+  }
+  throw new Error('unreachable: no key form to try');
+}
+
+export function openCache(options: OpenCacheOptions): Database {
+  if (options.key.length !== 32) throw new Error('a cache key is 32 bytes');
+  mkdirSync(dirname(options.path), { recursive: true, mode: 0o700 });
+  const db = openKeyed(options.path, options.key);
+  try {
     // 32 KB pages (set before the first table is created; a no-op on an existing cache): an initial
     // sync writes every page twice (WAL, then checkpoint) and encrypts each, so fewer, larger pages
     // mean fewer writes and cipher calls. Measured on 200,000 rows of about 700 bytes: 1.41 s of

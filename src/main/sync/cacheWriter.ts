@@ -6,6 +6,7 @@
 // stays bounded however far the server runs ahead.
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import { openKeyedSource } from '../cache/cacheKey';
 
 export interface CacheFile {
   path: string;
@@ -30,9 +31,8 @@ export interface PageWrite {
 const workerSource = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.sqlitePath);
-const db = new Database(workerData.path, { fileMustExist: true });
-db.pragma("cipher = 'aegis'");
-db.pragma("hexkey = '" + workerData.keyHex + "'");
+${openKeyedSource}
+const db = openKeyed(Database, workerData.path, workerData.keyHex, { fileMustExist: true });
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = NORMAL');
 db.pragma('foreign_keys = ON');

@@ -10,6 +10,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Database } from 'better-sqlite3-multiple-ciphers';
 import { genesisPrevHash } from '../../shared/auditChain';
+import { openKeyedSource } from '../cache/cacheKey';
 import { type ChainVerification, verifyChainFrom } from './chainVerifier';
 
 export interface ChainSource {
@@ -37,9 +38,8 @@ const workerSource = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { hash } = require('node:crypto');
 const Database = require(workerData.sqlitePath);
-const db = new Database(workerData.path, { readonly: true, fileMustExist: true });
-db.pragma("cipher = 'aegis'");
-db.pragma("hexkey = '" + workerData.keyHex + "'");
+${openKeyedSource}
+const db = openKeyed(Database, workerData.path, workerData.keyHex, { readonly: true, fileMustExist: true });
 const page = db.prepare(workerData.sql).raw(true);
 let lastSeq = workerData.fromSeq;
 let lastHash = null;

@@ -7,9 +7,11 @@ import { join } from 'node:path';
 import DatabaseConstructor from 'better-sqlite3-multiple-ciphers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CacheKeyError, CacheOwnerError, CacheTooNewError } from '../../../src/main/cache/cacheErrors';
+import { cacheKeyPragmas } from '../../../src/main/cache/cacheKey';
 import { FileCacheKeyStore } from '../../../src/main/cache/cacheKeyStore';
 import { cacheSchemaVersion } from '../../../src/main/cache/cacheMigrations';
 import { openCache } from '../../../src/main/cache/openCache';
+import { CacheWriter } from '../../../src/main/sync/cacheWriter';
 
 const alice = '11111111-1111-4111-8111-111111111111';
 const bob = '22222222-2222-4222-8222-222222222222';
@@ -52,6 +54,49 @@ describe('openCache [CACHE-ENCRYPTED]', () => {
     expect(attempt).toThrow(/cannot be opened with this key/);
   });
 
+  it('gives a new cache its key raw, with no key derivation', () => {
+    const key = keys.keyFor(alice, backendId);
+    openCache({ path, key, userId: alice, backendId }).close();
+    const opensWith = (pragma: string) => {
+      const db = new DatabaseConstructor(path, { fileMustExist: true });
+      try {
+        db.pragma(`cipher = 'aegis'`);
+        db.pragma(pragma);
+        return db.prepare('select user_id from cache_owner').get();
+      } catch (error) {
+        return (error as { code?: string }).code;
+      } finally {
+        db.close();
+      }
+    };
+    expect(opensWith(`key = 'raw:${key.toString('hex')}'`)).toEqual({ user_id: alice });
+    expect(opensWith(`hexkey = '${key.toString('hex')}'`)).toBe('SQLITE_NOTADB');
+  });
+
+  it('still opens a cache keyed through the cipher key derivation (made before raw keys), on every connection', async () => {
+    const key = keys.keyFor(alice, backendId);
+    const legacy = new DatabaseConstructor(path);
+    legacy.pragma(`cipher = 'aegis'`);
+    legacy.pragma(`hexkey = '${key.toString('hex')}'`);
+    legacy.pragma('page_size = 32768');
+    legacy.exec('create table earlier_rows (v text)');
+    legacy.close();
+    const db = openCache({ path, key, userId: alice, backendId });
+    expect(db.prepare('select count(*) as n from earlier_rows').get()).toEqual({ n: 0 });
+    // The sync's writer opens its own connection the same way.
+    const writer = CacheWriter.start({ path, key });
+    await writer.write({
+      insertSql: 'insert into earlier_rows (v) values (?)',
+      rows: [['written by the worker']],
+      quarantine: [],
+      cursor: ['probe_stream', '0', '1', 1, new Date().toISOString()],
+    });
+    await writer.close();
+    expect(db.prepare('select v from earlier_rows').all()).toEqual([{ v: 'written by the worker' }]);
+    db.close();
+    expect(() => openCache({ path, key: randomBytes(32), userId: alice, backendId })).toThrow(CacheKeyError);
+  });
+
   it("refuses to open another user's cache, even with the right key", () => {
     const key = keys.keyFor(alice, backendId);
     openCache({ path, key, userId: alice, backendId }).close();
@@ -71,14 +116,14 @@ describe('openCache [CACHE-ENCRYPTED]', () => {
     openCache({ path, key, userId: alice, backendId }).close();
     const raw = new DatabaseConstructor(path);
     raw.pragma(`cipher = 'aegis'`);
-    raw.pragma(`hexkey = '${key.toString('hex')}'`);
+    raw.pragma(cacheKeyPragmas(key.toString('hex'))[0] as string);
     raw.pragma(`user_version = ${cacheSchemaVersion + 1}`);
     raw.close();
     expect(() => openCache({ path, key, userId: alice, backendId })).toThrow(CacheTooNewError);
     expect(() => openCache({ path, key, userId: alice, backendId })).toThrow(/newer Countersign/);
     const check = new DatabaseConstructor(path);
     check.pragma(`cipher = 'aegis'`);
-    check.pragma(`hexkey = '${key.toString('hex')}'`);
+    check.pragma(cacheKeyPragmas(key.toString('hex'))[0] as string);
     expect(check.pragma('user_version', { simple: true })).toBe(cacheSchemaVersion + 1);
     check.close();
   });

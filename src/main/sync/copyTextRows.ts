@@ -61,11 +61,24 @@ export class CopyTextRows {
 
   /** The rows completed by this chunk (a row cut by the chunk's end waits for the next one). */
   push(chunk: Buffer): Record<string, unknown>[] {
-    const text = this.rest + this.decoder.write(chunk);
+    const text = this.decoder.write(chunk);
     const rows: Record<string, unknown>[] = [];
+    let end = text.indexOf('\n');
+    if (end === -1) {
+      this.rest += text;
+      return rows;
+    }
+    // Only the row cut by the previous chunk is joined; the others are read in place (no copy of
+    // the chunk's text joined to the rest).
     let start = 0;
-    for (let end = text.indexOf('\n', start); end !== -1; end = text.indexOf('\n', start)) {
-      rows.push(this.row(text.slice(start, end)));
+    if (this.rest !== '') {
+      const line = this.rest + text.slice(0, end);
+      rows.push(this.row(line, 0, line.length));
+      start = end + 1;
+      end = text.indexOf('\n', start);
+    }
+    for (; end !== -1; end = text.indexOf('\n', start)) {
+      rows.push(this.row(text, start, end));
       start = end + 1;
     }
     this.rest = text.slice(start);
@@ -78,20 +91,21 @@ export class CopyTextRows {
     if (text !== '') throw new Error('the server ended the COPY data in the middle of a row');
   }
 
-  private row(line: string): Record<string, unknown> {
+  /** The row held in text[start, end): fields separated by tabs. */
+  private row(text: string, start: number, end: number): Record<string, unknown> {
     const row: Record<string, unknown> = {};
-    let from = 0;
+    let from = start;
     const count = this.columns.length;
     for (let index = 0; index < count; index++) {
-      if (from > line.length) throw this.fieldCountError(index);
-      let tab = line.indexOf('\t', from);
-      if (tab === -1) tab = line.length;
-      const field = line.slice(from, tab);
+      if (from > end) throw this.fieldCountError(index);
+      let tab = text.indexOf('\t', from);
+      if (tab === -1 || tab > end) tab = end;
+      const field = text.slice(from, tab);
       const column = this.columns[index] as CopyColumn;
       row[column.name] = field === '\\N' ? null : column.parse(unescapeCopyField(field));
       from = tab + 1;
     }
-    if (from <= line.length) throw this.fieldCountError(count + line.slice(from).split('\t').length);
+    if (from <= end) throw this.fieldCountError(count + text.slice(from, end).split('\t').length);
     return row;
   }
 

@@ -32,6 +32,29 @@ describe('COPY text rows [SYNC-WATERMARK]', () => {
     parser.end();
   });
 
+  it('reads the same rows however the data is cut into chunks, at every byte', () => {
+    const data = Buffer.from(
+      ['1\t{"t": "שלום \u202e 😀"}\t7', '2\t\\N\t8', '3\t\\N\t\\N', '4\ta\\tb\\nc\t10', '5\t\t11']
+        .map((line) => `${line}\n`)
+        .join(''),
+    );
+    const whole = new CopyTextRows(columns).push(data);
+    expect(whole.map((row) => row.id)).toEqual(['1', '2', '3', '4', '5']);
+    for (let first = 0; first <= data.length; first++) {
+      for (const second of [first, first + 1, first + 7, data.length]) {
+        if (second > data.length) continue;
+        const parser = new CopyTextRows(columns);
+        const rows = [
+          ...parser.push(data.subarray(0, first)),
+          ...parser.push(data.subarray(first, second)),
+          ...parser.push(data.subarray(second)),
+        ];
+        expect(rows, `cut at ${first} and ${second}`).toEqual(whole);
+        parser.end();
+      }
+    }
+  });
+
   it('refuses a row with the wrong number of fields and data cut in the middle of a row', () => {
     expect(() => new CopyTextRows(columns).push(Buffer.from('1\tx\n'))).toThrow(
       /2 fields where 3 were expected/,

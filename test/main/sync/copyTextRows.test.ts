@@ -55,6 +55,15 @@ describe('COPY text rows [SYNC-WATERMARK]', () => {
     }
   });
 
+  it("refuses column names that are not plain identifiers (they name the rows' properties)", () => {
+    for (const name of ['__proto__', 'constructor: 1, x', 'a-b', 'Id', '']) {
+      expect(() => new CopyTextRows([text(name)]), name).toThrow(/the server sent a COPY column named/);
+    }
+    const row = new CopyTextRows([text('id'), text('constructor')]).push(Buffer.from('1\tx\n'))[0];
+    expect(row).toEqual({ id: '1', constructor: 'x' });
+    expect(Object.getPrototypeOf(row)).toBe(Object.prototype);
+  });
+
   it('refuses a row with the wrong number of fields and data cut in the middle of a row', () => {
     expect(() => new CopyTextRows(columns).push(Buffer.from('1\tx\n'))).toThrow(
       /2 fields where 3 were expected/,

@@ -11,7 +11,7 @@
 import type { Database, Statement } from 'better-sqlite3-multiple-ciphers';
 import pg from 'pg';
 import type { z } from 'zod';
-import { type CacheFile, CacheWriter, type PageWrite } from './cacheWriter';
+import { type CacheFile, CacheWriter, type PageWrite, quarantineSql, saveCursorSql } from './cacheWriter';
 import { CopyTextRows } from './copyTextRows';
 import type { ServerReader } from './serverReader';
 import { type StreamDefinition, streamDefinitions } from './streamDefinitions';
@@ -286,19 +286,20 @@ export async function pullAll(
     durationMs: 0,
     syncedAt: '',
   };
-  const quarantine = db.prepare(
-    'insert into quarantine (stream, row_key, problem, raw, received_at) values (?, ?, ?, ?, ?)',
-  );
-  const saveCursor = db.prepare(
-    `insert into sync_cursor (stream, last_xid, last_key, rows_pulled, updated_at) values (?, ?, ?, ?, ?)
-     on conflict (stream) do update set last_xid = excluded.last_xid, last_key = excluded.last_key,
-       rows_pulled = sync_cursor.rows_pulled + excluded.rows_pulled, updated_at = excluded.updated_at`,
-  );
+  // The same statements as the writer's (one SQL text each, whichever thread writes).
+  const quarantine = db.prepare(quarantineSql);
+  const saveCursor = db.prepare(saveCursorSql);
 
   // A worker pays for itself on a large pull (an initial sync); small ones stay on this thread.
   const useWorker =
     options.cacheFile && (rowsTotal === null || rowsTotal >= (options.workerMinRows ?? 20_000));
   const writer = useWorker && options.cacheFile ? CacheWriter.start(options.cacheFile) : null;
+  // Statements run in order with the pages (on the writer when there is one). Values are server
+  // numbers and keys checked here and constant stream names: no untrusted text reaches SQL.
+  const exec = async (sql: string) => {
+    if (writer) await writer.exec(sql);
+    else db.exec(sql);
+  };
   try {
     for (const stream of streams) {
       const cursor = cursors.get(stream.name) as Cursor;
@@ -311,10 +312,7 @@ export async function pullAll(
         const statements = (stream.deferredIndexes ?? []).map((index) => index.create);
         if (cursor.initialBelow !== null)
           statements.push(finishFirstPullSql(stream, cursor.initialBelow, now()));
-        for (const sql of statements) {
-          if (writer) await writer.exec(sql);
-          else db.exec(sql);
-        }
+        for (const sql of statements) await exec(sql);
         report.perStream[stream.name] = 0;
         continue;
       }
@@ -322,9 +320,7 @@ export async function pullAll(
       // sure they exist (a sync killed mid-way may have left them dropped).
       const initial = !db.prepare('select 1 from sync_cursor where stream = ?').get(stream.name);
       for (const index of stream.deferredIndexes ?? []) {
-        const sql = initial ? `drop index if exists ${index.name}` : index.create;
-        if (writer) await writer.exec(sql);
-        else db.exec(sql);
+        await exec(initial ? `drop index if exists ${index.name}` : index.create);
       }
       const insert = db.prepare(stream.insertSql);
       const pulled = await pullStream(db, reader, stream, {
@@ -335,6 +331,7 @@ export async function pullAll(
         saveCursor,
         now,
         writer,
+        exec,
         rowsPerTransaction: options.rowsPerTransaction ?? 2_000,
         onPage: (rows, quarantined) => {
           report.rows += rows;
@@ -351,10 +348,7 @@ export async function pullAll(
       report.perStream[stream.name] = pulled;
       // With the writer, the index is built in order after the stream's pages while the next stream
       // is already being pulled; the drain below waits for all of it.
-      for (const index of stream.deferredIndexes ?? []) {
-        if (writer) await writer.exec(index.create);
-        else db.exec(index.create);
-      }
+      for (const index of stream.deferredIndexes ?? []) await exec(index.create);
     }
     await writer?.drain();
   } finally {
@@ -374,6 +368,8 @@ interface StreamRun {
   saveCursor: Statement;
   now: () => Date;
   writer: CacheWriter | null;
+  /** Runs a statement in order with the pages (pullAll's). */
+  exec: (sql: string) => Promise<void>;
   rowsPerTransaction: number;
   onPage: (rows: number, quarantined: number) => void;
 }
@@ -447,12 +443,7 @@ async function pullStream(
   // last page's cursor, for the commit that ends the group.
   let uncommitted = 0;
   let lastSent: PageWrite | null = null;
-  // Statements run in order with the pages (on the writer when there is one). Values are server
-  // numbers and keys checked here and constant stream names: no untrusted text reaches SQL.
-  const exec = async (sql: string) => {
-    if (run.writer) await run.writer.exec(sql);
-    else db.exec(sql);
-  };
+  const exec = run.exec;
   const firstPull = cursor.initialBelow;
   if (firstPull !== null) {
     if (!/^\d+$/.test(firstPull)) throw new Error(`not a transaction horizon: ${firstPull}`);

@@ -4,6 +4,8 @@
 // stretches with Argon2id on every open (30-45 ms here, on each connection: the app's, each sync's
 // writer, each chain-verification worker). Those caches keep opening that way: the raw form is
 // tried first, then the derived one. A wrong key fails both.
+import type DatabaseConstructor from 'better-sqlite3-multiple-ciphers';
+import type { Database, Options } from 'better-sqlite3-multiple-ciphers';
 
 /** The key pragmas to try, in order. */
 export function cacheKeyPragmas(keyHex: string): string[] {
@@ -12,13 +14,13 @@ export function cacheKeyPragmas(keyHex: string): string[] {
 }
 
 /**
- * The same opening for the worker threads' connections, as CommonJS source (the workers are run
- * from source with { eval: true }): defines `openKeyed(Database, path, keyHex, options)`, which
- * returns an open connection or throws SQLITE_NOTADB when neither form opens the file.
+ * The opening, as CommonJS source, so that the worker threads (run from source with
+ * { eval: true }) and this thread share one: defines `openKeyed(Database, path, pragmas, options)`,
+ * which returns a connection opened with the first of the pragmas that reads the file, or throws
+ * SQLITE_NOTADB when none does.
  */
 export const openKeyedSource = `
-function openKeyed(Database, path, keyHex, options) {
-  const pragmas = ["key = 'raw:" + keyHex + "'", "hexkey = '" + keyHex + "'"];
+function openKeyed(Database, path, pragmas, options) {
   for (let i = 0; ; i++) {
     const db = new Database(path, options);
     try {
@@ -33,3 +35,11 @@ function openKeyed(Database, path, keyHex, options) {
   }
 }
 `;
+
+/** openKeyedSource's function, for this thread's connections (a constant source, no input in it). */
+export const openKeyed = new Function(`${openKeyedSource}\nreturn openKeyed;`)() as (
+  Database: typeof DatabaseConstructor,
+  path: string,
+  pragmas: string[],
+  options?: Options,
+) => Database;

@@ -10,7 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import DatabaseConstructor, { type Database } from 'better-sqlite3-multiple-ciphers';
 import { CacheKeyError, CacheOwnerError } from './cacheErrors';
-import { cacheKeyPragmas } from './cacheKey';
+import { cacheKeyPragmas, openKeyed } from './cacheKey';
 import { cacheSchemaVersion, migrateCache } from './cacheMigrations';
 
 export interface OpenCacheOptions {
@@ -21,33 +21,22 @@ export interface OpenCacheOptions {
 }
 
 /** A connection to the file with the key in the first form that opens it (cacheKey.ts). */
-function openKeyed(path: string, key: Buffer): Database {
-  const pragmas = cacheKeyPragmas(key.toString('hex'));
-  for (const [i, pragma] of pragmas.entries()) {
-    const db = new DatabaseConstructor(path);
-    try {
-      db.pragma(`cipher = 'aegis'`);
-      db.pragma(pragma);
-      db.prepare('select count(*) from sqlite_schema').get();
-      return db;
-    } catch (error) {
-      db.close();
-      if ((error as { code?: string }).code !== 'SQLITE_NOTADB') throw error;
-      if (i === pragmas.length - 1) {
-        throw new CacheKeyError(
-          'The offline cache cannot be opened with this key: it was encrypted with another key (another user or another installation), or the file is not a Countersign cache. ' +
-            'Nothing was changed; remove the cache file to sync again from the server.',
-        );
-      }
-    }
+function openWithKey(path: string, key: Buffer): Database {
+  try {
+    return openKeyed(DatabaseConstructor, path, cacheKeyPragmas(key.toString('hex')));
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'SQLITE_NOTADB') throw error;
+    throw new CacheKeyError(
+      'The offline cache cannot be opened with this key: it was encrypted with another key (another user or another installation), or the file is not a Countersign cache. ' +
+        'Nothing was changed; remove the cache file to sync again from the server.',
+    );
   }
-  throw new Error('unreachable: no key form to try');
 }
 
 export function openCache(options: OpenCacheOptions): Database {
   if (options.key.length !== 32) throw new Error('a cache key is 32 bytes');
   mkdirSync(dirname(options.path), { recursive: true, mode: 0o700 });
-  const db = openKeyed(options.path, options.key);
+  const db = openWithKey(options.path, options.key);
   try {
     // 32 KB pages (set before the first table is created; a no-op on an existing cache): an initial
     // sync writes every page twice (WAL, then checkpoint) and encrypts each, so fewer, larger pages

@@ -6,7 +6,7 @@
 // stays bounded however far the server runs ahead.
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import { openKeyedSource } from '../cache/cacheKey';
+import { cacheKeyPragmas, openKeyedSource } from '../cache/cacheKey';
 
 export interface CacheFile {
   path: string;
@@ -32,7 +32,7 @@ const workerSource = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.sqlitePath);
 ${openKeyedSource}
-const db = openKeyed(Database, workerData.path, workerData.keyHex, { fileMustExist: true });
+const db = openKeyed(Database, workerData.path, workerData.keyPragmas, { fileMustExist: true });
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = NORMAL');
 db.pragma('foreign_keys = ON');
@@ -150,7 +150,7 @@ export class CacheWriter {
       workerData: {
         sqlitePath,
         path: file.path,
-        keyHex: file.key.toString('hex'),
+        keyPragmas: cacheKeyPragmas(file.key.toString('hex')),
         quarantineSql,
         saveCursorSql,
       },

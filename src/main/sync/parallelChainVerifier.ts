@@ -10,7 +10,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Database } from 'better-sqlite3-multiple-ciphers';
 import { genesisPrevHash } from '../../shared/auditChain';
-import { openKeyedSource } from '../cache/cacheKey';
+import { cacheKeyPragmas, openKeyedSource } from '../cache/cacheKey';
 import { type ChainVerification, verifyChainFrom } from './chainVerifier';
 
 export interface ChainSource {
@@ -39,7 +39,7 @@ const { parentPort, workerData } = require('node:worker_threads');
 const { hash } = require('node:crypto');
 const Database = require(workerData.sqlitePath);
 ${openKeyedSource}
-const db = openKeyed(Database, workerData.path, workerData.keyHex, { readonly: true, fileMustExist: true });
+const db = openKeyed(Database, workerData.path, workerData.keyPragmas, { readonly: true, fileMustExist: true });
 const page = db.prepare(workerData.sql).raw(true);
 let lastSeq = workerData.fromSeq;
 let lastHash = null;
@@ -91,7 +91,14 @@ function runSlice(source: ChainSource, sql: string, fromSeq: number, toSeq: numb
   return new Promise((resolve, reject) => {
     const worker = new Worker(workerSource, {
       eval: true,
-      workerData: { sqlitePath, path: source.path, keyHex: source.key.toString('hex'), sql, fromSeq, toSeq },
+      workerData: {
+        sqlitePath,
+        path: source.path,
+        keyPragmas: cacheKeyPragmas(source.key.toString('hex')),
+        sql,
+        fromSeq,
+        toSeq,
+      },
     });
     worker.once('message', (result: SliceResult) => resolve(result));
     worker.once('error', reject);

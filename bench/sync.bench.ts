@@ -147,7 +147,6 @@ export const benchmark: Benchmark = {
       let cacheFile = { path: '', key };
       for (let round = 0; round < initialRounds; round++) {
         const baseline = await copyBaseline(client);
-        cache?.close();
         cacheFile = { path: join(dir, `${inspector}-${round}.sqlite`), key };
         cache = openCache({ path: cacheFile.path, key, userId: inspector, backendId });
         // What the benchmark itself left in the heap (the seed, the COPY baseline's strings, the

@@ -12,7 +12,14 @@ import { pullAll } from '../../src/main/sync/pullEngine';
 import { serverReaderFor } from '../../src/main/sync/serverReader';
 import { streamDefinitions, streamNamed } from '../../src/main/sync/streamDefinitions';
 import { createStudy } from './support/operatorActions';
-import { cachedKeys, serverKeys, type TempCaches, tempCaches, testBackendId } from './support/syncCache';
+import {
+  cachedKeys,
+  missingDeferredIndexes,
+  serverKeys,
+  type TempCaches,
+  tempCaches,
+  testBackendId,
+} from './support/syncCache';
 import { createTestDatabase, type TestDatabase } from './support/testServer';
 
 const childScript = fileURLToPath(new URL('./support/syncChildProcess.ts', import.meta.url));
@@ -140,6 +147,7 @@ describe('sync killed mid-stream [SYNC-RESUME]', () => {
         .prepare('select rows_pulled from sync_cursor where stream = ?')
         .get('provenance_event') as { rows_pulled: number };
       expect(counted.rows_pulled).toBe(20000);
+      expect(missingDeferredIndexes(cache)).toEqual([]);
     } finally {
       cache.close();
     }

@@ -7,7 +7,7 @@ import { streamDefinitions, streamNamed } from '../../src/main/sync/streamDefini
 import type { AppRole } from '../../src/shared/domain';
 import { operatorTransaction } from './support/accessWorld';
 import { createStudy, propose } from './support/operatorActions';
-import { cachedKeys, serverKeys, testBackendId } from './support/syncCache';
+import { cachedKeys, missingDeferredIndexes, serverKeys, testBackendId } from './support/syncCache';
 import { syncWorld } from './support/syncWorld';
 
 describe('pull sync', () => {
@@ -333,7 +333,8 @@ describe('pull sync', () => {
     expect(cachedKeys(cache, stream)).toEqual(onServer.filter((id) => !quarantined.includes(id)));
     expect(cache.prepare('select rows_pulled from sync_cursor where stream = ?').get(stream.name)).toEqual({
       rows_pulled: onServer.length,
-    });
+    }); // The key index the cut-short first pull had dropped is back (built before the pull went on).
+    expect(missingDeferredIndexes(cache, [stream])).toEqual([]);
   });
 
   it('stores, column for column, the same rows from an initial COPY written by the worker as from paged queries [SYNC-RLS]', async () => {
@@ -367,6 +368,9 @@ describe('pull sync', () => {
     };
     await pullAll(asLines, real, { streams, cacheFile, workerMinRows: 0, pageSize: 3 });
     await pullAll(paged, { query: (query) => real.query(query) }, { streams, pageSize: 3 });
+    // Both first pulls built the indexes they dropped, the unique keys among them.
+    expect(missingDeferredIndexes(asLines, streams)).toEqual([]);
+    expect(missingDeferredIndexes(paged, streams)).toEqual([]);
     for (const stream of streams) {
       const rows = (cache: typeof paged) =>
         cache.prepare(`select * from ${stream.name} order by id`).raw(true).all() as unknown[][];

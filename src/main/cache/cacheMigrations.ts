@@ -6,11 +6,13 @@ import { CacheTooNewError } from './cacheErrors';
 import { updateToSchemaVersion1 } from './migrations/0001_initial';
 import { updateToSchemaVersion2 } from './migrations/0002_diary_screen';
 import { updateToSchemaVersion3 } from './migrations/0003_queue_covering_index';
+import { updateToSchemaVersion4 } from './migrations/0004_droppable_key_indexes';
 
 export const cacheMigrations: ReadonlyArray<(db: Database) => void> = [
   updateToSchemaVersion1,
   updateToSchemaVersion2,
   updateToSchemaVersion3,
+  updateToSchemaVersion4,
 ];
 export const cacheSchemaVersion = cacheMigrations.length;
 

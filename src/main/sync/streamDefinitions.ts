@@ -6,6 +6,11 @@ import { z } from 'zod';
 import { canonicalJson } from '../../shared/canonicalJson';
 import { entityKinds, stagingStates } from '../../shared/domain';
 import { stagingQueueIndexSql } from '../cache/migrations/0003_queue_covering_index';
+import {
+  provenanceEventKeyIndexSql,
+  provenanceSubjectIndexSql,
+  stagingRecordKeyIndexSql,
+} from '../cache/migrations/0004_droppable_key_indexes';
 
 export interface StreamDefinition {
   name: string;
@@ -23,8 +28,10 @@ export interface StreamDefinition {
   /** Removes this stream's rows from the cache (a full resync). */
   clearSql: string;
   /**
-   * Secondary cache indexes (name, create statement as in the cache migrations) that an initial
-   * sync drops and builds once at the end: a sorted build is cheaper than maintaining them row by row.
+   * Cache indexes (name, create statement as in the cache migrations) that an initial sync drops and
+   * builds once at the end: a sorted build is cheaper than maintaining them row by row. A stream
+   * whose key is one of them (a unique index, cache schema 4) relies on its first pull delivering
+   * each key once (key order, resumed after the last key written); the build fails if not.
    */
   deferredIndexes?: { name: string; create: string }[];
 }
@@ -106,10 +113,8 @@ const stagingRecord: StreamDefinition = {
   ],
   clearSql: 'delete from staging_record',
   deferredIndexes: [
-    {
-      name: 'staging_record_queue_idx',
-      create: stagingQueueIndexSql,
-    },
+    { name: 'staging_record_id_idx', create: stagingRecordKeyIndexSql },
+    { name: 'staging_record_queue_idx', create: stagingQueueIndexSql },
   ],
 };
 
@@ -176,10 +181,8 @@ const provenanceEvent: StreamDefinition = {
   ],
   clearSql: 'delete from provenance_event',
   deferredIndexes: [
-    {
-      name: 'provenance_event_subject_idx',
-      create: 'create index if not exists provenance_event_subject_idx on provenance_event (subject_id)',
-    },
+    { name: 'provenance_event_id_idx', create: provenanceEventKeyIndexSql },
+    { name: 'provenance_event_subject_idx', create: provenanceSubjectIndexSql },
   ],
 };
 

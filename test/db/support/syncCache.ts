@@ -7,7 +7,7 @@ import type { Database } from 'better-sqlite3-multiple-ciphers';
 import type pg from 'pg';
 import { FileCacheKeyStore } from '../../../src/main/cache/cacheKeyStore';
 import { openCache } from '../../../src/main/cache/openCache';
-import type { StreamDefinition } from '../../../src/main/sync/streamDefinitions';
+import { type StreamDefinition, streamDefinitions } from '../../../src/main/sync/streamDefinitions';
 
 export const testBackendId = '0123456789abcdef';
 
@@ -60,4 +60,19 @@ export async function serverKeys(client: pg.ClientBase, stream: StreamDefinition
     `select ${stream.keyColumn}::text as k from ${stream.serverTable}`,
   );
   return rows.map((row) => row.k).sort();
+}
+
+/** The streams' deferred indexes (keys included) that the cache lacks: none, once a pull is through. */
+export function missingDeferredIndexes(
+  db: Database,
+  streams: readonly StreamDefinition[] = streamDefinitions,
+): string[] {
+  const present = new Set(
+    (db.prepare(`select name from sqlite_schema where type = 'index'`).all() as { name: string }[]).map(
+      (row) => row.name,
+    ),
+  );
+  return streams
+    .flatMap((stream) => (stream.deferredIndexes ?? []).map((index) => index.name))
+    .filter((name) => !present.has(name));
 }

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import DatabaseConstructor, { type Database } from 'better-sqlite3-multiple-ciphers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cacheSchemaVersion } from '../../../src/main/cache/cacheMigrations';
 import { cachedStagingQueue } from '../../../src/main/cache/cacheReads';
 import { updateToSchemaVersion1 } from '../../../src/main/cache/migrations/0001_initial';
 import { updateToSchemaVersion2 } from '../../../src/main/cache/migrations/0002_diary_screen';
@@ -151,7 +152,7 @@ describe('cache schema 3 [SYNC-OFFLINE]', () => {
 
       const upgraded = openCache({ path, key, userId: 'u', backendId: 'b' });
       try {
-        expect(upgraded.pragma('user_version', { simple: true })).toBe(3);
+        expect(upgraded.pragma('user_version', { simple: true })).toBe(cacheSchemaVersion);
         expect(indexSql(upgraded).replace(/\s+/g, ' ')).toContain(
           '(created_at, id, state, study_id, entity_kind, agent_id, model_version_id)',
         );

@@ -270,12 +270,31 @@ export async function pullAll(
   writeMeta(db, 'access_fingerprint', fingerprint);
 
   const cursors = new Map(streams.map((stream) => [stream.name, readCursor(db, stream, horizon)]));
+  // A worker pays for itself on a large pull (an initial sync); small ones stay on this thread. When
+  // a first pull is due, the worker is started before the count, so that its start (about 45 ms:
+  // a thread, the SQLite module, the keyed open) overlaps the server's counting; it is closed again
+  // if there turns out to be little to pull.
+  const workerMinRows = options.workerMinRows ?? 20_000;
+  const firstPullDue = [...cursors.values()].some((cursor) => cursor.initialBelow !== null);
+  let writer = options.cacheFile && firstPullDue ? CacheWriter.start(options.cacheFile) : null;
   let rowsTotal: number | null = null;
   let counts: Map<string, number> | null = null;
-  if (options.countFirst ?? true) {
-    const { rows } = await reader.query(countAllQuery(streams, cursors));
-    counts = new Map(streams.map((stream, i) => [stream.name, Number(rows[0]?.[`n${i}`] ?? 0)]));
-    rowsTotal = [...counts.values()].reduce((sum, n) => sum + n, 0);
+  try {
+    if (options.countFirst ?? true) {
+      const { rows } = await reader.query(countAllQuery(streams, cursors));
+      counts = new Map(streams.map((stream, i) => [stream.name, Number(rows[0]?.[`n${i}`] ?? 0)]));
+      rowsTotal = [...counts.values()].reduce((sum, n) => sum + n, 0);
+    }
+  } catch (error) {
+    await writer?.close();
+    throw error;
+  }
+  const useWorker = options.cacheFile && (rowsTotal === null || rowsTotal >= workerMinRows);
+  if (writer && !useWorker) {
+    await writer.close();
+    writer = null;
+  } else if (!writer && useWorker && options.cacheFile) {
+    writer = CacheWriter.start(options.cacheFile);
   }
 
   const report: PullReport = {
@@ -290,10 +309,6 @@ export async function pullAll(
   const quarantine = db.prepare(quarantineSql);
   const saveCursor = db.prepare(saveCursorSql);
 
-  // A worker pays for itself on a large pull (an initial sync); small ones stay on this thread.
-  const useWorker =
-    options.cacheFile && (rowsTotal === null || rowsTotal >= (options.workerMinRows ?? 20_000));
-  const writer = useWorker && options.cacheFile ? CacheWriter.start(options.cacheFile) : null;
   // Statements run in order with the pages (on the writer when there is one). Values are server
   // numbers and keys checked here and constant stream names: no untrusted text reaches SQL.
   const exec = async (sql: string) => {

@@ -37,6 +37,36 @@ describe('pull sync', () => {
     },
   );
 
+  it('drops from the cache an enrolment the server no longer has (withdrawn by an admin) [SYNC-RLS]', async () => {
+    const investigator = setup.world.people.investigator;
+    const admin = setup.world.people.admin;
+    const cache = setup.cacheOf(`${investigator.id}-cache-withdrawn`);
+    const client = setup.world.clients.investigator;
+    const reader = serverReaderFor(client);
+    const enrolment = streamNamed('enrolment');
+    const withdrawn = setup.world.spareUserId;
+    await operatorTransaction(setup.db.operator, { sub: admin.id }, () =>
+      setup.db.operator.query(
+        `insert into diary.user_site_assignments (patient_id, site_id, subject_code) values ($1, 'A1', 'A1-099')`,
+        [withdrawn],
+      ),
+    );
+    const first = await pullAll(cache, reader);
+    expect(first.removed).toBe(0);
+    expect(cachedKeys(cache, enrolment)).toContain(withdrawn);
+    await operatorTransaction(setup.db.operator, { sub: admin.id }, () =>
+      setup.db.operator.query('delete from diary.user_site_assignments where patient_id = $1', [withdrawn]),
+    );
+    const second = await pullAll(cache, reader);
+    expect(second.removed).toBe(1);
+    expect(cachedKeys(cache, enrolment)).not.toContain(withdrawn);
+    expect(cachedKeys(cache, enrolment)).toEqual(await serverKeys(client, enrolment));
+    // Nothing more is read or dropped while the counts agree.
+    const third = await pullAll(cache, reader);
+    expect(third.removed).toBe(0);
+    expect(cachedKeys(cache, enrolment)).toEqual(await serverKeys(client, enrolment));
+  });
+
   it('pulls a changed row again and keeps one copy of it [SYNC-WATERMARK]', async () => {
     const signer = setup.world.people.signer;
     const cache = setup.cacheOf(`${signer.id}-cache-0`);

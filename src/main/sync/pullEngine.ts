@@ -54,6 +54,8 @@ export interface PullReport {
   rows: number;
   quarantined: number;
   perStream: Record<string, number>;
+  /** Rows the server no longer has (deleted there), dropped from the cache. */
+  removed: number;
   /** True when the cache was emptied first (new access rights, or another server). */
   reset: string | null;
   durationMs: number;
@@ -150,17 +152,55 @@ function finishFirstPullSql(stream: StreamDefinition, horizon: string, at: Date)
     commit;`;
 }
 
-/** Every stream's count in one query: one round trip, however many streams. */
+/**
+ * Every stream's count in one query: one round trip, however many streams. `n<i>` counts the rows
+ * to pull; `all<i>`, for a stream whose rows can be deleted on the server, all the rows it has.
+ */
 function countAllQuery(streams: readonly StreamDefinition[], cursors: Map<string, Cursor>) {
   const values: unknown[] = [];
-  const columns = streams.map((stream, i) => {
+  const columns = streams.flatMap((stream, i) => {
     const query = countQuery(stream, cursors.get(stream.name) as Cursor);
     const offset = values.length;
     values.push(...query.values);
     const text = query.text.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`);
-    return `(${text}) as n${i}`;
+    const counts = [`(${text}) as n${i}`];
+    if (stream.deletions) counts.push(`(select count(*)::int from ${stream.serverTable} t) as all${i}`);
+    return counts;
   });
   return { text: `select ${columns.join(',\n  ')}`, values };
+}
+
+/**
+ * Drops the cached rows of a stream that the server no longer has (see StreamDefinition.deletions).
+ * The server's keys are read only when its row count (`serverRows`, counted before the pull; null
+ * when not counted) differs from the cache's: rows deleted since the count, or deleted while as many
+ * were added, are seen the same way by the next sync. A key missing from the server's list read now,
+ * after the pull, is a deleted row: the cache only holds rows the server had, and a new one not yet
+ * pulled is not in the cache either.
+ */
+async function dropDeletedRows(
+  db: Database,
+  reader: ServerReader,
+  stream: StreamDefinition,
+  serverRows: number | null,
+): Promise<number> {
+  const deletions = stream.deletions;
+  if (!deletions) return 0;
+  const cached = (db.prepare(deletions.cacheKeysSql).all() as { k: unknown }[]).map((row) => String(row.k));
+  if (serverRows !== null && cached.length === serverRows) return 0;
+  const { rows } = await reader.query({
+    name: `cs_sync_keys_${stream.name}`,
+    text: `select t.${stream.keyColumn}::text as k from ${stream.serverTable} t`,
+  });
+  const onServer = new Set(rows.map((row) => String(row.k)));
+  const gone = cached.filter((key) => !onServer.has(key));
+  if (gone.length > 0) {
+    const remove = db.prepare(deletions.deleteSql);
+    db.transaction(() => {
+      for (const key of gone) remove.run(key);
+    })();
+  }
+  return gone.length;
 }
 
 function countQuery(stream: StreamDefinition, cursor: Cursor) {
@@ -279,11 +319,15 @@ export async function pullAll(
   let writer = options.cacheFile && firstPullDue ? CacheWriter.start(options.cacheFile) : null;
   let rowsTotal: number | null = null;
   let counts: Map<string, number> | null = null;
+  const serverRows = new Map<string, number>();
   try {
     if (options.countFirst ?? true) {
       const { rows } = await reader.query(countAllQuery(streams, cursors));
       counts = new Map(streams.map((stream, i) => [stream.name, Number(rows[0]?.[`n${i}`] ?? 0)]));
       rowsTotal = [...counts.values()].reduce((sum, n) => sum + n, 0);
+      streams.forEach((stream, i) => {
+        if (stream.deletions) serverRows.set(stream.name, Number(rows[0]?.[`all${i}`] ?? 0));
+      });
     }
   } catch (error) {
     await writer?.close();
@@ -301,6 +345,7 @@ export async function pullAll(
     rows: 0,
     quarantined: 0,
     perStream: {},
+    removed: 0,
     reset,
     durationMs: 0,
     syncedAt: '',
@@ -368,6 +413,9 @@ export async function pullAll(
     await writer?.drain();
   } finally {
     await writer?.close();
+  }
+  for (const stream of streams) {
+    report.removed += await dropDeletedRows(db, reader, stream, serverRows.get(stream.name) ?? null);
   }
   report.syncedAt = now().toISOString();
   writeMeta(db, 'last_synced_at', report.syncedAt);

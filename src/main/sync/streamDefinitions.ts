@@ -28,6 +28,14 @@ export interface StreamDefinition {
   /** Removes this stream's rows from the cache (a full resync). */
   clearSql: string;
   /**
+   * For a stream whose server rows can be deleted (an enrolment an admin withdraws), which a keyset
+   * pull never sees: how to list the cache's keys (as `k`) and drop one. The pull engine compares the
+   * server's row count with the cache's after each pull and, when they differ, drops the keys the
+   * server no longer has (pullEngine.ts `dropDeletedRows`). Streams without it are append-only or
+   * change only by update on the server (their triggers refuse deletes).
+   */
+  deletions?: { cacheKeysSql: string; deleteSql: string };
+  /**
    * Cache indexes (name, create statement as in the cache migrations) that an initial sync drops and
    * builds once at the end: a sorted build is cheaper than maintaining them row by row. A stream
    * whose key is one of them (a unique index, cache schema 4) relies on its first pull delivering
@@ -283,6 +291,10 @@ const enrolment: StreamDefinition = {
     values (?, ?, ?, ?, ?)`,
   params: (r, xid) => [r.patient_id, r.site_id, r.subject_code, r.enrolled_at, xid],
   clearSql: 'delete from enrolment',
+  deletions: {
+    cacheKeysSql: 'select patient_id as k from enrolment',
+    deleteSql: 'delete from enrolment where patient_id = ?',
+  },
 };
 
 const recordState: StreamDefinition = {

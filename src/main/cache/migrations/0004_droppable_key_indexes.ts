@@ -7,8 +7,8 @@
 // it fails loudly if a first pull ever delivered a key twice.
 // Measured (bench sync.initial, 15 rounds each, alternating in one period): CPU per initial sync
 // (this process and the server backend) 3.99 -> 3.70 s; median ratio to COPY 0.474 -> 0.513.
-// SQLite cannot change a table's key in place, so both tables are copied into new ones, every row as
-// it was (the same columns, in the same order, as version 1 made them).
+// SQLite cannot change a table's key in place, so each table is copied into a new one made from its
+// own definition (as sqlite_schema holds it) with only the key clause changed, every row as it was.
 import type { Database } from 'better-sqlite3-multiple-ciphers';
 import { stagingQueueIndexSql } from './0003_queue_covering_index';
 
@@ -20,51 +20,33 @@ export const provenanceEventKeyIndexSql =
 export const provenanceSubjectIndexSql =
   'create index if not exists provenance_event_subject_idx on provenance_event (subject_id)';
 
-export function updateToSchemaVersion4(db: Database): void {
+/** Rebuilds `table` with `id text not null` instead of `id text primary key`, keeping every row. */
+function withoutPrimaryKey(db: Database, table: 'staging_record' | 'provenance_event'): void {
+  const definition = db
+    .prepare(`select sql from sqlite_schema where type = 'table' and name = ?`)
+    .pluck()
+    .get(table) as string | undefined;
+  const keyClause = /\bid text primary key\b/;
+  if (!definition || !keyClause.test(definition)) {
+    throw new Error(`cache schema 4: ${table} is not as schema 3 left it`);
+  }
+  const rebuilt = definition
+    .replace(keyClause, 'id text not null')
+    .replace(new RegExp(`^create table ${table}\\b`, 'i'), `create table ${table}_v4`);
+  if (!rebuilt.startsWith(`create table ${table}_v4`)) {
+    throw new Error(`cache schema 4: ${table} is not as schema 3 left it`);
+  }
   db.exec(`
-    create table staging_record_v4 (
-      id text not null,
-      entity_kind text not null,
-      entity_id text,
-      study_id text not null,
-      agent_id text not null,
-      model_version_id text,
-      provenance_id text,
-      state text not null,
-      proposed_state text not null,
-      created_at text not null,
-      updated_at text not null,
-      created_by text not null,
-      sync_xid text not null
-    );
-    insert into staging_record_v4 select * from staging_record order by id;
-    drop table staging_record;
-    alter table staging_record_v4 rename to staging_record;
-    ${stagingRecordKeyIndexSql};
-    ${stagingQueueIndexSql};
-
-    create table provenance_event_v4 (
-      id text not null,
-      study_id text,
-      actor_kind text not null,
-      actor_id text not null,
-      model_provider text,
-      model_id text,
-      model_version_id text,
-      action text not null,
-      subject_kind text not null,
-      subject_id text not null,
-      retrieved_context text not null,
-      reviewer_user_id text,
-      signature_id text,
-      occurred_at text not null,
-      payload text not null,
-      sync_xid text not null
-    );
-    insert into provenance_event_v4 select * from provenance_event order by id;
-    drop table provenance_event;
-    alter table provenance_event_v4 rename to provenance_event;
-    ${provenanceEventKeyIndexSql};
-    ${provenanceSubjectIndexSql};
+    ${rebuilt};
+    insert into ${table}_v4 select * from ${table} order by id;
+    drop table ${table};
+    alter table ${table}_v4 rename to ${table};
   `);
+}
+
+export function updateToSchemaVersion4(db: Database): void {
+  withoutPrimaryKey(db, 'staging_record');
+  db.exec(`${stagingRecordKeyIndexSql}; ${stagingQueueIndexSql};`);
+  withoutPrimaryKey(db, 'provenance_event');
+  db.exec(`${provenanceEventKeyIndexSql}; ${provenanceSubjectIndexSql};`);
 }

@@ -7,6 +7,7 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { cacheKeyPragmas, openKeyedSource } from '../cache/cacheKey';
+import { type EarlyWriteback, startEarlyWriteback } from './earlyWriteback';
 
 export interface CacheFile {
   path: string;
@@ -122,6 +123,7 @@ export class CacheWriter {
   private constructor(
     private readonly worker: Worker,
     private readonly maxInFlight: number,
+    private readonly writeback: EarlyWriteback,
   ) {
     worker.on('message', (message: { type: string; id?: number; message?: string }) => {
       if (message.id === undefined) return;
@@ -155,7 +157,7 @@ export class CacheWriter {
         saveCursorSql,
       },
     });
-    return new CacheWriter(worker, options.maxInFlight ?? defaultMaxInFlight);
+    return new CacheWriter(worker, options.maxInFlight ?? defaultMaxInFlight, startEarlyWriteback(file.path));
   }
 
   private fail(error: Error) {
@@ -195,6 +197,7 @@ export class CacheWriter {
 
   async close(): Promise<void> {
     await this.drain().catch(() => undefined);
+    await this.writeback.stop();
     if (this.exited) return; // it failed (or was stopped) already: nothing to wait for
     const closed = new Promise<void>((resolve) => {
       this.worker.once('message', () => resolve());

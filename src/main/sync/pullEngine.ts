@@ -187,8 +187,13 @@ async function dropDeletedRows(
 ): Promise<number> {
   const deletions = stream.deletions;
   if (!deletions) return 0;
+  if (serverRows !== null) {
+    const inCache = db.prepare(`select count(*) as n from (${deletions.cacheKeysSql})`).get() as {
+      n: number;
+    };
+    if (inCache.n === serverRows) return 0;
+  }
   const cached = (db.prepare(deletions.cacheKeysSql).all() as { k: unknown }[]).map((row) => String(row.k));
-  if (serverRows !== null && cached.length === serverRows) return 0;
   const { rows } = await reader.query({
     name: `cs_sync_keys_${stream.name}`,
     text: `select t.${stream.keyColumn}::text as k from ${stream.serverTable} t`,

@@ -482,14 +482,17 @@ async function pullStream(
     const receivedAt = run.now().toISOString();
     const page: PageWrite = {
       insertSql: stream.insertSql,
-      rows: [],
+      values: [],
+      width: 0,
       quarantine: [],
       cursor: [stream.name, next.lastXid, next.lastKey, rows.length, receivedAt],
     };
     for (const raw of rows) {
       const parsed = stream.schema.safeParse(raw);
       if (parsed.success) {
-        page.rows.push(stream.params(parsed.data, String(raw.sync_xid ?? '')));
+        const params = stream.params(parsed.data, String(raw.sync_xid ?? ''));
+        page.width = params.length;
+        for (const value of params) page.values.push(value);
       } else {
         const key = raw[stream.keyColumn];
         page.quarantine.push([
@@ -526,7 +529,8 @@ async function pullStream(
       const [name, lastXid, lastKey, , at] = lastSent.cursor;
       await run.writer.write({
         insertSql: stream.insertSql,
-        rows: [],
+        values: [],
+        width: 0,
         quarantine: [],
         cursor: [name, lastXid, lastKey, uncommitted, at],
         commit: true,

@@ -87,7 +87,8 @@ describe('openCache [CACHE-ENCRYPTED]', () => {
     const writer = CacheWriter.start({ path, key });
     await writer.write({
       insertSql: 'insert into earlier_rows (v) values (?)',
-      rows: [['written by the worker']],
+      values: ['written by the worker'],
+      width: 1,
       quarantine: [],
       cursor: ['probe_stream', '0', '1', 1, new Date().toISOString()],
     });

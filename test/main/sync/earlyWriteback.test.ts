@@ -71,7 +71,8 @@ describe.skipIf(process.platform !== 'linux')('early writeback of the cache [SYN
     try {
       await writer.write({
         insertSql: 'insert or replace into sync_meta (name, value) values (?, ?)',
-        rows: [['row-1', 'one']],
+        values: ['row-1', 'one'],
+        width: 2,
         quarantine: [],
         cursor: ['test_stream', '0', '1', 1, new Date().toISOString()],
       });

@@ -363,7 +363,8 @@ describe('pull sync', () => {
     expect(cachedKeys(cache, stream)).toEqual(onServer.filter((id) => !quarantined.includes(id)));
     expect(cache.prepare('select rows_pulled from sync_cursor where stream = ?').get(stream.name)).toEqual({
       rows_pulled: onServer.length,
-    }); // The key index the cut-short first pull had dropped is back (built before the pull went on).
+    });
+    // The key index the cut-short first pull had dropped is back (built before the pull went on).
     expect(missingDeferredIndexes(cache, [stream])).toEqual([]);
   });
 

@@ -17,7 +17,6 @@ export interface EarlyWriteback {
 }
 
 export function startEarlyWriteback(path: string, everyMs = earlyWritebackEveryMs): EarlyWriteback {
-  // Opened for writing (never written): Windows flushes only a handle with write access.
   let fds: number[] = [];
   let busy: Promise<void> | null = null;
   let stopped = false;
@@ -27,7 +26,8 @@ export function startEarlyWriteback(path: string, everyMs = earlyWritebackEveryM
 
   const round = async () => {
     if (fds.length === 0) {
-      // The WAL exists once the writer has written; until then there is nothing to write out.
+      // The WAL exists once the writer has written; until then there is nothing to write out. Both
+      // are opened for writing (never written): Windows flushes only a handle with write access.
       const wal = await promised<number>((done) => open(`${path}-wal`, 'r+', done));
       const db = wal === null ? null : await promised<number>((done) => open(path, 'r+', done));
       if (wal === null || db === null) {

@@ -77,7 +77,7 @@ describe('recovery after Countersign is killed mid-write [OPS-CRASH]', () => {
       ]);
       expect(committed.rows).toEqual([{ state: 'proposed' }]);
       const inFlight = await client.query(
-        `select count(*)::int as n from cro.provenance_event where actor_id = 'agent:in-flight'`,
+        `select count(*)::int as n from cro.provenance_event where subject_id = 'in-flight'`,
       );
       expect(inFlight.rows[0].n).toBe(0);
       const audit = await client.query(

@@ -18,7 +18,14 @@ declare module 'vitest' {
 
 export default async function setup(project: TestProject) {
   const dataDir = mkdtempSync(join(tmpdir(), 'countersign-test-pg-'));
-  const server = await startEmbeddedPostgres({ dataDir, port: await freePort(), durable: false });
+  // The product's server settings, with a shorter delay of failed sign-ins: many tests send wrong
+  // passwords on purpose (test/db/signInProtection.test.ts runs the product's own 500 ms).
+  const server = await startEmbeddedPostgres({
+    dataDir,
+    port: await freePort(),
+    durable: false,
+    signInDelayMs: 100,
+  });
   const admin = new pg.Client({
     host: server.host,
     port: server.port,

@@ -55,8 +55,16 @@ describe('the claims path on the direct-mode schema [SEC-HOSTED-CLAIMS]', () => 
     const begun = await gateway.rpc<{ attempt_id: string }>(claims, 'begin_reauth', {
       ceremony_id: randomUUID(),
     });
+    // PostgREST reaches functions only; complete_reauth is a procedure (it commits the attempt first).
     await expect(
       gateway.rpc(claims, 'complete_reauth', { attempt_id: begun.attempt_id, totp_code: signer.code() }),
+    ).rejects.toMatchObject({ code: '42809' });
+    // Its first step, reached on the gateway's connection, still wants the person's own fresh login.
+    await expect(
+      gateway.request(claims, 'select cs_private.submit_reauth_code($1, $2)', [
+        begun.attempt_id,
+        signer.code(),
+      ]),
     ).rejects.toMatchObject({ code: 'CS403', message: expect.stringMatching(/fresh login as yourself/) });
   });
 

@@ -108,9 +108,10 @@ describe('sign_batch: one Part 11 ceremony for a batch', () => {
       expect(row.provenance_action).toBe('approve');
       expect(row.provenance_links_signature).toBe(true);
     }
-    // Per record: a signature entry and a state change; plus the ceremony and the re-authentication.
+    // Per record: a signature entry and a state change; plus the ceremony, and the re-authentication's
+    // committed code submission and its verdict.
     const auditAfter = await world.count('select 1 from audit.audit_log');
-    expect(auditAfter - auditBefore).toBe(5 * 2 + 2);
+    expect(auditAfter - auditBefore).toBe(5 * 2 + 3);
     expect(
       await world.count(
         `select 1 from audit.audit_log where event_type = 'signing.ceremony' and payload ->> 'ceremony_id' = $1`,

@@ -303,6 +303,97 @@ describe('hosted mode: signing with Supabase JWT claims through PostgREST [SEC-H
     expect(rows[0].n).toBe(1);
   });
 
+  it('commits every refused completion with its answer: returned, never raised, so PostgREST commits it [SEC-ATTEMPTS-COMMITTED]', async () => {
+    const signer = await newSigner();
+    const refusals: Claims[] = [
+      supabaseClaims(signer, { aal: 'aal1' }),
+      supabaseClaims(signer, { amr: amr(400, 0) }),
+      supabaseClaims(signer, { amr: amr(0, 400) }),
+      supabaseClaims(signer, { amr: [{ method: 'password', timestamp: Math.floor(Date.now() / 1000) }] }),
+    ];
+    for (const [index, claims] of refusals.entries()) {
+      const attempt = await begin(signer, randomUUID());
+      // The answer comes back as a value (an exception would make PostgREST roll the attempt back) ...
+      const answer = await complete(claims, attempt);
+      expect(answer).toMatchObject({ ok: false, attempts_left: 4 - index });
+      // ... and by then the failure and its audit entry are committed: another connection sees them.
+      const { rows } = await db.operator.query(
+        `select a.outcome, (select count(*)::int from audit.audit_log l
+                             where l.event_type = 'reauth.failed' and l.payload ->> 'attempt_id' = a.id::text) as audited
+           from cs_private.reauth_attempt a where a.id = $1`,
+        [attempt],
+      );
+      expect(rows[0]).toMatchObject({ outcome: expect.stringMatching(/^failed_/), audited: 1 });
+    }
+  });
+
+  describe('Supabase Auth hooks report every password and code GoTrue checks [SEC-SIGN-IN-LOCK, CFR-11.300d]', () => {
+    /** Calls a hook as Supabase Auth does: as supabase_auth_admin, in a transaction it commits. */
+    const hook = async (name: string, event: Record<string, unknown>) => {
+      await db.operator.query('begin');
+      try {
+        await db.operator.query('set local role supabase_auth_admin');
+        const { rows } = await db.operator.query(`select cs_private.${name}($1::jsonb) as r`, [
+          JSON.stringify(event),
+        ]);
+        await db.operator.query('commit');
+        return rows[0].r as { decision: string; message?: string };
+      } catch (error) {
+        await db.operator.query('rollback');
+        throw error;
+      }
+    };
+
+    it('counts wrong passwords, locks sign-in at five with an alert, and then refuses the right one', async () => {
+      const person = await newSigner();
+      const decisions: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        decisions.push(
+          (await hook('hook_password_verification_attempt', { user_id: person, valid: false })).decision,
+        );
+      }
+      expect(decisions).toEqual(['continue', 'continue', 'continue', 'continue', 'reject']);
+      expect(
+        await hook('hook_password_verification_attempt', { user_id: person, valid: true }),
+      ).toMatchObject({
+        decision: 'reject',
+        message: expect.stringMatching(/locked/),
+      });
+      const { rows } = await db.operator.query(
+        `select count(*)::int as n from audit.security_alert where kind = 'sign_in_locked' and user_id = $1`,
+        [person],
+      );
+      expect(rows[0].n).toBe(1);
+    });
+
+    it('counts wrong codes toward the signing lock, and refuses codes once it is locked', async () => {
+      const signer = await newSigner();
+      for (let i = 0; i < 4; i++) {
+        expect(await hook('hook_mfa_verification_attempt', { user_id: signer, valid: false })).toMatchObject({
+          decision: 'continue',
+        });
+      }
+      expect(await hook('hook_mfa_verification_attempt', { user_id: signer, valid: false })).toMatchObject({
+        decision: 'reject',
+      });
+      expect(await status(signer)).toMatchObject({ locked: true, consecutive_failures: 5 });
+      expect(await hook('hook_mfa_verification_attempt', { user_id: signer, valid: true })).toMatchObject({
+        decision: 'reject',
+      });
+    });
+
+    it('is callable by Supabase Auth only', async () => {
+      const signer = await newSigner();
+      for (const name of ['hook_password_verification_attempt', 'hook_mfa_verification_attempt']) {
+        await expect(
+          gateway.request(supabaseClaims(signer), `select cs_private.${name}($1::jsonb)`, [
+            JSON.stringify({ user_id: signer, valid: true }),
+          ]),
+        ).rejects.toThrow(/permission denied/);
+      }
+    });
+  });
+
   it('refuses a person who is not a signer, and a signer of another study', async () => {
     const monitor = await newPerson([{ role: 'monitor', studyId: studyA }]);
     await expect(

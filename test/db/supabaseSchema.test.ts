@@ -31,4 +31,30 @@ describe('migrations on a Supabase project', () => {
     expect(after.usersColumns.length).toBe(35);
     expect(after.authTables).toEqual(['mfa_factors', 'users']);
   });
+
+  it("leaves the platform's own roles their TEMPORARY privilege on the database (0001 took it, 0049 gives it back)", async () => {
+    for (const role of ['service_role', 'authenticated', 'anon']) {
+      const { rows } = await db.operator.query(
+        "select has_database_privilege($1, current_database(), 'temporary') as ok",
+        [role],
+      );
+      expect(rows[0].ok, role).toBe(true);
+    }
+  });
+
+  it('refuses to delete a Countersign person, saying why and what to do instead', async () => {
+    const id = await db.createUser({ email: `keep.${db.tag}@example.test`, printedName: 'Kept', roles: [] });
+    await expect(db.operator.query('delete from auth.users where id = $1', [id])).rejects.toMatchObject({
+      code: 'CS409',
+      message: expect.stringMatching(/never deleted/),
+      hint: expect.stringMatching(/Ban user/),
+    });
+    // Someone Supabase Auth created who never became a Countersign person can still be removed.
+    const { rows } = await db.operator.query(
+      `insert into auth.users (id, email, created_at, updated_at) values (gen_random_uuid(), $1, now(), now())
+       returning id`,
+      [`stray.${db.tag}@example.test`],
+    );
+    await db.operator.query('delete from auth.users where id = $1', [rows[0].id]);
+  });
 });

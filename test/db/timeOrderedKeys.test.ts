@@ -31,6 +31,7 @@ describe('time-ordered keys', () => {
       printedName: 'Agent',
       password: 'agent-pass-1234',
       roles: [{ role: 'agent', studyId }],
+      agentId: 'agent:keys',
     });
     agent = await db.connectAs(db.email('agent'), 'agent-pass-1234');
   });
@@ -42,9 +43,8 @@ describe('time-ordered keys', () => {
   it("gives a person's own insert a version 7 key made now", async () => {
     const before = Date.now();
     const { rows } = await agent.query<{ id: string }>(
-      `insert into cro.provenance_event (study_id, actor_kind, actor_id, action, subject_kind, subject_id,
-         retrieved_context, payload)
-       values ($1, 'agent', 'agent:keys', 'propose', 'staging_record', 'keys-1', '[]', '{}') returning id`,
+      `insert into cro.staging_record (entity_kind, study_id, agent_id, proposed_state, created_by)
+       values ('study_kpi', $1, 'agent:keys', '{"label": "Keys", "position": 1}', auth.uid()) returning id`,
       [studyId],
     );
     const id = rows[0]?.id as string;

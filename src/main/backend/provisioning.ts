@@ -18,6 +18,8 @@ export interface PersonSpec {
   roles: RoleGrant[];
   /** For sponsor users: the organisation whose requests they file and read. */
   sponsorId?: string | null;
+  /** For agent service accounts: the agent id their provenance and proposals carry. */
+  agentId?: string | null;
   totpSecretBase32?: string | null;
 }
 
@@ -38,8 +40,11 @@ export async function provisionPerson(operator: ClientBase, spec: PersonSpec): P
     'select exists (select 1 from pg_roles where rolname = $1) as exists',
     [role],
   );
+  // A login is the cluster's, not one database's: an existing one keeps its password, which changes
+  // only through Countersign's own functions (migration 0048 refuses a login whose password was set
+  // behind their back).
   if (existing[0]?.exists) {
-    await operator.query(`alter role ${quotedRole} with login password ${password}`);
+    await operator.query(`alter role ${quotedRole} with login`);
   } else {
     await operator.query(
       `create role ${quotedRole} with login nosuperuser nocreatedb nocreaterole noreplication ` +
@@ -57,8 +62,8 @@ export async function provisionPerson(operator: ClientBase, spec: PersonSpec): P
     userId,
   ]);
   await operator.query(
-    'insert into cro.user_profile (user_id, printed_name, sponsor_id) values ($1, $2, $3)',
-    [userId, spec.printedName, spec.sponsorId ?? null],
+    'insert into cro.user_profile (user_id, printed_name, sponsor_id, agent_id) values ($1, $2, $3, $4)',
+    [userId, spec.printedName, spec.sponsorId ?? null, spec.agentId ?? null],
   );
   for (const grant of spec.roles) {
     await operator.query('insert into cro.role_assignment (user_id, role, study_id) values ($1, $2, $3)', [

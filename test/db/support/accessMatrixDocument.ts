@@ -142,3 +142,69 @@ export function parseAccessMatrix(markdown: string): AccessMatrix {
 export function readAccessMatrix(path = accessMatrixPath): AccessMatrix {
   return parseAccessMatrix(readFileSync(path, 'utf8'));
 }
+
+/** One row of the FUNCTIONS section: a function or procedure and who may call it. */
+export interface FunctionRow {
+  /** `schema.name(argument types)`, as regprocedure prints it with an empty search_path. */
+  name: string;
+  procedure: boolean;
+  security: 'definer' | 'invoker';
+  /** The function's own search_path setting ('' for empty), or null when it sets none. */
+  searchPath: string | null;
+  /** Roles besides the owner that hold EXECUTE, sorted. */
+  grantees: string[];
+}
+
+/** Parses the `## FUNCTIONS` section: | Function | Security | search_path | EXECUTE | Purpose |. */
+export function parseFunctionMatrix(markdown: string): FunctionRow[] {
+  const lines = markdown.split(/\r?\n/);
+  const start = lines.findIndex((line) => /^##\s+FUNCTIONS\s*$/.test(line));
+  const fail = (line: number, message: string): never => {
+    throw new AccessMatrixFormatError(`docs/access-matrix.md line ${line + 1} (FUNCTIONS): ${message}`);
+  };
+  if (start < 0) throw new AccessMatrixFormatError('docs/access-matrix.md has no section ## FUNCTIONS');
+  let index = start + 1;
+  while (index < lines.length && !lines[index].trim().startsWith('|')) {
+    if (/^#{1,2}\s/.test(lines[index])) fail(index, 'no table in this section');
+    index += 1;
+  }
+  const header = splitRow(lines[index] ?? '|');
+  if (header.slice(0, 4).join('|') !== 'Function|Security|search_path|EXECUTE') {
+    fail(index, 'the columns must start with Function | Security | search_path | EXECUTE');
+  }
+  const rows: FunctionRow[] = [];
+  for (let line = index + 2; line < lines.length && lines[line].trim().startsWith('|'); line += 1) {
+    const [nameCell, securityCell, pathCell, executeCell] = splitRow(lines[line]);
+    const name = /^`([a-z_]+\.[a-z_0-9]+\(.*\))`$/.exec(nameCell ?? '')?.[1];
+    if (!name) fail(line, `"${nameCell}" is not a function in backticks, like \`cs_private.is_admin()\``);
+    const security = /^(procedure, )?(definer|invoker)$/.exec(securityCell ?? '');
+    if (!security) fail(line, `security "${securityCell}" is not definer, invoker or "procedure, <either>"`);
+    const searchPath =
+      pathCell === "`''`"
+        ? ''
+        : pathCell === '—' || pathCell === '-'
+          ? null
+          : fail(line, `search_path "${pathCell}"`);
+    const grantees =
+      executeCell === '—' || executeCell === '-'
+        ? []
+        : (executeCell ?? '')
+            .split(',')
+            .map((role) => role.trim())
+            .sort();
+    if (rows.some((row) => row.name === name)) fail(line, `${name} is listed twice`);
+    rows.push({
+      name: name as string,
+      procedure: Boolean(security?.[1]),
+      security: security?.[2] as FunctionRow['security'],
+      searchPath: searchPath as string | null,
+      grantees,
+    });
+  }
+  if (rows.length === 0) fail(index, 'the table has no rows');
+  return rows;
+}
+
+export function readFunctionMatrix(path = accessMatrixPath): FunctionRow[] {
+  return parseFunctionMatrix(readFileSync(path, 'utf8'));
+}

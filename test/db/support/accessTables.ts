@@ -146,7 +146,8 @@ export const tableProbes: Record<string, TableProbe> = {
       both((s) => ({
         entity_kind: 'study_kpi',
         study_id: studies(w)[s],
-        agent_id: 'agent-candidate',
+        // The in-scope agent's own agent id (a proposal names its own agent, 0046).
+        agent_id: 'agent-A',
         state: 'proposed',
         proposed_state: JSON.stringify({ label: 'Candidate', position: 3 }),
         created_by: actorId(w, a),
@@ -426,6 +427,27 @@ export const tableProbes: Record<string, TableProbe> = {
         signed_at: now(),
       })),
     update: "result = '{}'",
+  },
+  'cs_private.sign_in_failure': {
+    key: 'id::text',
+    rows: (w) => w.rows.signInFailure,
+    candidates: (w) => both(() => ({ user_id: w.spareUserId, failed_at: now(), source: 'server_log' })),
+    update: 'failed_at = now()',
+  },
+  'cs_private.sign_in_lock': {
+    key: 'id::text',
+    rows: (w) => w.rows.signInLock,
+    candidates: (w) => both(() => ({ user_id: w.spareUserId, reason: 'failed_sign_ins' })),
+    update: 'unlocked_at = null',
+  },
+  'cs_private.security_setting': {
+    key: 'name',
+    rows: (w) => w.rows.securitySetting,
+    // One row per known setting, and every known one exists: not even the owner inserts another.
+    candidates: () =>
+      both((s) => ({ name: s === 'in' ? 'sign_in_lock_threshold' : 'sign_in_guard_seen_at', value: '1' })),
+    update: "value = '3'",
+    ownerCanInsert: false,
   },
   'cs_private.login_role': {
     key: 'role_name::text',

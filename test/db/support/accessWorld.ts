@@ -73,6 +73,9 @@ export interface World {
     reauthAttempt: Pair;
     signingLock: Pair;
     signingCeremony: Pair;
+    signInFailure: Pair;
+    signInLock: Pair;
+    securitySetting: Pair;
   };
   /** One reused connection per role of the matrix (the A-scoped person; anon: the anon login). */
   clients: Record<MatrixRole, pg.Client>;
@@ -148,7 +151,13 @@ function studyRow(code: string, sponsor: string, createdBy: string) {
 
 export async function buildWorld(db: TestDatabase): Promise<World> {
   const op = db.operator;
-  const provision = async (short: string, role: AppRole, studyId: string | null, sponsorId?: string) => {
+  const provision = async (
+    short: string,
+    role: AppRole,
+    studyId: string | null,
+    sponsorId?: string,
+    agentId?: string,
+  ) => {
     const email = db.email(short);
     const id = await db.provision({
       email,
@@ -156,6 +165,7 @@ export async function buildWorld(db: TestDatabase): Promise<World> {
       password: worldPassword,
       roles: [{ role, studyId }],
       sponsorId: sponsorId ?? null,
+      agentId: agentId ?? null,
       totpSecretBase32: totpSecret,
     });
     const { rows } = await op.query<{ id: string }>('select id from cro.role_assignment where user_id = $1', [
@@ -188,12 +198,19 @@ export async function buildWorld(db: TestDatabase): Promise<World> {
   const people = { admin } as Record<AppRole, Person>;
   const counterparts = {} as Record<ScopedRole, Person>;
   for (const role of scoped) {
-    people[role] = await provision(role, role, studyA as string, role === 'sponsor' ? 'S1' : undefined);
+    people[role] = await provision(
+      role,
+      role,
+      studyA as string,
+      role === 'sponsor' ? 'S1' : undefined,
+      role === 'agent' ? 'agent-A' : undefined,
+    );
     counterparts[role] = await provision(
       `${role}-b`,
       role,
       studyB as string,
       role === 'sponsor' ? 'S2' : undefined,
+      role === 'agent' ? 'agent-B' : undefined,
     );
   }
   const patient2 = await provision('patient-2', 'patient', studyA as string);
@@ -496,6 +513,35 @@ export async function buildWorld(db: TestDatabase): Promise<World> {
     in: await ceremony(signers.in, `world-nonce-in-${randomUUID()}`),
     out: await ceremony(signers.out, `world-nonce-out-${randomUUID()}`),
   };
+  // Sign-in protection (0048): a failed sign-in and an ended lock of each signer, and the settings.
+  const signInFailure = {
+    in: await insertReturning(op, 'cs_private.sign_in_failure', {
+      user_id: signers.in.id,
+      failed_at: new Date().toISOString(),
+      source: 'server_log',
+    }),
+    out: await insertReturning(op, 'cs_private.sign_in_failure', {
+      user_id: signers.out.id,
+      failed_at: new Date().toISOString(),
+      source: 'server_log',
+    }),
+  };
+  const signInLock = {
+    in: await insertReturning(op, 'cs_private.sign_in_lock', {
+      user_id: signers.in.id,
+      reason: 'failed_sign_ins',
+      unlocked_at: new Date().toISOString(),
+    }),
+    out: await insertReturning(op, 'cs_private.sign_in_lock', {
+      user_id: signers.out.id,
+      reason: 'failed_sign_ins',
+      unlocked_at: new Date().toISOString(),
+    }),
+  };
+  await op.query(
+    `insert into cs_private.security_setting (name, value) values ('sign_in_guard_seen_at', now()::text)
+     on conflict (name) do nothing`,
+  );
 
   const { rows: seqs } = await op.query<{ first: string; last: string }>(
     'select min(seq)::text as first, max(seq)::text as last from audit.audit_log',
@@ -544,6 +590,9 @@ export async function buildWorld(db: TestDatabase): Promise<World> {
       auditSeq: { in: seqs[0]?.first as string, out: seqs[0]?.last as string },
       migration: { in: migrations[0]?.first as string, out: migrations[0]?.last as string },
       signatureMeaning: { in: 'approve:I approve this change', out: 'reject:I reject this change' },
+      signInFailure,
+      signInLock,
+      securitySetting: { in: 'sign_in_lock_threshold', out: 'sign_in_guard_seen_at' },
       securityAlert,
       reauthAttempt,
       signingLock,

@@ -22,8 +22,8 @@ const rng = createRng(7);
 const committed = await proposeAsAgent(client, rng);
 await client.query('begin');
 await client.query(
-  `insert into cro.provenance_event (study_id, actor_kind, actor_id, action, subject_kind, subject_id, retrieved_context, payload)
-   select id, 'agent', 'agent:in-flight', 'propose', 'staging_record', 'in-flight', '[]', '{}' from cro.study limit 1`,
+  `select public.record_agent_provenance(id, 'propose', 'staging_record', 'in-flight', null, '[]', '{}')
+     from cro.study limit 1`,
 );
 process.stdout.write(
   `${JSON.stringify({ committed: committed.stagingId, postgresPid: backend.serverPid })}\n`,

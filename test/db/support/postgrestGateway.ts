@@ -66,7 +66,8 @@ async function retryConcurrent(client: pg.ClientBase, sql: string) {
 }
 
 /**
- * Makes the cluster's `authenticator` what Supabase's is (idempotent). Its password is the test
+ * Makes the cluster's API roles what Supabase's are (idempotent), with `supabase_auth_admin`, the role
+ * Supabase Auth runs its hooks as. The `authenticator`'s password is the test
  * server's superuser password, the same in every test file of the run.
  */
 export async function prepareGatewayRoles(server: TestServer): Promise<void> {
@@ -79,7 +80,7 @@ export async function prepareGatewayRoles(server: TestServer): Promise<void> {
   });
   await root.connect();
   try {
-    for (const role of ['anon', 'authenticated', 'service_role', 'authenticator']) {
+    for (const role of ['anon', 'authenticated', 'service_role', 'authenticator', 'supabase_auth_admin']) {
       await retryConcurrent(
         root,
         `do $$ begin

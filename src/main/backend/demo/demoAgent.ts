@@ -112,21 +112,10 @@ export async function proposeAsAgent(
 
   await client.query('begin');
   try {
+    // The server records who proposed (the agent id of this login), when, and with which model.
     const provenance = await client.query<{ id: string }>(
-      `insert into cro.provenance_event (study_id, actor_kind, actor_id, model_provider, model_id, model_version_id,
-                                         action, subject_kind, subject_id, retrieved_context, payload)
-       values ($1, 'agent', $2, $3, $4, $5, 'propose', 'staging_record', $6, $7::jsonb, $8::jsonb)
-       returning id`,
-      [
-        study.id,
-        demoAgentId,
-        modelRow?.provider ?? null,
-        modelRow?.model_id ?? null,
-        modelRow?.id ?? null,
-        stagingId,
-        JSON.stringify(citations),
-        JSON.stringify(payload),
-      ],
+      `select public.record_agent_provenance($1, 'propose', 'staging_record', $2, $3, $4::jsonb, $5::jsonb) as id`,
+      [study.id, stagingId, modelRow?.id ?? null, JSON.stringify(citations), JSON.stringify(payload)],
     );
     const provenanceId = provenance.rows[0]?.id;
     if (!provenanceId) throw new Error('the provenance event was not recorded');
@@ -224,6 +213,23 @@ export async function demonstrateAgentRefusals(client: ClientBase): Promise<Refu
                                          retrieved_context, reviewer_user_id, payload)
        values ($1, 'human', $2, 'review', 'staging_record', $3, '[]'::jsonb, $4, '{}'::jsonb)`,
       [studyId, uid, stagingId, uid],
+    ],
+    [
+      'record an approval through the provenance function',
+      `select public.record_agent_provenance($1, 'approve', 'staging_record', $2, null, '[]'::jsonb, '{}'::jsonb)`,
+      [studyId, stagingId],
+    ],
+    [
+      "propose under another agent's id",
+      `insert into cro.staging_record (entity_kind, study_id, agent_id, state, proposed_state, created_by)
+       values ('study_risk', $1, 'agent:someone-else', 'proposed', '{"title":"not mine"}'::jsonb, $2)`,
+      [studyId, uid],
+    ],
+    [
+      "file a request into another sponsor organisation's intake",
+      `insert into cro.sponsor_request (sponsor_id, study_id, subject, body, priority, status, created_by)
+       values ('another-sponsor', $1, 'Forged', 'Forged request', 'normal', 'open', $2)`,
+      [studyId, uid],
     ],
     [
       'append to the audit trail (audit.audit_log)',

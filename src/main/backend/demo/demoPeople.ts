@@ -58,6 +58,8 @@ export interface DemoPerson {
   password: string;
   roles: DemoRoleGrant[];
   sponsorId?: string;
+  /** Agent service accounts: the agent id its provenance and proposals carry. */
+  agentId?: string;
   /** Signers only: a fixed TOTP secret (RFC 4648 base32), so the demo can be signed with any authenticator. */
   totpSecretBase32?: string;
   diary?: DemoDiaryAssignment;
@@ -151,6 +153,7 @@ export const demoPeople: readonly DemoPerson[] = [
     printedName: 'Protocol Digest Agent (service account)',
     password: 'Agent-Service-Quill-2025',
     roles: both('agent'),
+    agentId: demoAgentId,
   },
   {
     key: 'investigator101',

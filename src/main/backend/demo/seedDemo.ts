@@ -274,6 +274,7 @@ class DemoSeeder {
         studyId: grant.study === 'all' ? null : this.studyId(grant.study),
       })),
       sponsorId: person.sponsorId ?? null,
+      agentId: person.agentId ?? null,
       totpSecretBase32: person.totpSecretBase32 ?? null,
     };
     this.userIds.set(person.key, await provisionPerson(this.db, spec));

@@ -9,12 +9,15 @@ import { isDemoSeeded, seedDemo } from '../demo/seedDemo';
 import { migrate, readMigrationFiles } from '../migrator';
 import type { ServerAddress } from '../postgres/postgresSession';
 import { startEmbeddedPostgres } from './embeddedPostgres';
+import { SignInGuard } from './signInGuard';
 
 export interface EmbeddedBackend {
   address: ServerAddress;
   serverVersion: string;
   serverPid: number;
   schemaVersion: string | null;
+  /** Reads the server's log for failed sign-ins (migration 0048). */
+  signInGuard: SignInGuard;
   stop(): Promise<void>;
 }
 
@@ -25,6 +28,8 @@ export interface EmbeddedBackendOptions {
   log: (line: string) => void;
   /** Seed the demo study on first start (default true). */
   seed?: boolean;
+  /** Failed sign-ins are delayed by this much; default 500 ms (embeddedPostgres.ts). */
+  signInDelayMs?: number;
 }
 
 export async function startEmbeddedBackend(options: EmbeddedBackendOptions): Promise<EmbeddedBackend> {
@@ -33,10 +38,15 @@ export async function startEmbeddedBackend(options: EmbeddedBackendOptions): Pro
     // app's folder (0711: enter, not list) to reach its own cluster folder.
     chmodSync(options.dataDir, 0o711);
   }
+  // The guard reads the server's log from its first line; it reports once the database exists.
+  let guard: SignInGuard | null = null;
+  const early: string[] = [];
   const server = await startEmbeddedPostgres({
     dataDir: join(options.dataDir, 'backend'),
     port: options.port,
     log: options.log,
+    signInDelayMs: options.signInDelayMs,
+    onServerOutput: (chunk) => (guard ? guard.feed(chunk) : early.push(chunk)),
   });
   try {
     const connect = async (database: string) => {
@@ -55,6 +65,9 @@ export async function startEmbeddedBackend(options: EmbeddedBackendOptions): Pro
     try {
       const { rows } = await root.query('select 1 from pg_database where datname = $1', [embeddedDatabase]);
       if (rows.length === 0) await root.query(`create database ${embeddedDatabase}`);
+      // People connect to the project database only (they are members of `authenticated`, which
+      // keeps CONNECT there through PUBLIC): the cluster's other databases are closed to them.
+      await root.query('revoke connect on database postgres, template1 from public');
     } finally {
       await root.end();
     }
@@ -72,6 +85,10 @@ export async function startEmbeddedBackend(options: EmbeddedBackendOptions): Pro
     } finally {
       await operator.end();
     }
+    guard = new SignInGuard({ connect: () => connect(embeddedDatabase), log: options.log });
+    for (const chunk of early.splice(0)) guard.feed(chunk);
+    guard.start();
+    const runningGuard = guard;
     const address: ServerAddress = { host: server.host, port: server.port, database: embeddedDatabase };
     writeFileSync(
       join(options.dataDir, 'backend.json'),
@@ -83,9 +100,14 @@ export async function startEmbeddedBackend(options: EmbeddedBackendOptions): Pro
       serverVersion: server.version,
       serverPid: server.pid,
       schemaVersion,
-      stop: () => server.stop(),
+      signInGuard: runningGuard,
+      async stop() {
+        await runningGuard.stop();
+        await server.stop();
+      },
     };
   } catch (error) {
+    await guard?.stop();
     await server.stop();
     throw error;
   }

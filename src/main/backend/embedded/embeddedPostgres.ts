@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import { arch, platform, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { signInGuardLogPrefix } from './signInGuard';
 
 export class EmbeddedPostgresError extends Error {
   constructor(message: string) {
@@ -24,6 +25,13 @@ export interface EmbeddedPostgresOptions {
   /** Test clusters trade durability for speed. */
   durable?: boolean;
   log?: (line: string) => void;
+  /**
+   * Failed sign-ins are delayed by this much (auth_delay); default 500 ms. The server also loads
+   * passwordcheck and writes its log in the form the sign-in guard reads (signInGuard.ts).
+   */
+  signInDelayMs?: number;
+  /** The server's log output as it arrives, for the sign-in guard. */
+  onServerOutput?: (chunk: string) => void;
 }
 
 export interface RunningPostgres {
@@ -259,6 +267,24 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     'password_encryption=scram-sha-256',
     '-c',
     'max_connections=200',
+    // Sign-in protection (migration 0048): failed sign-ins are delayed, weak passwords refused, and
+    // the log names each failure in the form the sign-in guard reads.
+    '-c',
+    'shared_preload_libraries=auth_delay,passwordcheck',
+    '-c',
+    `auth_delay.milliseconds=${options.signInDelayMs ?? 500}`,
+    '-c',
+    'passwordcheck.min_password_length=12',
+    '-c',
+    `log_line_prefix=${signInGuardLogPrefix}`,
+    '-c',
+    'log_timezone=UTC',
+    // The log never repeats a failing statement or its detail: they can hold patient data or a
+    // password being set.
+    '-c',
+    'log_min_error_statement=panic',
+    '-c',
+    'log_error_verbosity=terse',
   ];
   if (options.durable === false) {
     args.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
@@ -270,7 +296,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     ...(account ?? {}),
   });
   const collect = (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-8000);
+    const text = chunk.toString();
+    output = (output + text).slice(-8000);
+    options.onServerOutput?.(text);
   };
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);

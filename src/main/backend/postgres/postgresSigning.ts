@@ -206,11 +206,12 @@ export class PostgresSigningBackend implements SigningBackend {
       throw userFacingServerError(error);
     }
     try {
-      const { rows } = await fresh.query<{ r: { ok: true; re_auth_at: string } | ServerReauthFailure }>(
-        'select public.complete_reauth($1, $2) as r',
-        [attemptId, totpCode],
-      );
-      const result = rows[0]?.r;
+      // A procedure: it commits the attempt before it checks the code (migration 0045), so it runs on
+      // its own, never inside a transaction block.
+      const { rows } = await fresh.query<{
+        result: { ok: true; re_auth_at: string } | ServerReauthFailure;
+      }>('call public.complete_reauth($1, $2, null)', [attemptId, totpCode]);
+      const result = rows[0]?.result;
       if (!result) throw new Error('complete_reauth returned nothing');
       return result.ok
         ? { ok: true, reAuthAt: result.re_auth_at }

@@ -1,0 +1,271 @@
+// Sign-in protection on the embedded server, as the product runs it (migration 0048 and
+// src/main/backend/embedded): a real embedded backend with its sign-in guard, attacked with nothing
+// but database logins. Failed sign-ins are delayed, counted per person, audited, locked at five
+// with an alert, and unlocked by an administrator; a password changes only through Countersign.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { embeddedDatabase } from '../../src/main/backend/backendConfig';
+import { type EmbeddedBackend, startEmbeddedBackend } from '../../src/main/backend/embedded/embeddedBackend';
+import { parseFailedSignIn } from '../../src/main/backend/embedded/signInGuard';
+import { findMigrationsDir } from '../../src/main/backend/migrationsDir';
+import { provisionPerson } from '../../src/main/backend/provisioning';
+import { freePort } from './support/freePort';
+
+const password = 'Lantern-Compass-2025';
+const wrong = 'Not-The-Password-99';
+
+describe('sign-in protection on the embedded server [SEC-SIGN-IN-LOCK, CFR-11.300d]', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'countersign-signin-'));
+  const logLines: string[] = [];
+  const clients: pg.Client[] = [];
+  let backend: EmbeddedBackend;
+  let operator: pg.Client;
+  let people = 0;
+  let adminEmail: string;
+
+  const connectAs = async (user: string, secret: string, database = embeddedDatabase) => {
+    const client = new pg.Client({
+      host: backend.address.host,
+      port: backend.address.port,
+      database,
+      user,
+      password: secret,
+    });
+    client.on('error', () => undefined);
+    await client.connect();
+    clients.push(client);
+    return client;
+  };
+  const tryConnect = async (user: string, secret: string, database = embeddedDatabase) => {
+    try {
+      const client = await connectAs(user, secret, database);
+      await client.end();
+      return 'connected';
+    } catch (error) {
+      return (error as Error).message;
+    }
+  };
+  const newPerson = async (
+    roles: { role: 'signer' | 'admin'; studyId: null }[] = [{ role: 'signer', studyId: null }],
+  ) => {
+    const email = `person${++people}@signin.test`;
+    const id = await provisionPerson(operator, {
+      email,
+      printedName: `Pat Person ${people}`,
+      password,
+      roles,
+    });
+    return { id, email };
+  };
+  const count = async (sql: string, params: unknown[]) =>
+    Number((await operator.query(`select count(*) as n from (${sql}) q`, params)).rows[0].n);
+  /** The guard works asynchronously; wait until what it was fed is reported. */
+  const settled = () => backend.signInGuard.settled();
+  const locked = async (userId: string) =>
+    (await operator.query('select cs_private.sign_in_locked($1) as l', [userId])).rows[0].l as boolean;
+
+  beforeAll(async () => {
+    backend = await startEmbeddedBackend({
+      dataDir,
+      port: await freePort(),
+      migrationsDir: findMigrationsDir(),
+      log: (line) => logLines.push(line),
+      seed: false,
+    });
+    const secret = readFileSync(join(dataDir, 'backend', 'postgres-owner.secret'), 'utf8').trim();
+    operator = await connectAs('countersign_owner', secret);
+    adminEmail = (await newPerson([{ role: 'admin', studyId: null }])).email;
+  });
+  afterAll(async () => {
+    await Promise.all(clients.map((client) => client.end().catch(() => undefined)));
+    await backend?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('is configured out of the box: delay, lock threshold, login trigger, guard, one database', async () => {
+    const { email } = await newPerson();
+    const client = await connectAs(email, password);
+    const { rows } = await client.query('select public.sign_in_protection() as p');
+    expect(rows[0].p).toMatchObject({
+      auth_delay_ms: 500,
+      lock_threshold: 5,
+      login_trigger: true,
+      password_fingerprints: true,
+      other_databases_open: [],
+    });
+    expect(rows[0].p.guard_seen_at).not.toBeNull();
+  });
+
+  it('delays every failed sign-in', async () => {
+    const { email } = await newPerson();
+    const started = performance.now();
+    expect(await tryConnect(email, wrong)).toMatch(/password authentication failed/);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(450);
+  });
+
+  it('counts 40 wrong passwords at once, locks at five with one alert, and then refuses the right one', async () => {
+    const victim = await newPerson();
+    const results = await Promise.all(Array.from({ length: 40 }, () => tryConnect(victim.email, wrong)));
+    expect(results.every((result) => /password authentication failed/.test(result))).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await settled();
+    expect(await locked(victim.id)).toBe(true);
+    expect(await count('select 1 from cs_private.sign_in_failure where user_id = $1', [victim.id])).toBe(40);
+    expect(
+      await count(`select 1 from audit.security_alert where kind = 'sign_in_locked' and user_id = $1`, [
+        victim.id,
+      ]),
+    ).toBe(1);
+    expect(
+      await count(
+        `select 1 from audit.audit_log where event_type = 'sign_in.failed' and payload ->> 'user_id' = $1`,
+        [victim.id],
+      ),
+    ).toBe(5);
+    // The right password now fails exactly as a wrong one does: no oracle while locked.
+    expect(await tryConnect(victim.email, password)).toMatch(/password authentication failed/);
+    // Nothing the guard logs names the login or carries a password.
+    for (const line of logLines) {
+      expect(line).not.toContain(victim.email);
+      expect(line).not.toContain(wrong);
+      expect(line).not.toContain(password);
+    }
+  });
+
+  it('counts failures in a row: a successful sign-in starts the count again', async () => {
+    const person = await newPerson();
+    for (let i = 0; i < 4; i++) await tryConnect(person.email, wrong);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await settled();
+    expect(await tryConnect(person.email, password)).toBe('connected');
+    for (let i = 0; i < 4; i++) await tryConnect(person.email, wrong);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await settled();
+    expect(await locked(person.id)).toBe(false);
+    expect(await tryConnect(person.email, password)).toBe('connected');
+  });
+
+  it('is unlocked by an administrator only, with a reason, never their own account', async () => {
+    const victim = await newPerson();
+    await Promise.all(Array.from({ length: 5 }, () => tryConnect(victim.email, wrong)));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await settled();
+    expect(await locked(victim.id)).toBe(true);
+
+    const other = await newPerson();
+    const asOther = await connectAs(other.email, password);
+    await expect(asOther.query('select public.unlock_sign_in($1, $2)', [victim.id, 'me'])).rejects.toThrow(
+      /only an administrator/,
+    );
+    const admin = await connectAs(adminEmail, password);
+    await expect(admin.query('select public.unlock_sign_in($1, $2)', [victim.id, ' '])).rejects.toThrow(
+      /say why/,
+    );
+    const adminId = (await admin.query('select auth.uid() as id')).rows[0].id;
+    await expect(admin.query('select public.unlock_sign_in($1, $2)', [adminId, 'self'])).rejects.toThrow(
+      /cannot unlock their own/,
+    );
+    await admin.query('select public.unlock_sign_in($1, $2)', [
+      victim.id,
+      'Confirmed by phone with the person',
+    ]);
+    expect(await tryConnect(victim.email, password)).toBe('connected');
+    expect(
+      await count(
+        `select 1 from audit.audit_log where event_type = 'sign_in.unlocked' and payload ->> 'user_id' = $1
+           and payload ->> 'reason' = 'Confirmed by phone with the person'`,
+        [victim.id],
+      ),
+    ).toBe(1);
+  });
+
+  it('changes a password only through change_my_password: policy, fresh login, audit', async () => {
+    const person = await newPerson();
+    const fresh = await connectAs(person.email, password);
+    for (const [weak, why] of [
+      ['short-1', /at least 12/],
+      [`${person.email.split('@')[0]}-is-mine`, /user name/],
+      ['Pat-Person-Rocks-1', /your name/],
+      ['abcdefghijklmnop', /letters and other/],
+      ['MyPassword-2026!', /too common/],
+    ] as const) {
+      await expect(fresh.query('select public.change_my_password($1)', [weak]), weak).rejects.toThrow(why);
+    }
+    await fresh.query('select public.change_my_password($1)', ['Orchard-Beacon-7741']);
+    expect(await tryConnect(person.email, 'Orchard-Beacon-7741')).toBe('connected');
+    expect(await tryConnect(person.email, password)).toMatch(/password authentication failed/);
+    const { rows } = await operator.query(
+      `select payload::text as p from audit.audit_log where event_type = 'password.changed' and payload ->> 'user_id' = $1`,
+      [person.id],
+    );
+    expect(rows).toHaveLength(1);
+    expect(rows[0].p).not.toContain('Orchard');
+  });
+
+  it('locks an account whose password was set with ALTER ROLE: sign-in refused, alert, sessions ended', async () => {
+    const person = await newPerson();
+    const session = await connectAs(person.email, password);
+    await session.query(`alter role ${session.escapeIdentifier(person.email)} password 'Sneaky-Change-2026'`);
+    // The next sign-in with the new password is refused by the login trigger ...
+    expect(await tryConnect(person.email, 'Sneaky-Change-2026')).toMatch(/changed outside Countersign/);
+    // ... and within a poll the guard locks the account, raises the alert and ends the session.
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    await settled();
+    expect(await locked(person.id)).toBe(true);
+    expect(
+      await count(
+        `select 1 from audit.security_alert where kind = 'password_changed_outside' and user_id = $1`,
+        [person.id],
+      ),
+    ).toBe(1);
+    await expect(session.query('select 1')).rejects.toThrow();
+    // Unlocking alone is refused: the password is someone else's now. The administrator sets one.
+    const admin = await connectAs(adminEmail, password);
+    await expect(admin.query('select public.unlock_sign_in($1, $2)', [person.id, 'checked'])).rejects.toThrow(
+      /reset_password/,
+    );
+    await admin.query('select public.reset_password($1, $2, $3)', [
+      person.id,
+      'Temporary-Heron-5521',
+      'Password changed outside Countersign',
+    ]);
+    expect(await tryConnect(person.email, 'Temporary-Heron-5521')).toBe('connected');
+  });
+
+  it('lets a person connect to the project database only', async () => {
+    const person = await newPerson();
+    expect(await tryConnect(person.email, password, 'postgres')).toMatch(/permission denied for database/);
+    expect(await tryConnect(person.email, password, 'template1')).toMatch(/permission denied for database/);
+    expect(await tryConnect(person.email, password)).toBe('connected');
+  });
+});
+
+describe('the sign-in guard reads only what the server wrote', () => {
+  it('takes the time, client and login of a failed password authentication', () => {
+    expect(
+      parseFailedSignIn(
+        '2026-12-07 06:40:11.123 UTC [4242] 28P01 127.0.0.1 FATAL:  password authentication failed for user "a@b.test"',
+      ),
+    ).toEqual({ login: 'a@b.test', at: new Date('2026-12-07T06:40:11.123Z'), clientAddr: '127.0.0.1' });
+  });
+
+  it('ignores other lines, and cannot be fed a forged line inside a login name', () => {
+    expect(
+      parseFailedSignIn('2026-12-07 06:40:11.123 UTC [4242] 00000 127.0.0.1 LOG:  checkpoint starting'),
+    ).toBe(null);
+    // A newline in a user name continues the message on a tab-indented line: never a line of its own.
+    expect(
+      parseFailedSignIn(
+        '\t2026-12-07 06:40:11.123 UTC [1] 28P01 127.0.0.1 FATAL:  password authentication failed for user "victim"',
+      ),
+    ).toBe(null);
+    expect(
+      parseFailedSignIn(
+        '2026-12-07 06:40:11.123 UTC [4242] 28000 127.0.0.1 FATAL:  password authentication failed for user "x"',
+      ),
+    ).toBe(null);
+  });
+});

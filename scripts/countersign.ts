@@ -3,6 +3,7 @@
 //                          [--allow-broken-chain] --out packet.zip
 //   npx countersign verify packet.zip [--json] [--links]
 //   npx countersign evidence record|sign ... (issue 8: scripts/evidenceCommand.ts)
+//   npx countersign sign-in-guard < server.log (issue 17: scripts/signInGuardCommand.ts)
 // `export` opens the person's cache offline, exactly as the workstation's offline sign-in does (the
 // password checked against the local verifier, the key from the data folder's key files; a cache
 // whose key is sealed by the OS keychain can only be exported from the app). The password comes
@@ -22,13 +23,15 @@ import { buildPacket } from '../src/main/export/exportPacket';
 import { normaliseBound, parseScopeSelector } from '../src/main/export/packetScope';
 import { verifyPacket } from '../src/main/export/verifyPacket';
 import { evidenceCommand, evidenceUsage } from './evidenceCommand';
+import { signInGuardCommand, signInGuardUsage } from './signInGuardCommand';
 
 const usage = `usage:
   countersign export --data-dir DIR --email EMAIL --scope SCOPE --out packet.zip [--from DATE] [--to DATE] [--allow-broken-chain]
       SCOPE: study:CODE | patient:<uuid> | staging:<id>[,<id>...] | all
       password: COUNTERSIGN_PASSWORD, or asked for on the terminal
   countersign verify packet.zip [--json] [--links]
-${evidenceUsage}`;
+${evidenceUsage}
+${signInGuardUsage}`;
 
 function fail(message: string, code = 1): never {
   process.stderr.write(`countersign: ${message}\n`);
@@ -184,4 +187,5 @@ const [command, ...rest] = process.argv.slice(2);
 if (command === 'export') await exportCommand(rest);
 else if (command === 'verify') verifyCommand(rest);
 else if (command === 'evidence') await evidenceCommand(rest).catch((error: Error) => fail(error.message));
+else if (command === 'sign-in-guard') await signInGuardCommand().catch((error: Error) => fail(error.message));
 else fail(usage, 2);

@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { embeddedDatabase } from '../src/main/backend/backendConfig';
+import { backendConfigFrom } from '../src/main/backend/backendConfig';
 import type { ServerAddress } from '../src/main/backend/postgres/postgresSession';
 import { defaultDataDir } from '../src/main/dataDir';
 import { connectAs, recordEvidenceRun, signEvidenceRun } from '../src/main/evidence/evidenceRun';
@@ -43,12 +43,14 @@ function backendAddress(dataDirOption: string | undefined): ServerAddress {
     const { host, port, database } = JSON.parse(readFileSync(file, 'utf8')) as ServerAddress;
     return { host, port, database };
   }
-  return {
-    host: process.env.COUNTERSIGN_PG_HOST ?? '127.0.0.1',
-    port: Number(process.env.COUNTERSIGN_PG_PORT ?? 54329),
-    database: process.env.COUNTERSIGN_PG_DATABASE ?? embeddedDatabase,
-    ssl: process.env.COUNTERSIGN_PG_SSL === 'require',
-  };
+  // The backend's own settings (COUNTERSIGN_PG_*), TLS by default to any other machine.
+  const config = backendConfigFrom({
+    COUNTERSIGN_PG_PORT: '54329',
+    ...process.env,
+    COUNTERSIGN_BACKEND: 'postgres',
+  });
+  if (config.mode !== 'postgres') throw new Error('the evidence commands speak to a PostgreSQL backend');
+  return { host: config.host, port: config.port, database: config.database, tls: config.tls };
 }
 
 async function record(args: string[]): Promise<string> {

@@ -18,6 +18,7 @@ import { demoPeople, demoSignInList, formatDemoCredentials } from './backend/dem
 import { startEmbeddedBackend } from './backend/embedded/embeddedBackend';
 import { findMigrationsDir } from './backend/migrationsDir';
 import { PostgresSession, type ServerAddress, SignInError } from './backend/postgres/postgresSession';
+import { describeTransport } from './backend/postgres/postgresTls';
 import { loginRoleName } from './backend/provisioning';
 import { describeProject } from './backend/supabase/supabaseConfig';
 import { SupabaseSession } from './backend/supabase/supabaseSession';
@@ -79,6 +80,14 @@ export interface Workstation {
 
 type BackendState = Pick<BackendStatus, 'state' | 'message' | 'serverVersion' | 'schemaVersion'>;
 
+/** How the connection to the backend is protected, for the profile chooser. */
+function transportOf(config: BackendConfig | null): string | null {
+  if (!config) return null;
+  if (config.mode === 'postgres') return describeTransport(config.tls);
+  if (config.mode === 'supabase') return 'HTTPS';
+  return 'this computer only';
+}
+
 /** Where the backend is, for the sign-in screen: never a password or a key. */
 function endpointOf(config: BackendConfig | null): string | null {
   if (!config) return null;
@@ -100,6 +109,8 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
   let stopBackend: (() => Promise<void>) | null = null;
   let session: BackendSession | null = null;
   let signing: SigningCeremonies | null = null;
+  /** Sign-in protections the PostgreSQL server lacks, checked at each online sign-in. */
+  let signInWarnings: string[] = [];
   let closing = false;
   const listeners = new Set<ContractEventListener>();
   const sync = new SyncService({
@@ -197,7 +208,7 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
           schemaVersion: backend.schemaVersion,
         };
       } else if (next.mode === 'postgres') {
-        address = { host: next.host, port: next.port, database: next.database, ssl: next.ssl };
+        address = { host: next.host, port: next.port, database: next.database, tls: next.tls };
         backendState = {
           state: 'ready',
           message: `PostgreSQL backend at ${next.host}:${next.port}/${next.database}; sign in with your account.`,
@@ -265,6 +276,8 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
     ...backendState,
     demoUsers: config?.mode === 'embedded' && backendState.state === 'ready' ? demoSignInList() : [],
     endpoint: endpointOf(config),
+    transport: transportOf(config),
+    warnings: session ? signInWarnings : [],
     session: session ? { ...session.identity } : sync.offlineIdentity ? { ...sync.offlineIdentity } : null,
   });
 
@@ -299,6 +312,8 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
             : await PostgresSession.signIn(address as ServerAddress, email, password);
         await session?.close();
         session = next;
+        signInWarnings = next instanceof PostgresSession ? await next.signInProtectionWarnings() : [];
+        for (const warning of signInWarnings) log(`countersign: ${warning}`);
         signing = new SigningCeremonies(next.signingBackend(), {
           log,
           // The manifest is built from the cache, as the signer reviewed the records.

@@ -36,6 +36,10 @@ export const BackendStatus = z.object({
     .nullable(),
   /** Where the backend is (host:port/database, or the Supabase project's host); never a key. */
   endpoint: z.string().nullable().optional(),
+  /** How the connection is protected: "TLS, server verified", "not encrypted", ... */
+  transport: z.string().nullable().optional(),
+  /** Sign-in protections this server lacks, each a sentence a person can act on (postgres mode). */
+  warnings: z.array(z.string()).optional(),
 });
 export type BackendStatus = z.infer<typeof BackendStatus>;
 
@@ -48,7 +52,8 @@ export const BackendProfile = z.discriminatedUnion('profile', [
     host: z.string().trim().min(1).max(253),
     port: z.number().int().min(1).max(65535).default(5432),
     database: z.string().trim().min(1).max(63),
-    ssl: z.boolean().default(true),
+    /** Unset: TLS with the server verified, unless the host is this machine; `disable` only by name. */
+    tls: z.enum(['verify-full', 'disable']).optional(),
   }),
   z.object({
     profile: z.literal('supabase'),

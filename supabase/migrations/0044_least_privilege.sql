@@ -66,6 +66,24 @@ alter function cs_private.live_row_json(text, uuid) security invoker;
 alter function cs_private.signing_content(cro.staging_record) security invoker;
 alter function cs_private.signing_content_hash(cro.staging_record) security invoker;
 
+-- PostgreSQL's advisory locks are open to everyone, and the server's own rules hold some of them
+-- until commit (the audit chain's writer lock 4242001, a ceremony's 4242002, ...): a person holding
+-- one in an idle session would stall every regulated write. Nobody but the owner needs them here.
+-- (Only a superuser may change pg_catalog's grants; where the migrating role is not one, as on
+-- Supabase, people have no SQL of their own to call them with.)
+do $$
+declare
+  f regprocedure;
+begin
+  if coalesce((select rolsuper from pg_catalog.pg_roles where rolname = current_user), false) then
+    for f in select p.oid::regprocedure from pg_catalog.pg_proc p
+              where p.pronamespace = 'pg_catalog'::regnamespace and p.proname like 'pg%advisory%' loop
+      execute pg_catalog.format('revoke execute on function %s from public', f);
+    end loop;
+  end if;
+end
+$$;
+
 -- The grants, by purpose.
 
 -- Who is calling (ours only exists outside Supabase; Supabase's own is left as Supabase grants it).

@@ -6,7 +6,7 @@
 -- What PostgreSQL offers, and what Countersign builds on it (docs/security.md):
 --   * auth_delay (a server module) delays every failed authentication; the embedded server loads it.
 --   * PostgreSQL does not tell SQL about failed sign-ins; its log does. The sign-in guard, a task
---     of the process that owns the server (src/main/backend/embedded/signInGuard.ts), reads the
+--     of the process that owns the server (src/main/backend/postgres/signInGuard.ts), reads the
 --     log and reports each failure to cs_private.record_sign_in_failure: counted per person,
 --     audited, and at the configured number in a row (cs_private.security_setting) the login is
 --     locked, with a security alert. The lock sets the role's VALID UNTIL in the past, so the
@@ -285,7 +285,8 @@ declare
   changed record;
   locked integer := 0;
 begin
-  insert into cs_private.security_setting (name, value) values ('sign_in_guard_seen_at', pg_catalog.now()::text)
+  insert into cs_private.security_setting (name, value)
+  values ('sign_in_guard_seen_at', audit.occurred_at_text(pg_catalog.now()))
   on conflict (name) do update set value = excluded.value;
   if not cs_private.owner_is_superuser() then
     return 0;

@@ -197,6 +197,17 @@ describe("a person's own login gets nothing through functions [SEC-LEAST-PRIVILE
     }
   });
 
+  it("cannot hold the server's own advisory locks (the audit chain's writer lock) to stall everyone", async () => {
+    for (const sql of [
+      'select pg_advisory_lock(4242001)',
+      'select pg_try_advisory_lock(4242001)',
+      'select pg_advisory_xact_lock(4242004, 1)',
+      'select pg_advisory_lock_shared(4242002)',
+    ]) {
+      await expect(world.clients.patient.query(sql), sql).rejects.toMatchObject({ code: '42501' });
+    }
+  });
+
   it('reads no live row, signing content or record RLS hides, through any function that takes an id', async () => {
     const kpiA = world.rows.kpi.in;
     const stagingA = world.rows.staging.in;

@@ -2,17 +2,20 @@
 // src/main/backend/embedded): a real embedded backend with its sign-in guard, attacked with nothing
 // but database logins. Failed sign-ins are delayed, counted per person, audited, locked at five
 // with an alert, and unlocked by an administrator; a password changes only through Countersign.
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { embeddedDatabase } from '../../src/main/backend/backendConfig';
 import { type EmbeddedBackend, startEmbeddedBackend } from '../../src/main/backend/embedded/embeddedBackend';
-import { parseFailedSignIn } from '../../src/main/backend/embedded/signInGuard';
 import { findMigrationsDir } from '../../src/main/backend/migrationsDir';
+import { parseFailedSignIn } from '../../src/main/backend/postgres/signInGuard';
 import { provisionPerson } from '../../src/main/backend/provisioning';
 import { freePort } from './support/freePort';
+import { createTestDatabase, type TestDatabase } from './support/testServer';
 
 const password = 'Lantern-Compass-2025';
 const wrong = 'Not-The-Password-99';
@@ -267,5 +270,62 @@ describe('the sign-in guard reads only what the server wrote', () => {
         '2026-12-07 06:40:11.123 UTC [4242] 28000 127.0.0.1 FATAL:  password authentication failed for user "x"',
       ),
     ).toBe(null);
+  });
+});
+
+describe('npx countersign sign-in-guard, for a PostgreSQL server of your own [SEC-SIGN-IN-LOCK]', () => {
+  let db: TestDatabase;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  it("reads the server's log on standard input and locks a login at the fifth failure", async () => {
+    const email = db.email('guarded');
+    const id = await db.provision({ email, printedName: 'Gus Guarded', password, roles: [] });
+    const line = (second: number) =>
+      `2026-12-07 06:40:${String(second).padStart(2, '0')}.123 UTC [4242] 28P01 10.1.2.3 FATAL:  password authentication failed for user "${email}"\n`;
+    const child = spawn(
+      process.execPath,
+      [fileURLToPath(new URL('../../bin/countersign.mjs', import.meta.url)), 'sign-in-guard'],
+      {
+        env: {
+          ...process.env,
+          PGHOST: db.server.host,
+          PGPORT: String(db.server.port),
+          PGDATABASE: db.name,
+          PGUSER: db.server.superuser,
+          PGPASSWORD: db.server.password,
+        },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    );
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    // A line of another kind, a line cut in two chunks, and five failures.
+    child.stdin.write('2026-12-07 06:40:00.000 UTC [4242] 00000 [local] LOG:  checkpoint starting: time\n');
+    const first = line(1);
+    child.stdin.write(first.slice(0, 30));
+    child.stdin.write(first.slice(30));
+    for (let second = 2; second <= 5; second++) child.stdin.write(line(second));
+    child.stdin.end();
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    expect(code, stderr).toBe(0);
+
+    const { rows } = await db.operator.query(
+      `select (select count(*)::int from cs_private.sign_in_failure where user_id = $1) as failures,
+              cs_private.sign_in_locked($1) as locked,
+              (select client_addr from cs_private.sign_in_failure where user_id = $1 limit 1) as client,
+              (select rolvaliduntil = '-infinity' from pg_roles where rolname = $2) as refused,
+              (select value is not null from cs_private.security_setting where name = 'sign_in_guard_seen_at') as seen`,
+      [id, email],
+    );
+    expect(rows[0]).toEqual({ failures: 5, locked: true, client: '10.1.2.3', refused: true, seen: true });
+    expect(stderr).not.toContain(email);
   });
 });

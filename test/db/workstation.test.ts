@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { wrongCredentials } from '../../src/main/backend/postgres/postgresSession';
 import { createWorkstation, type Workstation } from '../../src/main/workstation';
 import type { BackendStatus } from '../../src/shared/contract';
 import { queueRowsOf } from '../../src/shared/stagingQueueColumns';
@@ -65,12 +66,12 @@ describe('workstation on the embedded demo backend', () => {
       email: signer.email,
       password: 'not-the-password',
     });
-    expect(result).toEqual({ ok: false, error: 'Wrong e-mail address or password.' });
+    expect(result).toEqual({ ok: false, error: wrongCredentials });
     const unknown = await (workstation as Workstation).handlers['session.signIn']({
       email: 'nobody@nowhere.test',
       password: 'x',
     });
-    expect(unknown).toEqual({ ok: false, error: 'Wrong e-mail address or password.' });
+    expect(unknown).toEqual({ ok: false, error: wrongCredentials });
   });
 
   it('signs a signer in as their own login and pages the staging queue by keyset', async () => {

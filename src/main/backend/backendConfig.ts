@@ -1,6 +1,7 @@
 // Which backend the workstation uses, from the environment. Nothing configured means the embedded
 // demo backend. Secrets never come from here: people sign in with their own credentials.
 import { z } from 'zod';
+import { type PostgresTls, postgresTlsFor, postgresTlsSettings } from './postgres/postgresTls';
 import { assertNotServiceRole, SupabaseProject } from './supabase/supabaseConfig';
 
 export const defaultEmbeddedPort = 54329;
@@ -11,7 +12,10 @@ const BackendEnvironment = z.object({
   COUNTERSIGN_PG_PORT: z.coerce.number().int().min(1024).max(65535).default(defaultEmbeddedPort),
   COUNTERSIGN_PG_HOST: z.string().min(1).default('127.0.0.1'),
   COUNTERSIGN_PG_DATABASE: z.string().min(1).default(embeddedDatabase),
-  COUNTERSIGN_PG_SSL: z.enum(['disable', 'require']).default('disable'),
+  // Unset: TLS (verify-full) to any host but this machine. `disable` only by name (postgresTls.ts).
+  COUNTERSIGN_PG_SSL: z.enum(postgresTlsSettings).optional(),
+  /** A CA certificate (PEM) to verify the server against instead of the system's trusted roots. */
+  COUNTERSIGN_PG_SSL_ROOT_CERT: z.string().min(1).optional(),
   // Hosted mode (COUNTERSIGN_BACKEND=supabase): the project's API URL and anon key.
   COUNTERSIGN_SUPABASE_URL: z.string().optional(),
   COUNTERSIGN_SUPABASE_ANON_KEY: z.string().optional(),
@@ -19,7 +23,7 @@ const BackendEnvironment = z.object({
 
 export type BackendConfig =
   | { mode: 'embedded'; port: number }
-  | { mode: 'postgres'; host: string; port: number; database: string; ssl: boolean }
+  | { mode: 'postgres'; host: string; port: number; database: string; tls: PostgresTls }
   | { mode: 'supabase'; project: SupabaseProject };
 
 export function backendConfigFrom(env: Record<string, string | undefined>): BackendConfig {
@@ -36,7 +40,11 @@ export function backendConfigFrom(env: Record<string, string | undefined>): Back
       host: e.COUNTERSIGN_PG_HOST,
       port,
       database: e.COUNTERSIGN_PG_DATABASE,
-      ssl: e.COUNTERSIGN_PG_SSL === 'require',
+      tls: postgresTlsFor(
+        e.COUNTERSIGN_PG_HOST,
+        e.COUNTERSIGN_PG_SSL,
+        e.COUNTERSIGN_PG_SSL_ROOT_CERT ?? null,
+      ),
     };
   }
   if (e.COUNTERSIGN_BACKEND === 'supabase') {

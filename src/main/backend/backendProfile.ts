@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import type { BackendProfile } from '../../shared/contract';
 import { UserFacingError } from '../userFacingError';
 import { type BackendConfig, defaultEmbeddedPort } from './backendConfig';
+import { postgresTlsFor } from './postgres/postgresTls';
 import { assertNotServiceRole, SupabaseProject } from './supabase/supabaseConfig';
 
 export function backendConfigFromProfile(
@@ -21,7 +22,7 @@ export function backendConfigFromProfile(
       host: profile.host,
       port: profile.port,
       database: profile.database,
-      ssl: profile.ssl,
+      tls: postgresTlsFor(profile.host, profile.tls),
     };
   }
   const project = SupabaseProject.safeParse({ url: profile.url, anonKey: profile.anonKey });

@@ -7,6 +7,7 @@ import pg from 'pg';
 import { canonicalJson } from '../../shared/canonicalJson';
 import { PostgresSession, type ServerAddress } from '../backend/postgres/postgresSession';
 import { isTransient, userFacingServerError } from '../backend/postgres/postgresSigning';
+import { pgSslOptions } from '../backend/postgres/postgresTls';
 import { loginRoleName } from '../backend/provisioning';
 import { sha256Hex } from '../signing/contentHash';
 import { UserFacingError } from '../userFacingError';
@@ -73,7 +74,7 @@ export async function connectAs(address: ServerAddress, email: string, password:
     database: address.database,
     user: loginRoleName(email),
     password,
-    ssl: address.ssl ? { rejectUnauthorized: true } : false,
+    ssl: pgSslOptions(address.tls, address.host),
     connectionTimeoutMillis: 10_000,
     application_name: 'countersign-evidence',
   });

@@ -30,6 +30,7 @@ export type ReauthFailureReason =
   | 'totp_wrong'
   | 'totp_reused'
   | 'totp_malformed'
+  | 'totp_unanswered'
   | 'totp_no_factor'
   | 'totp_not_confirmed';
 

@@ -79,6 +79,8 @@ export function reauthMessage(outcome: Extract<ReauthOutcome, { ok: false }>): s
       return `That code was already used. Wait for the next code (codes change every 30 seconds).${left}`;
     case 'totp_malformed':
       return `The authenticator code is 6 digits.${left}`;
+    case 'totp_unanswered':
+      return `The code was not checked in time; enter the current code.${left}`;
     case 'totp_no_factor':
     case 'totp_not_confirmed':
       return 'You have no confirmed authenticator. Set one up before signing.';

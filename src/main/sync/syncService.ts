@@ -12,6 +12,7 @@ import type { Database } from 'better-sqlite3-multiple-ciphers';
 import pg from 'pg';
 import type { SyncStatus } from '../../shared/contract';
 import type { SessionIdentity } from '../backend/postgres/postgresSession';
+import { type PostgresTls, pgSslOptions } from '../backend/postgres/postgresTls';
 import type { CacheKeyStore } from '../cache/cacheKeyStore';
 import { type BackendAddress, backendIdFor, cacheFilePath } from '../cache/cacheLocation';
 import { checkOfflineVerifier, saveOfflineVerifier } from '../cache/offlineSignIn';
@@ -45,7 +46,7 @@ export interface SyncServiceOptions {
 
 export interface OnlineCredentials {
   identity: SessionIdentity;
-  address: BackendAddress & { ssl?: boolean };
+  address: BackendAddress & { tls?: PostgresTls };
   password: string;
 }
 
@@ -98,7 +99,7 @@ export class SyncService {
         database: address.database,
         user: identity.email,
         password,
-        ssl: address.ssl ? { rejectUnauthorized: true } : false,
+        ssl: pgSslOptions(address.tls, address.host),
         connectionTimeoutMillis: 10_000,
         application_name: 'countersign-sync',
         // Rows are mirrored as the server's to_jsonb renders them in UTC, the form signatures hash.

@@ -76,6 +76,12 @@ export function App() {
             {sync.error}
           </p>
         )}
+        {session !== null &&
+          (status?.warnings ?? []).map((warning) => (
+            <p key={warning} className="notice notice-warning" role="status">
+              {warning}
+            </p>
+          ))}
         {statusError !== null && (
           <p className="notice notice-error" role="alert">
             {statusError}{' '}

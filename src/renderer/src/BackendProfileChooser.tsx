@@ -24,6 +24,7 @@ export function BackendProfileChooser({ status, onChanged }: BackendProfileChoos
   const [host, setHost] = useState('');
   const [port, setPort] = useState('5432');
   const [database, setDatabase] = useState('countersign');
+  const [encrypted, setEncrypted] = useState(true);
   const [url, setUrl] = useState('');
   const [anonKey, setAnonKey] = useState('');
   const [error, setError] = useState<string | null>(null);
@@ -39,7 +40,13 @@ export function BackendProfileChooser({ status, onChanged }: BackendProfileChoos
         profile === 'embedded'
           ? { profile }
           : profile === 'postgres'
-            ? { profile, host, port: Number(port), database, ssl: true }
+            ? {
+                profile,
+                host,
+                port: Number(port),
+                database,
+                ...(encrypted ? {} : { tls: 'disable' as const }),
+              }
             : { profile, url, anonKey };
       const next = await api['backend.configure'](request);
       setAnonKey('');
@@ -55,7 +62,7 @@ export function BackendProfileChooser({ status, onChanged }: BackendProfileChoos
     <details className="backend-profile">
       <summary>
         Backend: {profileLabels[status.mode]}
-        {status.endpoint ? ` (${status.endpoint})` : ''}
+        {status.endpoint ? ` (${status.endpoint}${status.transport ? `, ${status.transport}` : ''})` : ''}
       </summary>
       <form onSubmit={apply} noValidate>
         <fieldset>
@@ -92,6 +99,16 @@ export function BackendProfileChooser({ status, onChanged }: BackendProfileChoos
               <label htmlFor={`${id}-database`}>Database</label>
               <input id={`${id}-database`} value={database} onChange={(e) => setDatabase(e.target.value)} />
             </div>
+            <label className="checkbox">
+              <input type="checkbox" checked={encrypted} onChange={(e) => setEncrypted(e.target.checked)} />{' '}
+              Encrypt with TLS and verify the server (a server on this computer is reached without it)
+            </label>
+            {!encrypted && (
+              <p className="notice notice-warning" role="status">
+                Your password and the data will cross the network unencrypted. Choose this only on a network
+                you trust.
+              </p>
+            )}
           </>
         )}
         {profile === 'supabase' && (

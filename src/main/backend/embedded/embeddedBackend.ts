@@ -8,8 +8,8 @@ import { embeddedDatabase } from '../backendConfig';
 import { isDemoSeeded, seedDemo } from '../demo/seedDemo';
 import { migrate, readMigrationFiles } from '../migrator';
 import type { ServerAddress } from '../postgres/postgresSession';
+import { SignInGuard } from '../postgres/signInGuard';
 import { startEmbeddedPostgres } from './embeddedPostgres';
-import { SignInGuard } from './signInGuard';
 
 export interface EmbeddedBackend {
   address: ServerAddress;

@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { arch, platform, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { signInGuardLogPrefix } from './signInGuard';
+import { signInGuardLogPrefix } from '../postgres/signInGuard';
 
 export class EmbeddedPostgresError extends Error {
   constructor(message: string) {

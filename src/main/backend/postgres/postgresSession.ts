@@ -13,12 +13,15 @@ import {
 import { UserFacingError } from '../../userFacingError';
 import { loginRoleName } from '../provisioning';
 import { PostgresSigningBackend } from './postgresSigning';
+import { type PostgresTls, pgSslOptions, tlsFailureMessage } from './postgresTls';
+import { type SignInProtection, signInProtectionWarnings } from './signInProtectionWarnings';
 
 export interface ServerAddress {
   host: string;
   port: number;
   database: string;
-  ssl?: boolean;
+  /** Unset: not encrypted (the embedded server on this machine). */
+  tls?: PostgresTls;
 }
 
 export interface SessionIdentity {
@@ -48,14 +51,20 @@ export interface StagingQueueResult {
 const isoMicros = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
 const isoMillis = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
 
+/** Said for a wrong password and for a locked login alike: the server answers both the same way. */
+export const wrongCredentials =
+  'Wrong e-mail address or password. After repeated failed sign-ins an account is locked until an administrator unlocks it.';
+
 function signInErrorFor(error: unknown): SignInError {
   const code = (error as { code?: string }).code;
-  if (code === '28P01' || code === '28000') return new SignInError('Wrong e-mail address or password.');
+  if (code === '28P01' || code === '28000') return new SignInError(wrongCredentials);
   if (code === 'ECONNREFUSED' || code === 'ETIMEDOUT' || code === 'ENOTFOUND') {
     return new SignInError('The backend cannot be reached; check that it is running and try again.');
   }
   if (code === '53300')
     return new SignInError('Too many open sessions for this account; close one and retry.');
+  const tlsProblem = tlsFailureMessage(error);
+  if (tlsProblem) return new SignInError(tlsProblem);
   return new SignInError(`Sign-in failed: ${(error as Error).message}`);
 }
 
@@ -76,7 +85,7 @@ export class PostgresSession {
     try {
       user = loginRoleName(email);
     } catch {
-      throw new SignInError('Wrong e-mail address or password.');
+      throw new SignInError(wrongCredentials);
     }
     const client = new pg.Client({
       host: address.host,
@@ -84,7 +93,7 @@ export class PostgresSession {
       database: address.database,
       user,
       password,
-      ssl: address.ssl ? { rejectUnauthorized: true } : false,
+      ssl: pgSslOptions(address.tls, address.host),
       connectionTimeoutMillis: 10_000,
       application_name: 'countersign',
     });
@@ -227,6 +236,18 @@ export class PostgresSession {
     } catch (error) {
       await this.client.query('rollback').catch(() => undefined);
       throw error;
+    }
+  }
+
+  /** The sign-in protections this server lacks, as sentences for the person (empty: none lacking). */
+  async signInProtectionWarnings(now = new Date()): Promise<string[]> {
+    try {
+      const { rows } = await this.client.query<{ p: SignInProtection }>(
+        'select public.sign_in_protection() as p',
+      );
+      return rows[0] ? signInProtectionWarnings(rows[0].p, now) : [];
+    } catch (error) {
+      return [`The server's sign-in protection could not be checked: ${(error as Error).message}`];
     }
   }
 

@@ -26,6 +26,7 @@ import {
 } from '../../signing/signingWire';
 import { UserFacingError } from '../../userFacingError';
 import type { ServerAddress } from './postgresSession';
+import { pgSslOptions } from './postgresTls';
 
 const transientCodes = new Set([
   'ECONNRESET',
@@ -74,7 +75,7 @@ export class PostgresSigningBackend implements SigningBackend {
       database: this.address.database,
       user: this.loginRole,
       password,
-      ssl: this.address.ssl ? { rejectUnauthorized: true } : false,
+      ssl: pgSslOptions(this.address.tls, this.address.host),
       connectionTimeoutMillis: 10_000,
       application_name: 'countersign-signing',
     });

@@ -90,16 +90,20 @@ describe('hosted mode configuration', () => {
         host: 'db.example.org',
         port: 5432,
         database: 'cs',
-        ssl: true,
       }),
-    ).toEqual({ mode: 'postgres', host: 'db.example.org', port: 5432, database: 'cs', ssl: true });
+    ).toEqual({
+      mode: 'postgres',
+      host: 'db.example.org',
+      port: 5432,
+      database: 'cs',
+      tls: { mode: 'verify-full', rootCertPath: null },
+    });
     expect(() =>
       backendConfigFromProfile({
         profile: 'postgres',
         host: 'db example',
         port: 5432,
         database: 'cs',
-        ssl: true,
       }),
     ).toThrow(/host name or an IP address/);
   });

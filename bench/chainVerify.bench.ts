@@ -12,9 +12,10 @@ import { verifyChainParallel } from '../src/main/sync/parallelChainVerifier';
 import { genesisPrevHash } from '../src/shared/auditChain';
 import { canonicalJson } from '../src/shared/canonicalJson';
 import type { Benchmark } from './support/benchmark';
+import { benchSize } from './support/benchScale';
 
-const entries = 1_000_000;
-const batch = 50_000;
+const entries = benchSize(1_000_000, 100);
+const batch = benchSize(50_000, 10);
 const sha = (text: string) => hash('sha256', text, 'hex');
 
 interface Entry {

@@ -16,8 +16,9 @@ import { entryHashInput } from '../src/main/sync/chainVerifier';
 import { genesisPrevHash } from '../src/shared/auditChain';
 import { canonicalJson } from '../src/shared/canonicalJson';
 import type { Benchmark } from './support/benchmark';
+import { benchSize } from './support/benchScale';
 
-const records = 10_000;
+const records = benchSize(10_000, 4);
 const sha = (text: string) => hash('sha256', text, 'hex');
 const uuidOf = (seed: string) => {
   const h = sha(seed);

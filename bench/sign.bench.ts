@@ -11,8 +11,9 @@ import { provisionPerson } from '../src/main/backend/provisioning';
 import type { SigningBackend } from '../src/main/signing/signingBackend';
 import { SigningCeremonies } from '../src/main/signing/signingCeremony';
 import type { Benchmark } from './support/benchmark';
+import { benchSize } from './support/benchScale';
 
-const records = 1000;
+const records = benchSize(1000, 2);
 const password = 'bench-password-1234';
 const meaning = 'I approve this change';
 

@@ -24,9 +24,10 @@ import { type PullReport, pullAll } from '../src/main/sync/pullEngine';
 import { serverReaderFor } from '../src/main/sync/serverReader';
 import { streamNamed } from '../src/main/sync/streamDefinitions';
 import type { Benchmark } from './support/benchmark';
+import { benchSize } from './support/benchScale';
 import type { Figure } from './support/figure';
 
-const records = 100_000;
+const records = benchSize(100_000, 50);
 /** Initial syncs measured, each against its own baseline; the median is reported. */
 const initialRounds = 5;
 
@@ -35,7 +36,7 @@ function collectGarbage(): void {
   setFlagsFromString('--expose-gc');
   (runInNewContext('gc') as () => void)();
 }
-const incremental = 1_000;
+const incremental = benchSize(1_000, 2);
 const password = 'bench password, long enough';
 
 async function seed(operator: pg.Client, studyId: string, agentId: string, count: number, offset: number) {

@@ -27,7 +27,7 @@ import { cachedSigningSubjects } from './cache/cachedSigningSubjects';
 import { cachedStagingDetail } from './cache/cachedStagingDetail';
 import { cachedStudies } from './cache/cachedStudies';
 import { type CacheKeyStore, FileCacheKeyStore } from './cache/cacheKeyStore';
-import { cacheDir } from './cache/cacheLocation';
+import { backendIdFor, cacheDir } from './cache/cacheLocation';
 // Local cache and sync (issue 4).
 import {
   cachedDiaryRecords,
@@ -40,6 +40,7 @@ import {
 } from './cache/cacheReads';
 // Diary screen (investigator).
 import { cachedDiaryHistory, cachedDiaryPatients } from './cache/diaryReads';
+import { saveOfflineVerifier } from './cache/offlineSignIn';
 // Inspection packet (issue 6).
 import { exportPacketToDataDir, verifyExportedPacket } from './export/exportService';
 import { SigningCeremonies } from './signing/signingCeremony';
@@ -345,6 +346,43 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
         if (error instanceof SignInError) return { ok: false, error: error.message };
         throw error;
       }
+    },
+    'session.changePassword': async ({ currentPassword, newPassword }) => {
+      const current = session;
+      if (!(current instanceof PostgresSession) || !address) {
+        return {
+          ok: false,
+          error:
+            config?.mode === 'supabase'
+              ? 'In hosted mode your password is kept by Supabase Auth: use its password reset.'
+              : 'Sign in online to change your password.',
+        };
+      }
+      if (!sync.online && sync.status().workOffline) {
+        return { ok: false, error: 'You are working offline. Go online to change your password.' };
+      }
+      try {
+        await PostgresSession.changePassword(address, current.identity.email, currentPassword, newPassword);
+      } catch (error) {
+        if (error instanceof UserFacingError) return { ok: false, error: error.message };
+        throw error;
+      }
+      // The cache opens offline with the new password from now on, not the old one.
+      await saveOfflineVerifier(
+        options.dataDir,
+        backendIdFor(address),
+        current.identity.email,
+        current.identity.userId,
+        newPassword,
+      );
+      log(`countersign: user ${current.identity.userId} changed their password; signed out`);
+      // Everything that held the old password (the session, the sync's reconnects) ends here.
+      session = null;
+      signing = null;
+      signInWarnings = [];
+      await current.close();
+      await sync.close();
+      return { ok: true, status: status() };
     },
     'session.signOut': async () => {
       const previous = session;

@@ -75,6 +75,12 @@ export const SignInResponse = z.discriminatedUnion('ok', [
   z.object({ ok: z.literal(false), error: z.string() }),
 ]);
 
+/** A person changes their own password (direct modes): proved by the current one, then signed out. */
+export const ChangePasswordRequest = z.object({
+  currentPassword: z.string().min(1).max(1024),
+  newPassword: z.string().min(1).max(1024),
+});
+
 export const StagingQueueCursor = z.object({ createdAt: isoTimestamp, id: uuid });
 
 export const StagingQueueRequest = z.object({
@@ -744,6 +750,8 @@ export const contract = {
   'backend.configure': { request: BackendProfile, response: BackendStatus },
   'session.signIn': { request: SignInRequest, response: SignInResponse },
   'session.signOut': { request: Empty, response: BackendStatus },
+  /** On success the person is signed out (status), to sign in again with the new password. */
+  'session.changePassword': { request: ChangePasswordRequest, response: SignInResponse },
   'staging.queue': { request: StagingQueueRequest, response: StagingQueuePage },
   'staging.detail': { request: z.object({ id: uuid }), response: StagingDetail },
   'staging.openForReview': { request: StagingIds, response: z.object({ opened: z.number().int() }) },

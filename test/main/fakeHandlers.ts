@@ -66,6 +66,10 @@ export function fakeHandlers(calls: RecordedCall[] = []): ContractHandlers {
       calls.push({ channel: 'session.signOut', request });
       return readyStatus;
     },
+    'session.changePassword': async (request) => {
+      calls.push({ channel: 'session.changePassword', request });
+      return { ok: true, status: readyStatus };
+    },
     'staging.queue': async (request) => {
       calls.push({ channel: 'staging.queue', request });
       return {

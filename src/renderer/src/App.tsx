@@ -5,6 +5,7 @@ import { useCallback, useEffect, useState } from 'react';
 import type { BackendStatus } from '../../shared/contract';
 import { api } from './api';
 import { AuditScreen } from './audit/AuditScreen';
+import { ChangePassword } from './ChangePassword';
 import { DiaryScreen } from './diary/DiaryScreen';
 import { messageOf } from './messageOf';
 import { SignIn } from './SignIn';
@@ -58,8 +59,11 @@ export function App() {
 
   const session = status?.session ?? null;
   const sync = useSyncStatus(session !== null);
+  const [changingPassword, setChangingPassword] = useState(false);
+  const [notice, setNotice] = useState<string | null>(null);
 
   const signOut = useCallback(async () => {
+    setChangingPassword(false);
     try {
       setStatus(await api['session.signOut']({}));
     } catch (error) {
@@ -69,7 +73,12 @@ export function App() {
 
   return (
     <div className="app">
-      <StatusBar status={status} sync={sync} onSignOut={signOut} />
+      <StatusBar
+        status={status}
+        sync={sync}
+        onSignOut={signOut}
+        onChangePassword={() => setChangingPassword(true)}
+      />
       <main className="app-main" id="main">
         {sync.error !== null && (
           <p className="notice notice-error" role="alert">
@@ -90,10 +99,30 @@ export function App() {
             </button>
           </p>
         )}
+        {notice !== null && (
+          <p className="notice notice-success" role="status">
+            {notice}
+          </p>
+        )}
         {status === null ? (
           statusError === null && <p className="muted">Connecting to the Countersign services…</p>
         ) : status.session === null ? (
-          <SignIn status={status} onSignedIn={setStatus} />
+          <SignIn
+            status={status}
+            onSignedIn={(next) => {
+              setNotice(null);
+              setStatus(next);
+            }}
+          />
+        ) : changingPassword ? (
+          <ChangePassword
+            onCancel={() => setChangingPassword(false)}
+            onChanged={(next) => {
+              setChangingPassword(false);
+              setNotice('Your password was changed. Sign in with the new one.');
+              setStatus(next);
+            }}
+          />
         ) : (
           <Workspace key={status.session.userId} roles={status.session.roles} />
         )}

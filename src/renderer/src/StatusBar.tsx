@@ -9,13 +9,15 @@ interface StatusBarProps {
   status: BackendStatus | null;
   sync: SyncStatusHandle;
   onSignOut: () => void;
+  /** Offered where Countersign keeps the password (not in hosted mode). */
+  onChangePassword?: () => void;
 }
 
 function when(iso: string | null): string {
   return iso === null ? 'never' : new Date(iso).toLocaleString();
 }
 
-export function StatusBar({ status, sync, onSignOut }: StatusBarProps) {
+export function StatusBar({ status, sync, onSignOut, onChangePassword }: StatusBarProps) {
   const session = status?.session ?? null;
   return (
     <header className="status-bar">
@@ -45,6 +47,11 @@ export function StatusBar({ status, sync, onSignOut }: StatusBarProps) {
           <span className="muted">
             {session.email} · {session.roles.length > 0 ? session.roles.join(', ') : 'no roles'}
           </span>
+          {onChangePassword && status?.mode !== 'supabase' && (
+            <button type="button" className="button button-quiet" onClick={onChangePassword}>
+              Change password
+            </button>
+          )}
           <button type="button" className="button button-quiet" onClick={onSignOut}>
             Sign out
           </button>

@@ -239,6 +239,48 @@ export class PostgresSession {
     }
   }
 
+  /**
+   * Changes a person's own password (migration 0048): a fresh login with the current one proves it,
+   * and the server applies the policy and audits the change. Errors are messages for the person.
+   */
+  static async changePassword(
+    address: ServerAddress,
+    email: string,
+    currentPassword: string,
+    newPassword: string,
+  ): Promise<void> {
+    const client = new pg.Client({
+      host: address.host,
+      port: address.port,
+      database: address.database,
+      user: loginRoleName(email),
+      password: currentPassword,
+      ssl: pgSslOptions(address.tls, address.host),
+      connectionTimeoutMillis: 10_000,
+      application_name: 'countersign-password',
+    });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      const code = (error as { code?: string }).code;
+      if (code === '28P01') throw new UserFacingError('Your current password is wrong.');
+      throw signInErrorFor(error);
+    }
+    try {
+      await client.query('select public.change_my_password($1)', [newPassword]);
+    } catch (error) {
+      const { code, message } = error as { code?: string; message?: string };
+      // The server's messages name the rule, never the password (the failed statement is not echoed).
+      if (code && /^CS\d{3}$/.test(code))
+        throw new UserFacingError(`${message?.replace(/^the new password/, 'The new password')}.`);
+      throw error;
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+
   /** The sign-in protections this server lacks, as sentences for the person (empty: none lacking). */
   async signInProtectionWarnings(now = new Date()): Promise<string[]> {
     try {

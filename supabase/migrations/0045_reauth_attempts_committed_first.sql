@@ -181,6 +181,47 @@ begin
 end
 $$;
 
+-- The caller's own attempt, locked, in the state wanted; then the caller's counting lock (the row
+-- first, then the lock: the order begin_reauth takes them in).
+create function cs_private.caller_attempt(attempt_id uuid, wanted text) returns cs_private.reauth_attempt
+language plpgsql volatile security definer
+set search_path = ''
+as $$
+declare
+  uid constant uuid := cs_private.require_user();
+  attempt cs_private.reauth_attempt;
+begin
+  select * into attempt from cs_private.reauth_attempt a where a.id = attempt_id for update;
+  if not found or attempt.user_id <> uid then
+    raise exception 'no re-authentication % of yours', attempt_id using errcode = 'CS403';
+  end if;
+  perform cs_private.lock_reauth_state(uid);
+  if attempt.outcome <> wanted then
+    raise exception 're-authentication % is %, not %; start the signature again', attempt_id, attempt.outcome, wanted
+      using errcode = 'CS409';
+  end if;
+  return attempt;
+end
+$$;
+
+-- When this connection logged in, if it is the caller's own login role (a password just proved);
+-- otherwise an error. The hosted gateway's connection is nobody's own login.
+create function cs_private.own_login_started_at() returns timestamptz
+language plpgsql stable security definer
+set search_path = ''
+as $$
+declare
+  started timestamptz;
+begin
+  if not exists (select 1 from cs_private.login_role l
+                  where l.role_name = session_user and l.user_id = cs_private.require_user()) then
+    raise exception 'the password must be proved by a fresh login as yourself' using errcode = 'CS403';
+  end if;
+  select s.backend_start into started from pg_catalog.pg_stat_activity s where s.pid = pg_catalog.pg_backend_pid();
+  return started;
+end
+$$;
+
 -- Step 1, on the fresh login: records the code, counts the attempt. Answers nothing about the code.
 create function cs_private.submit_reauth_code(attempt_id uuid, totp_code text) returns void
 language plpgsql volatile security definer
@@ -188,19 +229,9 @@ set search_path = ''
 as $$
 declare
   uid constant uuid := cs_private.require_user();
-  attempt cs_private.reauth_attempt;
-  login_start timestamptz;
+  attempt constant cs_private.reauth_attempt := cs_private.caller_attempt(attempt_id, 'pending');
+  login_start constant timestamptz := cs_private.own_login_started_at();
 begin
-  -- The attempt's row first, then the person's counting lock: the order begin_reauth takes them in.
-  select * into attempt from cs_private.reauth_attempt a where a.id = attempt_id for update;
-  perform cs_private.lock_reauth_state(uid);
-  if not found or attempt.user_id <> uid then
-    raise exception 'no re-authentication % of yours', attempt_id using errcode = 'CS403';
-  end if;
-  if attempt.outcome <> 'pending' then
-    raise exception 're-authentication % is already %; start the signature again', attempt_id, attempt.outcome
-      using errcode = 'CS409';
-  end if;
   if attempt.started_at < now() - interval '5 minutes' then
     raise exception 're-authentication % expired; start the signature again', attempt_id using errcode = 'CS409';
   end if;
@@ -209,10 +240,6 @@ begin
       using errcode = 'CS403', hint = 'An administrator can unlock it.';
   end if;
   -- The password proof: this connection logged in as the signer's own role after the attempt began.
-  if not exists (select 1 from cs_private.login_role l where l.role_name = session_user and l.user_id = uid) then
-    raise exception 'the password must be proved by a fresh login as yourself' using errcode = 'CS403';
-  end if;
-  select s.backend_start into login_start from pg_catalog.pg_stat_activity s where s.pid = pg_catalog.pg_backend_pid();
   if login_start is null or login_start < attempt.started_at then
     raise exception 'this connection was opened before the re-authentication began; log in again'
       using errcode = 'CS403';
@@ -243,20 +270,10 @@ set search_path = ''
 as $$
 declare
   uid constant uuid := cs_private.require_user();
-  attempt cs_private.reauth_attempt;
+  attempt constant cs_private.reauth_attempt := cs_private.caller_attempt(attempt_id, 'checking');
   open_lock cs_private.signing_lock;
   checked record;
 begin
-  -- The attempt's row first, then the person's counting lock: the order begin_reauth takes them in.
-  select * into attempt from cs_private.reauth_attempt a where a.id = attempt_id for update;
-  perform cs_private.lock_reauth_state(uid);
-  if not found or attempt.user_id <> uid then
-    raise exception 'no re-authentication % of yours', attempt_id using errcode = 'CS403';
-  end if;
-  if attempt.outcome <> 'checking' then
-    raise exception 're-authentication % is %: no code of it is waiting to be checked', attempt_id, attempt.outcome
-      using errcode = 'CS409';
-  end if;
   if pg_catalog.pg_xact_status(attempt.code_submitted_xid) is distinct from 'committed' then
     raise exception 'the code of re-authentication % is not committed yet, so it is not checked', attempt_id
       using errcode = 'CS409',
@@ -314,6 +331,7 @@ end
 $$;
 
 revoke all on function cs_private.totp_code_digest(text, text), cs_private.match_totp(uuid, text, text, bigint, boolean),
+  cs_private.caller_attempt(uuid, text), cs_private.own_login_started_at(),
   cs_private.lock_reauth_state(uuid), cs_private.enforce_reauth_limit(uuid, uuid, text),
   cs_private.submit_reauth_code(uuid, text), cs_private.judge_reauth_code(uuid)
   from public;

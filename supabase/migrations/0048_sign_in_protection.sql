@@ -349,18 +349,35 @@ set search_path = ''
 as $$
 declare
   uid constant uuid := cs_private.require_user();
-  login_start timestamptz;
+  login_start constant timestamptz := cs_private.own_login_started_at();
 begin
-  if not exists (select 1 from cs_private.login_role l where l.role_name = session_user and l.user_id = uid) then
-    raise exception 'change your password on your own login' using errcode = 'CS403';
-  end if;
-  select s.backend_start into login_start from pg_catalog.pg_stat_activity s where s.pid = pg_catalog.pg_backend_pid();
   if login_start is null or login_start < pg_catalog.clock_timestamp() - interval '2 minutes' then
     raise exception 'sign in again to change your password: a fresh login proves the current one'
       using errcode = 'CS403';
   end if;
   perform cs_private.set_login_password(uid, new_password);
   perform cs_private.audit_append('password.changed', jsonb_build_object('user_id', uid));
+end
+$$;
+
+-- An administrator acting on someone else's account, with a reason: returns the administrator.
+create function cs_private.require_admin_over(person uuid, reason text, action text) returns uuid
+language plpgsql stable security definer
+set search_path = ''
+as $$
+declare
+  uid constant uuid := cs_private.require_user();
+begin
+  if not cs_private.is_admin() then
+    raise exception 'only an administrator may %', action using errcode = 'CS403';
+  end if;
+  if person = uid then
+    raise exception 'an administrator cannot % for their own account', action using errcode = 'CS403';
+  end if;
+  if reason is null or length(btrim(reason)) = 0 then
+    raise exception 'say why (% needs a reason)', action using errcode = 'CS422';
+  end if;
+  return uid;
 end
 $$;
 
@@ -371,18 +388,9 @@ language plpgsql volatile security definer
 set search_path = ''
 as $$
 declare
-  uid constant uuid := cs_private.require_user();
+  uid constant uuid := cs_private.require_admin_over(person, reason, 'reset a password');
   lock cs_private.sign_in_lock;
 begin
-  if not cs_private.is_admin() then
-    raise exception 'only an administrator may reset a password' using errcode = 'CS403';
-  end if;
-  if person = uid then
-    raise exception 'change your own password with change_my_password' using errcode = 'CS403';
-  end if;
-  if reason is null or length(btrim(reason)) = 0 then
-    raise exception 'say why the password is reset' using errcode = 'CS422';
-  end if;
   perform cs_private.set_login_password(person, new_password);
   perform cs_private.audit_append('password.reset', jsonb_build_object(
     'user_id', person, 'reset_by', uid, 'reason', reason));
@@ -420,18 +428,9 @@ language plpgsql volatile security definer
 set search_path = ''
 as $$
 declare
-  uid constant uuid := cs_private.require_user();
+  uid constant uuid := cs_private.require_admin_over(person, reason, 'unlock a sign-in');
   lock cs_private.sign_in_lock;
 begin
-  if not cs_private.is_admin() then
-    raise exception 'only an administrator may unlock a sign-in' using errcode = 'CS403';
-  end if;
-  if person = uid then
-    raise exception 'an administrator cannot unlock their own account' using errcode = 'CS403';
-  end if;
-  if reason is null or length(btrim(reason)) = 0 then
-    raise exception 'say why the account is unlocked' using errcode = 'CS422';
-  end if;
   select * into lock from cs_private.sign_in_lock l where l.user_id = person and l.unlocked_at is null for update;
   if not found then
     raise exception 'that account is not locked for sign-in' using errcode = 'CS409';
@@ -527,6 +526,7 @@ revoke all on function cs_private.owner_is_superuser(), cs_private.password_fing
   cs_private.count_sign_in_failure(uuid, timestamptz, text, text),
   cs_private.record_sign_in_failure(text, timestamptz, text), cs_private.on_sign_in(),
   cs_private.sign_in_guard_poll(), cs_private.set_login_password(uuid, text),
+  cs_private.require_admin_over(uuid, text, text),
   cs_private.change_my_password(text), cs_private.reset_password(uuid, text, text),
   cs_private.release_sign_in_lock(cs_private.sign_in_lock, uuid, text), cs_private.unlock_sign_in(uuid, text),
   cs_private.sign_in_protection(), cs_private.hook_password_verification_attempt(jsonb),

@@ -184,7 +184,7 @@ describe('re-authentication attempts are committed before they are answered [CFR
       // Asking again judges the same stored code: no second guess from one attempt.
       await expect(
         fresh.query('select cs_private.submit_reauth_code($1, $2)', [attemptId, signer.code()]),
-      ).rejects.toThrow(/already checking/);
+      ).rejects.toThrow(/is checking, not pending/);
       await fresh.end();
     }
     expect(answers.every((answer) => (answer as { ok: boolean }).ok === false)).toBe(true);
@@ -279,6 +279,10 @@ describe('re-authentication attempts are committed before they are answered [CFR
     await expect(client.query('select cs_private.judge_reauth_code($1)', [attemptId])).rejects.toThrow(
       /no re-authentication .* of yours/,
     );
+    // Nor an attempt that does not exist.
+    await expect(
+      client.query('select cs_private.submit_reauth_code($1, $2)', [randomUUID(), attacker.code()]),
+    ).rejects.toThrow(/no re-authentication .* of yours/);
     for (const sql of [
       'select cs_private.accept_totp($1, $2, true)',
       "select cs_private.match_totp($1, '', $2, 0, true)",

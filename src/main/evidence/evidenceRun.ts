@@ -3,12 +3,11 @@
 // (embedded, postgres): the password is proved by a fresh login and the code by the server, exactly
 // as for staging records (PostgresSigningBackend.reauthenticate).
 import { randomBytes, randomUUID } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 import { canonicalJson } from '../../shared/canonicalJson';
-import { PostgresSession, type ServerAddress } from '../backend/postgres/postgresSession';
+import { connectAsPerson, type ServerAddress } from '../backend/postgres/personConnection';
+import { PostgresSession, wrongCredentials } from '../backend/postgres/postgresSession';
 import { isTransient, userFacingServerError } from '../backend/postgres/postgresSigning';
-import { pgSslOptions } from '../backend/postgres/postgresTls';
-import { loginRoleName } from '../backend/provisioning';
 import { sha256Hex } from '../signing/contentHash';
 import { UserFacingError } from '../userFacingError';
 
@@ -68,24 +67,10 @@ function fromRow(row: RunRow): EvidenceRun {
 
 /** A connection as the person themselves: RLS decides what they may read and write. */
 export async function connectAs(address: ServerAddress, email: string, password: string): Promise<pg.Client> {
-  const client = new pg.Client({
-    host: address.host,
-    port: address.port,
-    database: address.database,
-    user: loginRoleName(email),
-    password,
-    ssl: pgSslOptions(address.tls, address.host),
-    connectionTimeoutMillis: 10_000,
-    application_name: 'countersign-evidence',
-  });
-  client.on('error', () => undefined);
   try {
-    await client.connect();
-    return client;
+    return await connectAsPerson(address, email, password, 'countersign-evidence');
   } catch (error) {
-    await client.end().catch(() => undefined);
-    if ((error as { code?: string }).code === '28P01')
-      throw new UserFacingError('Wrong e-mail address or password.');
+    if ((error as { code?: string }).code === '28P01') throw new UserFacingError(wrongCredentials);
     throw error;
   }
 }

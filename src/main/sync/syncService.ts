@@ -9,10 +9,11 @@
 // held only as long as the online session, as the open connection itself holds them. After an
 // offline sign-in (nothing to reconnect with) a fresh sign-in reconnects.
 import type { Database } from 'better-sqlite3-multiple-ciphers';
-import pg from 'pg';
+import type pg from 'pg';
 import type { SyncStatus } from '../../shared/contract';
+import { connectAsPerson } from '../backend/postgres/personConnection';
 import type { SessionIdentity } from '../backend/postgres/postgresSession';
-import { type PostgresTls, pgSslOptions } from '../backend/postgres/postgresTls';
+import type { PostgresTls } from '../backend/postgres/postgresTls';
 import type { CacheKeyStore } from '../cache/cacheKeyStore';
 import { type BackendAddress, backendIdFor, cacheFilePath } from '../cache/cacheLocation';
 import { checkOfflineVerifier, saveOfflineVerifier } from '../cache/offlineSignIn';
@@ -93,27 +94,13 @@ export class SyncService {
     writeMeta(this.db, 'identity', JSON.stringify(identity));
     await saveOfflineVerifier(this.options.dataDir, backendId, identity.email, identity.userId, password);
     this.connect = async () => {
-      const client = new pg.Client({
-        host: address.host,
-        port: address.port,
-        database: address.database,
-        user: identity.email,
-        password,
-        ssl: pgSslOptions(address.tls, address.host),
-        connectionTimeoutMillis: 10_000,
-        application_name: 'countersign-sync',
-        // Rows are mirrored as the server's to_jsonb renders them in UTC, the form signatures hash.
+      // Rows are mirrored as the server's to_jsonb renders them in UTC, the form signatures hash.
+      const client = await connectAsPerson(address, identity.email, password, 'countersign-sync', {
         options: '-c TimeZone=UTC',
       });
       // Only the current connection speaks for the state (an old one may still report its end).
       client.on('error', (error) => this.client === client && this.markConnectionLost(error));
       client.on('end', () => this.client === client && this.markConnectionLost());
-      try {
-        await client.connect();
-      } catch (error) {
-        await client.end().catch(() => undefined);
-        throw error;
-      }
       return client;
     };
     try {

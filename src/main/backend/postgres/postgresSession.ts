@@ -1,7 +1,7 @@
 // A signed-in person on a PostgreSQL backend (embedded or postgres mode): one connection opened as
 // the person's own LOGIN role, so every query runs under their RLS. The password proves itself to
 // the server (SCRAM) and is not kept.
-import pg from 'pg';
+import type pg from 'pg';
 import type { StagingDetail, StagingQueueRow, StagingSignature } from '../../../shared/contract';
 import {
   type AppRole,
@@ -12,17 +12,12 @@ import {
 } from '../../../shared/domain';
 import { UserFacingError } from '../../userFacingError';
 import { loginRoleName } from '../provisioning';
+import { connectAsPerson, type ServerAddress } from './personConnection';
 import { PostgresSigningBackend } from './postgresSigning';
-import { type PostgresTls, pgSslOptions, tlsFailureMessage } from './postgresTls';
+import { tlsFailureMessage } from './postgresTls';
 import { type SignInProtection, signInProtectionWarnings } from './signInProtectionWarnings';
 
-export interface ServerAddress {
-  host: string;
-  port: number;
-  database: string;
-  /** Unset: not encrypted (the embedded server on this machine). */
-  tls?: PostgresTls;
-}
+export type { ServerAddress } from './personConnection';
 
 export interface SessionIdentity {
   userId: string;
@@ -87,21 +82,10 @@ export class PostgresSession {
     } catch {
       throw new SignInError(wrongCredentials);
     }
-    const client = new pg.Client({
-      host: address.host,
-      port: address.port,
-      database: address.database,
-      user,
-      password,
-      ssl: pgSslOptions(address.tls, address.host),
-      connectionTimeoutMillis: 10_000,
-      application_name: 'countersign',
-    });
-    client.on('error', () => undefined); // a dropped connection surfaces on the next query
+    let client: pg.Client;
     try {
-      await client.connect();
+      client = await connectAsPerson(address, email, password, 'countersign');
     } catch (error) {
-      await client.end().catch(() => undefined);
       throw signInErrorFor(error);
     }
     try {
@@ -249,21 +233,10 @@ export class PostgresSession {
     currentPassword: string,
     newPassword: string,
   ): Promise<void> {
-    const client = new pg.Client({
-      host: address.host,
-      port: address.port,
-      database: address.database,
-      user: loginRoleName(email),
-      password: currentPassword,
-      ssl: pgSslOptions(address.tls, address.host),
-      connectionTimeoutMillis: 10_000,
-      application_name: 'countersign-password',
-    });
-    client.on('error', () => undefined);
+    let client: pg.Client;
     try {
-      await client.connect();
+      client = await connectAsPerson(address, email, currentPassword, 'countersign-password');
     } catch (error) {
-      await client.end().catch(() => undefined);
       const code = (error as { code?: string }).code;
       if (code === '28P01') throw new UserFacingError('Your current password is wrong.');
       throw signInErrorFor(error);

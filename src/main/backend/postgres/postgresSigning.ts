@@ -1,7 +1,7 @@
 // The signing backend of the direct modes (embedded, postgres): the database is the server. The
 // password is proved by a fresh login as the signer (PostgreSQL's SCRAM is the check), the TOTP code
 // by the database itself (migration 0013), and every ceremony runs in sign_batch (0014).
-import pg from 'pg';
+import type pg from 'pg';
 import { entityKinds } from '../../../shared/domain';
 import {
   type ManifestSubject,
@@ -25,8 +25,7 @@ import {
   signBatchResultFrom,
 } from '../../signing/signingWire';
 import { UserFacingError } from '../../userFacingError';
-import type { ServerAddress } from './postgresSession';
-import { pgSslOptions } from './postgresTls';
+import { connectAsPerson, type ServerAddress } from './personConnection';
 
 const transientCodes = new Set([
   'ECONNRESET',
@@ -68,25 +67,8 @@ export class PostgresSigningBackend implements SigningBackend {
     private readonly loginRole: string,
   ) {}
 
-  private async freshLogin(password: string): Promise<pg.Client> {
-    const client = new pg.Client({
-      host: this.address.host,
-      port: this.address.port,
-      database: this.address.database,
-      user: this.loginRole,
-      password,
-      ssl: pgSslOptions(this.address.tls, this.address.host),
-      connectionTimeoutMillis: 10_000,
-      application_name: 'countersign-signing',
-    });
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-      return client;
-    } catch (error) {
-      await client.end().catch(() => undefined);
-      throw error;
-    }
+  private freshLogin(password: string): Promise<pg.Client> {
+    return connectAsPerson(this.address, this.loginRole, password, 'countersign-signing');
   }
 
   private async call<T>(sql: string, params: unknown[]): Promise<T> {

@@ -16,7 +16,7 @@
 --   3. The signing content a reader may recompute (public.signing_content) runs entirely as the
 --      caller: live_row_json, signing_content and signing_content_hash become SECURITY INVOKER, so
 --      RLS decides which staging record and which live row they read. Called from sign_batch and the
---      staging trigger (security definer) they still run as the owner and see every row.
+--      staging trigger, which run as the owner, they still see every row.
 --
 -- docs/access-matrix.md lists every function with its security, search_path and grantees, and
 -- test/db/functionPrivileges.test.ts checks the catalog against it.
@@ -24,15 +24,17 @@
 -- 1. Functions created later by the migrating role start closed (global, not per schema).
 alter default privileges revoke execute on functions from public;
 -- Supabase grants anon and authenticated EXECUTE on every new function in schema public through
--- per-schema default privileges of its migrating role; those can be revoked per schema. Nothing of
--- Countersign's in public is for anon, and what authenticated may call is granted by name.
+-- per-schema default privileges of its migrating role. Those are grants of that schema's own entry,
+-- so that entry can take them back (a per-schema revoke cannot touch a global grant, which is why
+-- PUBLIC is revoked globally above). Nothing of Countersign's in public is for anon, and what
+-- authenticated may call is granted by name.
 do $$
 begin
   if exists (select 1 from pg_catalog.pg_roles where rolname = 'anon') then
-    alter default privileges in schema public revoke execute on functions from anon;
+    alter default privileges for role current_user in schema public revoke execute on functions from anon;
   end if;
   if exists (select 1 from pg_catalog.pg_roles where rolname = 'authenticated') then
-    alter default privileges in schema public revoke execute on functions from authenticated;
+    alter default privileges for role current_user in schema public revoke execute on functions from authenticated;
   end if;
 end
 $$;

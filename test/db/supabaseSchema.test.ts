@@ -42,6 +42,24 @@ describe('migrations on a Supabase project', () => {
     }
   });
 
+  it("starts a function created later in public closed to anon and authenticated, whatever Supabase's defaults grant", async () => {
+    await db.operator.query('begin');
+    try {
+      await db.operator.query(
+        'create function public.created_later() returns int language sql as $$ select 1 $$',
+      );
+      const { rows } = await db.operator.query(
+        `select has_function_privilege('anon', 'public.created_later()', 'execute') as anon,
+                has_function_privilege('authenticated', 'public.created_later()', 'execute') as person,
+                has_function_privilege('service_role', 'public.created_later()', 'execute') as service`,
+      );
+      // service_role keeps what Supabase's defaults give it; people get only what is granted by name.
+      expect(rows[0]).toEqual({ anon: false, person: false, service: true });
+    } finally {
+      await db.operator.query('rollback');
+    }
+  });
+
   it('refuses to delete a Countersign person, saying why and what to do instead', async () => {
     const id = await db.createUser({ email: `keep.${db.tag}@example.test`, printedName: 'Kept', roles: [] });
     await expect(db.operator.query('delete from auth.users where id = $1', [id])).rejects.toMatchObject({

@@ -22,7 +22,7 @@
 -- test/db/functionPrivileges.test.ts checks the catalog against it.
 
 -- 1. Functions created later by the migrating role start closed (global, not per schema).
-alter default privileges revoke execute on functions from public;
+alter default privileges for role current_user revoke execute on functions from public;
 -- Supabase grants anon and authenticated EXECUTE on every new function in schema public through
 -- per-schema default privileges of its migrating role. Those are grants of that schema's own entry,
 -- so that entry can take them back (a per-schema revoke cannot touch a global grant, which is why
@@ -104,8 +104,16 @@ grant execute on function cs_private.is_admin(), cs_private.has_any_role(cro.app
   cs_private.my_study_ids(cro.app_role[]), cs_private.my_sponsor_id(), cs_private.my_site_ids(text[])
   to authenticated;
 
--- Column defaults run with the inserting person's rights (they read and write nothing).
+-- Column defaults run with the inserting person's rights (they read and write nothing). On Supabase,
+-- server-side tools that hold the service key insert as service_role, which bypasses RLS but not this.
 grant execute on function cs_private.time_ordered_uuid(), cs_private.uuid_v7_portable() to authenticated;
+do $$
+begin
+  if exists (select 1 from pg_catalog.pg_roles where rolname = 'service_role') then
+    grant execute on function cs_private.time_ordered_uuid(), cs_private.uuid_v7_portable() to service_role;
+  end if;
+end
+$$;
 
 -- Pure functions that security-invoker API functions run as the caller: the content hash
 -- (public.signing_content) and the audit entry's time text (the workstation's audit stream).

@@ -60,6 +60,13 @@ describe('migrations on a Supabase project', () => {
     }
   });
 
+  it('lets service_role (server-side tools with the service key) insert rows with their time-ordered keys', async () => {
+    const { rows } = await db.operator.query(
+      `select has_function_privilege('service_role', 'cs_private.time_ordered_uuid()', 'execute') as ok`,
+    );
+    expect(rows[0].ok).toBe(true);
+  });
+
   it('refuses to delete a Countersign person, saying why and what to do instead', async () => {
     const id = await db.createUser({ email: `keep.${db.tag}@example.test`, printedName: 'Kept', roles: [] });
     await expect(db.operator.query('delete from auth.users where id = $1', [id])).rejects.toMatchObject({

@@ -156,6 +156,16 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
     return { ok: true as const, status: status() };
   };
 
+  /** Ends the session and closes the cache: nothing of the person's stays open. */
+  const signOut = async () => {
+    const previous = session;
+    session = null;
+    signing = null;
+    signInWarnings = [];
+    await previous?.close();
+    await sync.close();
+  };
+
   /** After a write the reads (from the cache) must show it: pull what changed, when online. */
   const refreshCache = async () => {
     if (!sync.online) return;
@@ -358,7 +368,7 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
               : 'Sign in online to change your password.',
         };
       }
-      if (!sync.online && sync.status().workOffline) {
+      if (sync.status().workOffline) {
         return { ok: false, error: 'You are working offline. Go online to change your password.' };
       }
       try {
@@ -377,19 +387,11 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
       );
       log(`countersign: user ${current.identity.userId} changed their password; signed out`);
       // Everything that held the old password (the session, the sync's reconnects) ends here.
-      session = null;
-      signing = null;
-      signInWarnings = [];
-      await current.close();
-      await sync.close();
+      await signOut();
       return { ok: true, status: status() };
     },
     'session.signOut': async () => {
-      const previous = session;
-      session = null;
-      signing = null;
-      await previous?.close();
-      await sync.close();
+      await signOut();
       return status();
     },
     'staging.queue': async (request) => {

@@ -85,6 +85,17 @@ begin
 end
 $$;
 
+-- Was this login's password set since Countersign recorded its fingerprint (ALTER ROLE ... PASSWORD)?
+-- Unknown (no fingerprint recorded, or the catalog unreadable) is not a change.
+create function cs_private.password_changed_outside(login cs_private.login_role) returns boolean
+language sql stable security definer
+set search_path = ''
+as $$
+  select login.password_fingerprint is not null
+     and login.password_fingerprint <> coalesce(cs_private.password_fingerprint(login.role_name),
+                                                login.password_fingerprint)
+$$;
+
 create function cs_private.login_role_fingerprint() returns trigger
 language plpgsql security definer
 set search_path = ''
@@ -252,8 +263,7 @@ begin
   if not found then
     return;
   end if;
-  if login.password_fingerprint is not null
-     and login.password_fingerprint <> coalesce(cs_private.password_fingerprint(session_user), login.password_fingerprint) then
+  if cs_private.password_changed_outside(login) then
     raise exception 'the password of % was changed outside Countersign; the account is locked', session_user
       using errcode = 'CS403', hint = 'An administrator sets a new password (reset_password).';
   end if;
@@ -285,17 +295,17 @@ declare
   changed record;
   locked integer := 0;
 begin
-  insert into cs_private.security_setting (name, value)
+  -- The heartbeat is read at a ten-minute grain: written at most once a minute, not every poll.
+  insert into cs_private.security_setting as s (name, value)
   values ('sign_in_guard_seen_at', audit.occurred_at_text(pg_catalog.now()))
-  on conflict (name) do update set value = excluded.value;
+  on conflict (name) do update set value = excluded.value
+    where s.value < audit.occurred_at_text(pg_catalog.now() - interval '1 minute');
   if not cs_private.owner_is_superuser() then
     return 0;
   end if;
   for changed in
     select l.user_id, l.role_name from cs_private.login_role l
-     where l.password_fingerprint is not null
-       and l.password_fingerprint is distinct from cs_private.password_fingerprint(l.role_name)
-       and not cs_private.sign_in_locked(l.user_id)
+     where cs_private.password_changed_outside(l) and not cs_private.sign_in_locked(l.user_id)
   loop
     perform cs_private.lock_sign_in(changed.user_id, 'password_changed_outside', 0, null);
     perform pg_catalog.pg_terminate_backend(a.pid) from pg_catalog.pg_stat_activity a
@@ -520,7 +530,8 @@ create function public.sign_in_protection() returns jsonb
 language sql stable set search_path = '' as $$ select cs_private.sign_in_protection() $$;
 
 revoke all on function cs_private.owner_is_superuser(), cs_private.password_fingerprint(name),
-  cs_private.login_role_fingerprint(), cs_private.password_problem(text, text, text),
+  cs_private.login_role_fingerprint(), cs_private.password_changed_outside(cs_private.login_role),
+  cs_private.password_problem(text, text, text),
   cs_private.sign_in_lock_threshold(), cs_private.consecutive_sign_in_failures(uuid),
   cs_private.sign_in_locked(uuid), cs_private.lock_sign_in(uuid, text, integer, text),
   cs_private.count_sign_in_failure(uuid, timestamptz, text, text),

@@ -11,9 +11,8 @@
 import type { Database } from 'better-sqlite3-multiple-ciphers';
 import type pg from 'pg';
 import type { SyncStatus } from '../../shared/contract';
-import { connectAsPerson } from '../backend/postgres/personConnection';
+import { connectAsPerson, type ServerAddress } from '../backend/postgres/personConnection';
 import type { SessionIdentity } from '../backend/postgres/postgresSession';
-import type { PostgresTls } from '../backend/postgres/postgresTls';
 import type { CacheKeyStore } from '../cache/cacheKeyStore';
 import { type BackendAddress, backendIdFor, cacheFilePath } from '../cache/cacheLocation';
 import { checkOfflineVerifier, saveOfflineVerifier } from '../cache/offlineSignIn';
@@ -47,7 +46,7 @@ export interface SyncServiceOptions {
 
 export interface OnlineCredentials {
   identity: SessionIdentity;
-  address: BackendAddress & { tls?: PostgresTls };
+  address: ServerAddress;
   password: string;
 }
 

@@ -33,7 +33,7 @@ export function postgresTlsFor(
 }
 
 /** The operating system's trusted roots where Node can read them, else Node's own bundle. */
-function trustedRoots(): string[] | undefined {
+function readTrustedRoots(): string[] | undefined {
   const getCACertificates = (tls as { getCACertificates?: (type: string) => string[] }).getCACertificates;
   if (getCACertificates) return [...getCACertificates('system'), ...getCACertificates('bundled')];
   // Node 20 has no API for the system store; on Linux it is a well-known file.
@@ -41,6 +41,13 @@ function trustedRoots(): string[] | undefined {
     if (existsSync(bundle)) return [...tls.rootCertificates, readFileSync(bundle, 'utf8')];
   }
   return undefined; // Node's bundled roots
+}
+
+/** Read once per process: every connection (each fresh login of a ceremony, each reconnect) needs them. */
+let trustedRootsRead: { roots: string[] | undefined } | null = null;
+function trustedRoots(): string[] | undefined {
+  trustedRootsRead ??= { roots: readTrustedRoots() };
+  return trustedRootsRead.roots;
 }
 
 /** node-postgres's `ssl` option for a connection to `host`. */

@@ -1,4 +1,4 @@
-// One benchmark figure, printed as one JSON line on stdout (README "Benchmarks"). A figure with a
+// One benchmark figure, printed as one JSON line on stdout (docs/benchmarks.md). A figure with a
 // baseline measured in the same run carries the ratio, oriented so that higher is better; a figure
 // without one (a latency, a heap size) carries its target in its own unit and which way is better.
 export interface ComparedFigure {

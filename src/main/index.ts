@@ -109,7 +109,7 @@ async function start(): Promise<void> {
   workstation = await createWorkstation({
     dataDir: app.getPath('userData'),
     log,
-    // Cache keys sealed by the OS keychain (README "Local cache").
+    // Cache keys sealed by the OS keychain (docs/cache-and-sync.md).
     cacheKeyStore: new SafeStorageCacheKeyStore(join(app.getPath('userData'), 'cache', 'keys'), safeStorage),
   });
   registerContractHandlers(ipcMain, workstation.handlers, trustedSender, { log });

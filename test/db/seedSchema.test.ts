@@ -1,6 +1,6 @@
 // The schema against its source: every column of the 15 tables of seed 000 (174 columns), with its
 // type and whether it is required, and the ERD's 20 foreign keys. Countersign may add columns (the
-// README lists them), never drop or retype one of these.
+// decisions in docs/decisions.md list them), never drop or retype one of these.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './support/testServer';
 

@@ -1,7 +1,7 @@
 // The signing backend contract (test/db/backendContract.ts) against the Supabase adapter and a real
 // Supabase project. Runs only when one is configured (SUPABASE_TEST_URL and SUPABASE_TEST_ANON_KEY),
 // otherwise it is skipped with a line saying so. The project needs the migrations applied, TOTP MFA
-// enabled, schema `cro` exposed, and two accounts (README, "Hosted mode"):
+// enabled, schema `cro` exposed, and two accounts (docs/backend-modes.md, "Hosted mode"):
 //   SUPABASE_TEST_SIGNER_EMAIL / _PASSWORD / _TOTP_SECRET  a signer of SUPABASE_TEST_STUDY_ID with a
 //                                                          verified TOTP factor of that secret
 //   SUPABASE_TEST_AGENT_EMAIL / _PASSWORD                  an agent of that study (makes proposals)

@@ -105,6 +105,24 @@ describe.skipIf(e2eServer() === null)('QA reviews the audit trail offline [UI-QA
     expect(await bodyRows(auditTable).count()).toBeLessThan(80);
     await screenshot(page, 'qa-audit');
 
+    // Keyboard: the table is one tab stop; j/k or the arrows move, End and Home jump (the row is
+    // rendered on arrival), Enter opens the entry.
+    const focusedRow = () =>
+      page.evaluate('document.activeElement ? document.activeElement.getAttribute("aria-rowindex") : null');
+    await bodyRows(auditTable).first().focus();
+    expect(await auditTable.locator('tbody tr[tabindex="0"]').count()).toBe(1);
+    await page.keyboard.press('j');
+    await expect.poll(focusedRow).toBe('3');
+    await page.keyboard.press('End');
+    await expect.poll(focusedRow).toBe('201');
+    await page.keyboard.press('Home');
+    await expect.poll(focusedRow).toBe('2');
+    await page.keyboard.press('ArrowDown');
+    const secondSeq = (await bodyRows(auditTable).nth(1).innerText()).match(/^[\d,]+/)?.[0];
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: `Audit entry ${secondSeq}` }).waitFor();
+    await page.getByRole('button', { name: 'Close the audit entry' }).click();
+
     try {
       await setBackendRunning(server.backendControl, false);
       // The workstation notices the dropped connection; a sync attempt settles it either way.

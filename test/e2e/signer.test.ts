@@ -89,6 +89,8 @@ describe.skipIf(e2eServer() === null)('signer in the browser host', () => {
     expect(shown).toContain(meaning);
     expect(shown).toMatch(/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/);
     expect(shown).toContain('local');
+    // A sync may read the record again meanwhile; the picture shows it read.
+    await manifestation.waitFor();
     await screenshot(page, 'record-signed');
 
     await page.getByRole('button', { name: 'Promote (20)' }).click();

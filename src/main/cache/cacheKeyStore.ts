@@ -1,7 +1,7 @@
 // Where the 256-bit key of each user's cache is kept. The workstation is given one of these:
 // Electron wraps the key with the operating system's keychain (safeStorageKeyStore.ts); the browser
 // host and tests keep it in a file readable by the owner only (mode 0600) in the data folder, which
-// protects it no better than the data folder itself (README "Local cache").
+// protects it no better than the data folder itself (docs/cache-and-sync.md).
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 export interface CacheKeyStore {
   /** The key of this user's cache on this backend; created on first use. 32 bytes. */
   keyFor(userId: string, backendId: string): Buffer;
-  /** What protects the key, for the status line and the README ("file 0600", "OS keychain"). */
+  /** What protects the key, for the status line ("file 0600", "OS keychain"). */
   readonly description: string;
 }
 

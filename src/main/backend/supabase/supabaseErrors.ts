@@ -32,7 +32,7 @@ export function postgrestError(error: PostgrestFailure, status: number): Error {
   }
   if (code === 'PGRST202') {
     return new UserFacingError(
-      'The Supabase project does not have the Countersign functions; apply the migrations to it (see README, "Hosted mode").',
+      'The Supabase project does not have the Countersign functions; apply the migrations to it (see docs/backend-modes.md, "Hosted mode").',
     );
   }
   if (isTransientStatus(status) || code === '57014' || code.startsWith('08')) {

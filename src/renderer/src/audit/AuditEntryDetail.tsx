@@ -1,8 +1,8 @@
 // One audit entry in full, beside the log: every field the hashes cover, the three hashes whole
 // (to compare with an inspection packet or the server), its place in the chain, and its payload.
 import type { AuditEntryRow } from '../../../shared/contract';
-import { Timestamp } from '../Timestamp';
-import { visibleText } from '../visibleText';
+import { Timestamp } from '../common/Timestamp';
+import { visibleText } from '../common/visibleText';
 import { chainStanding } from './AuditLogTable';
 import { payloadBlock } from './payloadText';
 

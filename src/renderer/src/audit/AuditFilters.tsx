@@ -1,7 +1,7 @@
 // What the screen is about: one study, one subject or record (a staging record, a signature, a
 // diary record or patient, a person), or everything the cache holds. The id applies on Enter.
 import { useEffect, useState } from 'react';
-import { visibleText } from '../visibleText';
+import { visibleText } from '../common/visibleText';
 
 export interface AuditScope {
   studyId: string | null;

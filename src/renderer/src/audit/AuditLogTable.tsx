@@ -3,14 +3,14 @@
 // alone). An entry opens in full beside the table; an entry of a staging record opens its trail.
 import { useCallback } from 'react';
 import type { AuditEntryRow } from '../../../shared/contract';
-import { api } from '../api';
-import { Timestamp } from '../Timestamp';
-import { visibleText } from '../visibleText';
+import { api } from '../common/api';
+import { Timestamp } from '../common/Timestamp';
+import { useKeysetPages } from '../common/useKeysetPages';
+import { type Column, VirtualTable } from '../common/VirtualTable';
+import { visibleText } from '../common/visibleText';
 import type { AuditScope } from './AuditFilters';
 import type { AuditLogFilter } from './AuditLogFilters';
 import { payloadLine } from './payloadText';
-import { useKeysetPages } from './useKeysetPages';
-import { type Column, VirtualTable } from './VirtualTable';
 
 const pageSize = 200;
 

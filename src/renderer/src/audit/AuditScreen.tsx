@@ -5,16 +5,16 @@
 // encrypted cache through the contract, so the screen works the same with the backend gone.
 import { type KeyboardEvent, useCallback, useEffect, useRef, useState } from 'react';
 import type { AuditEntryRow } from '../../../shared/contract';
-import { api } from '../api';
-import { ExportPanel } from '../ExportPanel';
-import { messageOf } from '../messageOf';
-import { Timestamp } from '../Timestamp';
-import { useSyncStatus } from '../useSyncStatus';
+import { api } from '../common/api';
+import { messageOf } from '../common/messageOf';
+import { Timestamp } from '../common/Timestamp';
+import { useSyncStatus } from '../common/useSyncStatus';
 import { AuditEntryDetail } from './AuditEntryDetail';
 import { AuditFilters, type AuditScope, isRecordId } from './AuditFilters';
 import { type AuditLogFilter, AuditLogFilters, noAuditLogFilter } from './AuditLogFilters';
 import { AuditLogTable } from './AuditLogTable';
 import { ChainStatus, type ChainVerification } from './ChainStatus';
+import { ExportPanel } from './ExportPanel';
 import { ProvenanceTable } from './ProvenanceTable';
 import { RecordTrail } from './RecordTrail';
 import { SignatureTable } from './SignatureTable';

@@ -2,7 +2,7 @@
 // and when it was verified, or, impossible to miss, the first bad entry and what is wrong with it.
 // Verification runs on this computer over the cached chain, so it works offline.
 import type { ResponseOf } from '../../../shared/contract';
-import { Timestamp } from '../Timestamp';
+import { Timestamp } from '../common/Timestamp';
 import { hashPrefix } from './payloadText';
 
 export type ChainVerification = ResponseOf<'chain.verify'>;

@@ -3,13 +3,13 @@
 // untrusted and shown as text only.
 import { useCallback } from 'react';
 import type { ResponseOf } from '../../../shared/contract';
-import { api } from '../api';
-import { Timestamp } from '../Timestamp';
-import { visibleText } from '../visibleText';
+import { api } from '../common/api';
+import { Timestamp } from '../common/Timestamp';
+import { useKeysetPages } from '../common/useKeysetPages';
+import { type Column, VirtualTable } from '../common/VirtualTable';
+import { visibleText } from '../common/visibleText';
 import type { AuditScope } from './AuditFilters';
 import { payloadLine } from './payloadText';
-import { useKeysetPages } from './useKeysetPages';
-import { type Column, VirtualTable } from './VirtualTable';
 
 type ProvenanceRow = ResponseOf<'provenance.list'>['rows'][number];
 

@@ -3,11 +3,11 @@
 // provenance. Anything that does not hold together is listed first.
 import { useEffect, useState } from 'react';
 import type { ResponseOf } from '../../../shared/contract';
-import { api } from '../api';
-import { messageOf } from '../messageOf';
-import { SignatureManifestation } from '../SignatureManifestation';
-import { Timestamp } from '../Timestamp';
-import { visibleText } from '../visibleText';
+import { api } from '../common/api';
+import { messageOf } from '../common/messageOf';
+import { Timestamp } from '../common/Timestamp';
+import { visibleText } from '../common/visibleText';
+import { SignatureManifestation } from '../signing/SignatureManifestation';
 import { hashPrefix, payloadBlock } from './payloadText';
 
 type Trail = ResponseOf<'record.trail'>;

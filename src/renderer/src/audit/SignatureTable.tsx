@@ -2,13 +2,13 @@
 // (21 CFR 11.50): the signer's printed name, the date and time in UTC and local time, the meaning.
 import { useCallback } from 'react';
 import type { ResponseOf } from '../../../shared/contract';
-import { api } from '../api';
-import { SignatureManifestation } from '../SignatureManifestation';
-import { visibleText } from '../visibleText';
+import { api } from '../common/api';
+import { useKeysetPages } from '../common/useKeysetPages';
+import { type Column, VirtualTable } from '../common/VirtualTable';
+import { visibleText } from '../common/visibleText';
+import { SignatureManifestation } from '../signing/SignatureManifestation';
 import type { AuditScope } from './AuditFilters';
 import { hashPrefix } from './payloadText';
-import { useKeysetPages } from './useKeysetPages';
-import { type Column, VirtualTable } from './VirtualTable';
 
 const pageSize = 200;
 

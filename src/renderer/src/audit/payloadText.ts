@@ -1,6 +1,6 @@
 // Payloads and ids in the audit screen's dense rows: one line of text (never markup), with the
 // invisible characters made visible, and hashes shortened to a prefix a person can compare.
-import { visibleText } from '../visibleText';
+import { visibleText } from '../common/visibleText';
 
 function scalarText(value: unknown): string {
   if (typeof value === 'string') return value;

@@ -2,8 +2,8 @@
 // correction (an annotation too: the patient's data is never changed), or a reply to one. It goes
 // to the outbox with the entry the investigator read, so it works offline and is sent once.
 import { type FormEvent, useId, useState } from 'react';
-import { api } from '../api';
-import type { Runner } from '../useAction';
+import { api } from '../common/api';
+import type { Runner } from '../common/useAction';
 
 const kinds = [
   { kind: 'note', label: 'Note' },

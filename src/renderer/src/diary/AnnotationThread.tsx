@@ -3,10 +3,10 @@
 // made, where it stands in the outbox. Answer, close and reopen go through the outbox too.
 import { useState } from 'react';
 import type { DiaryAnnotation } from '../../../shared/contract';
-import { api } from '../api';
-import { Timestamp } from '../Timestamp';
-import type { Runner } from '../useAction';
-import { visibleText } from '../visibleText';
+import { api } from '../common/api';
+import { Timestamp } from '../common/Timestamp';
+import type { Runner } from '../common/useAction';
+import { visibleText } from '../common/visibleText';
 import { AnnotationComposer } from './AnnotationComposer';
 import { type OutboxItem, OutboxStatus, type ResolveOutbox } from './OutboxStatus';
 

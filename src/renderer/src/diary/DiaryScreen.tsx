@@ -5,10 +5,10 @@
 // order, once, when the workstation is online. Patient data is only ever read here.
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import type { DiaryHistory, DiaryPatients } from '../../../shared/contract';
-import { api } from '../api';
-import { formatLocal } from '../formatTime';
-import { useAction } from '../useAction';
-import { visibleText } from '../visibleText';
+import { api } from '../common/api';
+import { formatLocal } from '../common/formatTime';
+import { useAction } from '../common/useAction';
+import { visibleText } from '../common/visibleText';
 import { AnnotationThread } from './AnnotationThread';
 import { recordSortKey, recordTitle, shortId } from './diaryValues';
 import { OutboxPanel } from './OutboxPanel';

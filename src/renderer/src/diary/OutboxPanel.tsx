@@ -1,10 +1,10 @@
 // The whole outbox: what this workstation made and has not sent yet, conflicts and refusals with
 // their decisions, and on request what was sent or discarded (kept on record, never dropped).
 import { useState } from 'react';
-import { visibleText } from '../visibleText';
+import { VirtualList } from '../common/VirtualList';
+import { visibleText } from '../common/visibleText';
 import { shortId } from './diaryValues';
 import { type OutboxItem, OutboxStatus, type ResolveOutbox } from './OutboxStatus';
-import { VirtualList } from './VirtualList';
 
 const rowHeight = 58;
 

@@ -2,8 +2,8 @@
 // sent (and when), a conflict or a refusal with the server's reason and the two decisions the
 // person can take (send it against what is there now, or discard it: kept on record as discarded).
 import type { ResponseOf } from '../../../shared/contract';
-import { Timestamp } from '../Timestamp';
-import { visibleText } from '../visibleText';
+import { Timestamp } from '../common/Timestamp';
+import { visibleText } from '../common/visibleText';
 
 export type OutboxItem = ResponseOf<'outbox.list'>['items'][number];
 export type ResolveOutbox = (id: number, action: 'rebase' | 'discard') => void;

@@ -2,9 +2,9 @@
 // how many records they have, how many queries are open and how many outbox items wait.
 import { useMemo, useState } from 'react';
 import type { DiaryPatients } from '../../../shared/contract';
-import { visibleText } from '../visibleText';
+import { VirtualList } from '../common/VirtualList';
+import { visibleText } from '../common/visibleText';
 import { shortId } from './diaryValues';
-import { VirtualList } from './VirtualList';
 
 type Site = DiaryPatients['sites'][number];
 type Patient = Site['patients'][number];

@@ -4,8 +4,8 @@
 // values are folded away. Nothing here can be edited: investigators annotate, on the right.
 import { useState } from 'react';
 import type { DiaryHistoryEntry } from '../../../shared/contract';
-import { Timestamp } from '../Timestamp';
-import { visibleText } from '../visibleText';
+import { Timestamp } from '../common/Timestamp';
+import { visibleText } from '../common/visibleText';
 import { changeWords, displayValue, entryAuthor } from './diaryValues';
 
 /** Entries shown at first, newest first; older ones on request (a record rarely has more). */

@@ -2,8 +2,8 @@
 // versions the patient has made, open queries and outbox items waiting, each said in words.
 import { useMemo } from 'react';
 import type { ResponseOf } from '../../../shared/contract';
+import { VirtualList } from '../common/VirtualList';
 import { recordSortKey, recordTitle } from './diaryValues';
-import { VirtualList } from './VirtualList';
 
 export type DiaryRecord = ResponseOf<'diary.records'>['rows'][number];
 

@@ -1,7 +1,7 @@
 // How diary values and records read on screen: every value the patient entered becomes text
 // (visibleText: invisible and bidirectional characters made visible), never markup.
 import type { DiaryHistoryEntry } from '../../../shared/contract';
-import { visibleText } from '../visibleText';
+import { visibleText } from '../common/visibleText';
 
 /** One value of a diary entry as text: strings as they are, everything else as JSON. */
 export function displayValue(value: unknown): string {

@@ -3,7 +3,7 @@
 // the screen the sync status, for its offline notice.
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { SyncStatus } from '../../../shared/contract';
-import { useSyncStatus } from '../useSyncStatus';
+import { useSyncStatus } from '../common/useSyncStatus';
 
 function outboxKey(status: SyncStatus | null): string {
   if (!status) return '';

@@ -2,7 +2,7 @@
 // (added / removed / changed), with colour only as a second cue; inserted and deleted words are
 // <ins>/<del>. Unchanged fields are collapsed behind a count. Every value is rendered as text.
 import { useMemo, useState } from 'react';
-import { visibleText } from '../visibleText';
+import { visibleText } from '../common/visibleText';
 import { type DiffNode, diffProposal } from './structuralDiff';
 
 const markers: Record<DiffNode['kind'], { symbol: string; word: string }> = {

@@ -4,7 +4,7 @@
 import type { QueueRow } from '../../../shared/contract';
 import type { StagingState } from '../../../shared/domain';
 import { queueRowsOf } from '../../../shared/stagingQueueColumns';
-import { api } from '../api';
+import { api } from '../common/api';
 import { prepareSearch } from './queueRows';
 
 /** The first page, shown at once; the rest follow in larger pages (fewer round trips). */

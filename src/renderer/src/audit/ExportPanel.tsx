@@ -1,0 +1,143 @@
+// Inspection packet (issue 6): choose a scope, export from the cache (offline too) with a progress
+// bar fed by the pushed 'export.progress' event, see where the packet was written and its hashes,
+// and verify it. The packet is written to the data folder's exports/ directory in both hosts.
+import { useEffect, useState } from 'react';
+import type { ExportProgress, PacketVerification, ResponseOf } from '../../../shared/contract';
+import { api, subscribe } from '../common/api';
+import { messageOf } from '../common/messageOf';
+
+type ScopeKind = 'study' | 'patient' | 'staging';
+
+export function ExportPanel() {
+  const [kind, setKind] = useState<ScopeKind>('study');
+  const [value, setValue] = useState('');
+  const [from, setFrom] = useState('');
+  const [to, setTo] = useState('');
+  const [allowBroken, setAllowBroken] = useState(false);
+  const [progress, setProgress] = useState<ExportProgress | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [result, setResult] = useState<ResponseOf<'export.packet'> | null>(null);
+  const [check, setCheck] = useState<PacketVerification | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => subscribe('export.progress', setProgress), []);
+
+  const scope = () =>
+    kind === 'study'
+      ? { kind, studyCode: value.trim() }
+      : kind === 'patient'
+        ? { kind, patientId: value.trim() }
+        : { kind, stagingIds: value.split(/[\s,]+/).filter(Boolean) };
+
+  const exportPacket = async () => {
+    setBusy(true);
+    setError(null);
+    setResult(null);
+    setCheck(null);
+    try {
+      setResult(
+        await api['export.packet']({
+          scope: scope(),
+          from: from || null,
+          to: to || null,
+          allowBrokenChain: allowBroken,
+        }),
+      );
+    } catch (caught) {
+      setError(messageOf(caught));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const verify = async () => {
+    if (!result) return;
+    try {
+      setCheck(await api['export.verify']({ fileName: result.path.split(/[\\/]/).at(-1) ?? '' }));
+    } catch (caught) {
+      setError(messageOf(caught));
+    }
+  };
+
+  const fraction =
+    progress === null
+      ? 0
+      : progress.stage === 'done'
+        ? 1
+        : progress.total > 0
+          ? progress.done / progress.total
+          : 0;
+  return (
+    <section className="panel export-panel" aria-label="Inspection packet">
+      <h3>Inspection packet</h3>
+      <div className="export-form">
+        <select
+          value={kind}
+          onChange={(event) => setKind(event.target.value as ScopeKind)}
+          aria-label="Scope"
+        >
+          <option value="study">Study (code)</option>
+          <option value="patient">Diary patient (id)</option>
+          <option value="staging">Staging records (ids)</option>
+        </select>
+        <input value={value} onChange={(event) => setValue(event.target.value)} aria-label="Scope value" />
+        <input type="date" value={from} onChange={(event) => setFrom(event.target.value)} aria-label="From" />
+        <input type="date" value={to} onChange={(event) => setTo(event.target.value)} aria-label="To" />
+        <label>
+          <input
+            type="checkbox"
+            checked={allowBroken}
+            onChange={(event) => setAllowBroken(event.target.checked)}
+          />{' '}
+          export even if the audit chain is broken (flagged on every page)
+        </label>
+        <button
+          type="button"
+          className="button button-primary"
+          disabled={busy || !value.trim()}
+          onClick={() => void exportPacket()}
+        >
+          Export packet
+        </button>
+      </div>
+      {busy && progress && (
+        <div>
+          <progress max={1} value={fraction} aria-label="Export progress" /> {progress.stage}
+          {progress.total > 1 ? ` ${progress.done} of ${progress.total}` : ''}
+        </div>
+      )}
+      {error && <p role="alert">{error}</p>}
+      {result && (
+        <div className="export-result">
+          <p>
+            Written to <code>{result.path}</code> ({result.bytes} bytes): {result.counts.stagingRecords}{' '}
+            staging records, {result.counts.signatures} signatures, {result.counts.diaryRecords} diary
+            records.
+          </p>
+          <p className="muted">
+            Packet SHA-256 {result.packetSha256} · document hash {result.documentHash} · chain head seq{' '}
+            {result.chainHead.seq} {result.chainHead.hash}
+            {result.chainBroken ? ' · CHAIN BREAK FLAGGED' : ''}
+          </p>
+          <button type="button" className="button button-quiet" onClick={() => void verify()}>
+            Verify packet
+          </button>
+        </div>
+      )}
+      {check && (
+        <div aria-live="polite">
+          <strong>{check.ok ? 'Verified' : 'Not verified'}</strong>: {check.files.length} files,{' '}
+          {check.chainLinksChecked} chain links, {check.signaturesChecked} signatures, {check.pages} pages
+          checked.
+          <ul>
+            {check.problems.map((p) => (
+              <li key={`${p.where}:${p.what}`}>
+                {p.where}: {p.what}
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
+    </section>
+  );
+}

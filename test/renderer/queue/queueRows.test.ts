@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ageOf,
+  filterRows,
+  isGroup,
+  queueItems,
+  rowMatches,
+  sortRows,
+} from '../../../src/renderer/src/queue/queueRows';
+import type { QueueRow } from '../../../src/shared/contract';
+
+const row: QueueRow = {
+  id: '2f1d7c4e-8a5b-4c3d-9e2f-1a2b3c4d5e6f',
+  state: 'reviewing' as const,
+  entityKind: 'study_kpi' as const,
+  studyId: '7a6b5c4d-3e2f-4a1b-8c9d-0e1f2a3b4c5d',
+  studyCode: 'AUR-HHT-201',
+  agentId: 'agent:protocol-digest',
+  modelVersion: 'anthropic claude-sonnet-4-5 (prompt protocol-digest/1.3)',
+  createdAt: '2026-11-20T10:00:00.000Z',
+};
+
+/** Rows in the loader's order (oldest first), each changed by `patch`. */
+function rows(...patches: Partial<QueueRow>[]): QueueRow[] {
+  return patches.map((patch, index) => ({
+    ...row,
+    id: `00000000-0000-4000-8000-${String(index).padStart(12, '0')}`,
+    createdAt: new Date(Date.parse(row.createdAt) + index * 60_000).toISOString(),
+    ...patch,
+  }));
+}
+
+const ids = (list: readonly (QueueRow | { group: string })[]) =>
+  list.map((item) => ('group' in item ? `[${item.group}]` : Number(item.id.slice(-4))));
+
+describe('queue rows', () => {
+  it('matches every search word against the visible fields, case-insensitively', () => {
+    expect(rowMatches(row, 'kpi aur')).toBe(true);
+    expect(rowMatches(row, 'SONNET reviewing')).toBe(true);
+    expect(rowMatches(row, '2f1d7c4e')).toBe(true);
+    expect(rowMatches(row, 'kpi milestone')).toBe(false);
+    expect(rowMatches(row, '   ')).toBe(true);
+  });
+
+  it('says how long a proposal has waited', () => {
+    const created = Date.parse(row.createdAt);
+    expect(ageOf(row.createdAt, created + 5 * 60_000)).toBe('5 min');
+    expect(ageOf(row.createdAt, created + 30 * 3_600_000)).toBe('30 h');
+    expect(ageOf(row.createdAt, created + 3 * 86_400_000)).toBe('3 d');
+  });
+
+  it('filters by state and search, keeping the order, and returns the same rows when nothing filters', () => {
+    const list = rows(
+      { state: 'proposed' },
+      { state: 'reviewing', agentId: 'agent:tmf-intake' },
+      { state: 'proposed', agentId: 'agent:tmf-intake' },
+      { state: 'signed', modelVersion: null },
+    );
+    expect(filterRows(list, '', '  ')).toBe(list);
+    expect(ids(filterRows(list, 'proposed', ''))).toEqual([0, 2]);
+    expect(ids(filterRows(list, '', 'TMF'))).toEqual([1, 2]);
+    expect(ids(filterRows(list, 'proposed', 'tmf intake'))).toEqual([2]);
+    expect(ids(filterRows(list, '', 'sonnet'))).toEqual([0, 1, 2]);
+    expect(filterRows(list, 'rejected', '')).toEqual([]);
+  });
+
+  it('sorts by columns in turn, texts as read (numbers by value), ties in their order', () => {
+    const list = rows(
+      { studyCode: 'HHT-10', state: 'proposed' },
+      { studyCode: 'hht-9', state: 'reviewing' },
+      { studyCode: 'HHT-10', state: 'reviewing' },
+      { studyCode: 'HHT-9', state: 'proposed' },
+    );
+    expect(sortRows(list, [])).toBe(list);
+    expect(ids(sortRows(list, [{ id: 'studyCode', desc: false }]))).toEqual([1, 3, 0, 2]);
+    expect(ids(sortRows(list, [{ id: 'studyCode', desc: true }]))).toEqual([0, 2, 1, 3]);
+    expect(
+      ids(
+        sortRows(list, [
+          { id: 'state', desc: true },
+          { id: 'studyCode', desc: false },
+        ]),
+      ),
+    ).toEqual([1, 2, 3, 0]);
+    // Proposed at ascending is the oldest first; age ascending the newest first.
+    expect(ids(sortRows(list, [{ id: 'createdAt', desc: false }]))).toEqual([0, 1, 2, 3]);
+    expect(ids(sortRows(list, [{ id: 'age', desc: false }]))).toEqual([3, 2, 1, 0]);
+    expect(ids(sortRows(list, [{ id: 'age', desc: true }]))).toEqual([0, 1, 2, 3]);
+    // A missing model version sorts as empty text, before any other.
+    const models = rows({ modelVersion: 'b' }, { modelVersion: null }, { modelVersion: 'A' });
+    expect(ids(sortRows(models, [{ id: 'modelVersion', desc: false }]))).toEqual([1, 2, 0]);
+  });
+
+  it('groups by study under a heading with its count, studies in the order of their first row', () => {
+    const list = rows({ studyCode: 'ONC' }, { studyCode: 'HHT' }, { studyCode: 'ONC' }, { studyCode: 'HHT' });
+    expect(queueItems(list, false)).toBe(list);
+    const grouped = queueItems(list, true);
+    expect(ids(grouped)).toEqual(['[ONC]', 0, 2, '[HHT]', 1, 3]);
+    expect(grouped.filter(isGroup).map((group) => group.count)).toEqual([2, 2]);
+  });
+});

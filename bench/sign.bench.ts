@@ -1,8 +1,10 @@
 // sign.batch: one ceremony signing 1,000 records, against 1,000 single-record ceremonies as the
 // baseline, both through the workstation's own path (SigningCeremonies over the postgres adapter:
-// manifest, re-authentication by fresh login + TOTP checked in SQL, sign_batch). Target: the batch
-// at least 20 times faster (issue 3). Sign-in of each baseline signer is outside the timing; every
-// ceremony includes its own re-authentication, as Part 11 requires.
+// manifest, re-authentication by fresh login + TOTP checked in SQL, sign_batch). Targets: the batch
+// at least 50 times faster, and the server's share (sign_batch on its fresh login) at most 300 ms,
+// in detail (issue 19). Sign-in of each baseline signer is outside the timing; every ceremony
+// includes its own re-authentication, as Part 11 requires.
+// sign.batch10k: one ceremony of 10,000 records, end to end the same way (at most 5 s).
 import { performance } from 'node:perf_hooks';
 import { generateSecret, generateSync } from 'otplib';
 import type pg from 'pg';
@@ -14,6 +16,8 @@ import type { Benchmark } from './support/benchmark';
 import { benchSize } from './support/benchScale';
 
 const records = benchSize(1000, 2);
+const largeCeremony = benchSize(10_000, 3);
+const serverMsTarget = 300;
 const password = 'bench-password-1234';
 const meaning = 'I approve this change';
 
@@ -36,7 +40,7 @@ async function asAdmin<T>(operator: pg.Client, adminId: string, work: () => Prom
 
 export const benchmark: Benchmark = {
   name: 'sign',
-  figures: ['sign.batch'],
+  figures: ['sign.batch', 'sign.batch10k'],
   async run({ server, log }) {
     const db = await server.createDatabase();
     const op = db.operator;
@@ -83,7 +87,7 @@ export const benchmark: Benchmark = {
       }
       await op.query('commit');
 
-      log('sign.batch: proposing 2,000 records and opening them for review');
+      log(`sign.batch: proposing ${records * 2 + largeCeremony} records and opening them for review`);
       const ids = await asAdmin(op, agentId, async () => {
         const { rows } = await op.query<{ id: string }>(
           `insert into cro.staging_record (entity_kind, entity_id, study_id, agent_id, proposed_state, created_by)
@@ -91,7 +95,7 @@ export const benchmark: Benchmark = {
                   jsonb_build_object('label', 'KPI ' || g, 'value', g || '%', 'position', g), $2
              from generate_series(1, $3::int) g
            returning id`,
-          [studyId, agentId, records * 2],
+          [studyId, agentId, records * 2 + largeCeremony],
         );
         return rows.map((row) => row.id);
       });
@@ -99,7 +103,8 @@ export const benchmark: Benchmark = {
         op.query(`update cro.staging_record set state = 'reviewing' where id = any ($1::uuid[])`, [ids]),
       );
       const batchIds = ids.slice(0, records);
-      const singleIds = ids.slice(records);
+      const singleIds = ids.slice(records, records * 2);
+      const largeIds = ids.slice(records * 2);
       const address = { host: db.host, port: db.port, database: db.name };
       const code = (secret: string) => generateSync({ secret, epoch: Math.floor(Date.now() / 1000) });
 
@@ -132,9 +137,31 @@ export const benchmark: Benchmark = {
         totpCode: code(batchSigner.secret),
       });
       const batchMs = performance.now() - batchStarted;
-      await session.close();
       if (!outcome.ok) throw new Error(`the batch ceremony failed: ${outcome.error}`);
       if (outcome.result.records.length !== records) throw new Error('the batch did not sign every record');
+
+      // The large ceremony: the same signer, its next 30-second code (a code never works twice).
+      log(`sign.batch10k: one ceremony of ${largeCeremony} records`);
+      await new Promise((resolve) => setTimeout(resolve, 30_000 - (Date.now() % 30_000) + 50));
+      const serverMsBefore = serverMs;
+      const largeStarted = performance.now();
+      const largeManifest = await ceremonies.buildManifest(largeIds);
+      const manifestMs = performance.now() - largeStarted;
+      const large = await ceremonies.sign({
+        ceremonyId: largeManifest.ceremonyId,
+        intent: 'approve',
+        meaning,
+        comment: null,
+        entries: largeManifest.entries,
+        password,
+        totpCode: code(batchSigner.secret),
+      });
+      const largeMs = performance.now() - largeStarted;
+      const largeServerMs = serverMs - serverMsBefore;
+      serverMs = serverMsBefore;
+      await session.close();
+      if (!large.ok) throw new Error(`the large ceremony failed: ${large.error}`);
+      if (large.result.records.length !== largeCeremony) throw new Error('the large ceremony missed records');
 
       log('sign.batch: baseline, 1,000 single-record ceremonies');
       let baselineMs = 0;
@@ -166,7 +193,8 @@ export const benchmark: Benchmark = {
         `select count(*) as n from cro.staging_record where state = 'signed' and id = any ($1::uuid[])`,
         [ids],
       );
-      if (Number(signed.rows[0]?.n) !== records * 2) throw new Error('not every record ended signed');
+      if (Number(signed.rows[0]?.n) !== records * 2 + largeCeremony)
+        throw new Error('not every record ended signed');
 
       return [
         {
@@ -176,12 +204,26 @@ export const benchmark: Benchmark = {
           baseline: '1,000 single-record ceremonies (each with its own re-authentication)',
           baseline_value: baselineMs,
           valueBetter: 'lower',
-          target: 20,
+          target: 50,
           detail: {
             records,
             batch_server_ms: Math.round(serverMs),
+            batch_server_ms_target: serverMsTarget,
+            batch_server_ms_met: serverMs <= serverMsTarget,
             batch_end_to_end_ms: Math.round(batchMs),
             single_median_ms: Math.round((perCeremony[Math.floor(records / 2)] ?? 0) * 10) / 10,
+          },
+        },
+        {
+          bench: 'sign.batch10k',
+          value: largeMs,
+          unit: 'ms',
+          better: 'lower',
+          target: 5000,
+          detail: {
+            records: largeCeremony,
+            manifest_ms: Math.round(manifestMs),
+            server_ms: Math.round(largeServerMs),
           },
         },
       ];

@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { defaultDataDir } from '../src/main/dataDir';
+import { exportsDir } from '../src/main/export/exportService';
 import { startBrowserHost } from '../src/main/host/browserHost';
 import { createWorkstation } from '../src/main/workstation';
 
@@ -74,6 +75,7 @@ async function runBrowserHost(): Promise<void> {
     port,
     log: console.error,
     subscribe: workstation.subscribe,
+    downloadsDir: exportsDir(dataDir),
   });
 
   console.log(

@@ -4,7 +4,7 @@
 // tested without Electron.
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { app, BrowserWindow, type IpcMainInvokeEvent, ipcMain, safeStorage, session } from 'electron';
+import { app, BrowserWindow, dialog, type IpcMainInvokeEvent, ipcMain, safeStorage, session } from 'electron';
 import { SafeStorageCacheKeyStore } from './cache/safeStorageKeyStore';
 import { contentSecurityPolicy } from './contentSecurityPolicy';
 import { registerContractHandlers } from './ipc/registerContractHandlers';
@@ -111,6 +111,18 @@ async function start(): Promise<void> {
     log,
     // Cache keys sealed by the OS keychain (docs/cache-and-sync.md).
     cacheKeyStore: new SafeStorageCacheKeyStore(join(app.getPath('userData'), 'cache', 'keys'), safeStorage),
+    // "Save as…" for an exported packet: the operating system's save dialog, over our window.
+    chooseExportDestination: async (suggestedName) => {
+      const options = {
+        defaultPath: join(app.getPath('documents'), suggestedName),
+        filters: [{ name: 'Inspection packet', extensions: ['zip'] }],
+      };
+      const choice =
+        mainWindow !== null && !mainWindow.isDestroyed()
+          ? await dialog.showSaveDialog(mainWindow, options)
+          : await dialog.showSaveDialog(options);
+      return choice.canceled || !choice.filePath ? null : choice.filePath;
+    },
   });
   registerContractHandlers(ipcMain, workstation.handlers, trustedSender, { log });
   // Pushed events go to our one window only.

@@ -23,6 +23,7 @@ import { loginRoleName } from './backend/provisioning';
 import { describeProject } from './backend/supabase/supabaseConfig';
 import { SupabaseSession } from './backend/supabase/supabaseSession';
 import { cachedAuditEntries } from './cache/cachedAuditEntries';
+import { cachedPeople } from './cache/cachedPeople';
 import { cachedSigningSubjects } from './cache/cachedSigningSubjects';
 import { cachedStagingDetail } from './cache/cachedStagingDetail';
 import { cachedStudies } from './cache/cachedStudies';
@@ -43,9 +44,13 @@ import { cachedDiaryHistory, cachedDiaryPatients } from './cache/diaryReads';
 import { saveOfflineVerifier } from './cache/offlineSignIn';
 // Inspection packet (issue 6).
 import { exportPacketToDataDir, verifyExportedPacket } from './export/exportService';
+import { type ChooseDestination, savePacketCopy } from './export/savePacketCopy';
+import { guardServerWrites } from './serverWriteGuard';
+import { signedContentChecks } from './signing/signedContent';
 import { SigningCeremonies } from './signing/signingCeremony';
 import { beginTotpEnrolment, enrolmentFailureMessage } from './signing/totpEnrolment';
 import { listOutbox, resolveOutboxItem } from './sync/outbox';
+import { peopleFromDirectory } from './sync/peopleStream';
 import { SyncService } from './sync/syncService';
 import { UserFacingError } from './userFacingError';
 
@@ -56,6 +61,8 @@ export const signingAttestation =
   'meaning stated.';
 
 export interface WorkstationOptions {
+  /** The desktop host's save dialog, for "Save as…" of an exported packet (absent in the browser host). */
+  chooseExportDestination?: ChooseDestination;
   dataDir: string;
   log?: (line: string) => void;
   /** Defaults to the process environment. */
@@ -368,9 +375,6 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
               : 'Sign in online to change your password.',
         };
       }
-      if (sync.status().workOffline) {
-        return { ok: false, error: 'You are working offline. Go online to change your password.' };
-      }
       try {
         await PostgresSession.changePassword(address, current.identity.email, currentPassword, newPassword);
       } catch (error) {
@@ -399,7 +403,14 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
       let page: { rows: QueueRow[] } & Omit<StagingQueuePage, 'columns'>;
       if (sync.cacheReady) page = cachedStagingQueue(sync.cache(), request);
       else if (!session) throw new UserFacingError('Sign in to see the staging queue.');
-      else page = await session.stagingQueue(request);
+      else {
+        // Change summaries are computed as rows are cached: none until the first sync lands.
+        const served = await session.stagingQueue(request);
+        page = {
+          ...served,
+          rows: served.rows.map((row) => ({ ...row, changeSummary: null, targetTitle: null })),
+        };
+      }
       return {
         columns: queueColumnsOf(page.rows),
         nextCursor: page.nextCursor,
@@ -408,8 +419,8 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
     },
     'staging.detail': async ({ id }) => {
       const cached = sync.cacheReady ? cachedStagingDetail(sync.cache(), id) : null;
-      if (cached) return cached;
-      return signedIn('see a record').session.stagingDetail(id);
+      const detail = cached ?? (await signedIn('see a record').session.stagingDetail(id));
+      return { ...detail, signedContent: signedContentChecks(detail) };
     },
     'staging.openForReview': async ({ stagingIds }) => {
       const opened = await signedIn('review').session.signingBackend().openForReview(stagingIds);
@@ -422,11 +433,18 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
       return { outcomes };
     },
     'signing.status': async () => {
-      const backend = signedIn('sign').session.signingBackend();
-      const [status, meanings] = await Promise.all([backend.status(), backend.meanings()]);
+      const { session: current } = signedIn('sign');
+      const backend = current.signingBackend();
+      const [status, meanings, rejectionReasons] = await Promise.all([
+        backend.status(),
+        backend.meanings(),
+        backend.rejectionReasons(),
+      ]);
       return {
         ...status,
         meanings,
+        rejectionReasons,
+        signer: { printedName: current.identity.printedName, email: current.identity.email },
         attestation: signingAttestation,
         demoCodeAvailable: demoTotpSecret() !== null,
       };
@@ -485,6 +503,19 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
         (row) => row.signedAt,
       ),
     'audit.list': async (request) => cachedAuditEntries(sync.cache(), request),
+    // People by name (issue 19): the cache once it holds a sync; before that (and in hosted mode,
+    // which has no cache) the server; neither: nobody is named and the screens show ids.
+    'people.list': async () => {
+      if (sync.cacheReady) return { people: cachedPeople(sync.cache()) };
+      const directory = session?.peopleDirectory;
+      if (!session || !directory || sync.status().workOffline) return { people: [] };
+      try {
+        return { people: peopleFromDirectory(await directory.call(session)) };
+      } catch (error) {
+        log(`countersign: people directory not read (${(error as { code?: string }).code ?? 'error'})`);
+        return { people: [] };
+      }
+    },
     'studies.list': async () => ({ studies: cachedStudies(sync.cache()) }),
     'diary.records': async (request) => ({ rows: cachedDiaryRecords(sync.cache(), request) }),
     'diary.annotate': async (request) => sync.annotate(request),
@@ -512,10 +543,22 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
       });
     },
     'export.verify': async ({ fileName }) => verifyExportedPacket(options.dataDir, fileName),
+    // A save dialog is the desktop host's (index.ts); a host without one offers a download instead.
+    'export.saveAs': async ({ fileName }) =>
+      options.chooseExportDestination
+        ? savePacketCopy(options.dataDir, fileName, options.chooseExportDestination)
+        : Promise.reject(
+            new UserFacingError('This window downloads the packet instead: use its Download link.'),
+          ),
   };
 
   return {
-    handlers,
+    handlers: guardServerWrites(handlers, {
+      workOffline: () => sync.status().workOffline,
+      connectionLost: () => sync.connectionIsLost,
+      reconnect: async () => (await sync.syncNow()).online,
+      noteConnectionLost: (error) => sync.noteConnectionLost(error),
+    }),
     backendSettled,
     subscribe(listener) {
       listeners.add(listener);

@@ -3,7 +3,7 @@
 // Electron IPC handlers and the browser host both parse every request (and every response) with
 // them, and nothing else crosses the boundary.
 import { z } from 'zod';
-import { appRoles, backendModes, entityKinds, stagingStates } from './domain';
+import { appRoles, backendModes, entityKinds, queryReasonCodes, stagingStates } from './domain';
 
 const isoTimestamp = z.string().min(1).max(64);
 const uuid = z.uuid();
@@ -108,7 +108,12 @@ export type StagingQueueRow = z.infer<typeof StagingQueueRow>;
 export type QueueRow = Pick<
   StagingQueueRow,
   'id' | 'state' | 'entityKind' | 'studyId' | 'studyCode' | 'agentId' | 'modelVersion' | 'createdAt'
->;
+> & {
+  /** One line on what the proposal changes ("status: mitigating → open; +1 field"); null: not known yet. */
+  changeSummary: string | null;
+  /** The title of the record it changes (or creates); null: not known yet. */
+  targetTitle: string | null;
+};
 
 const dictionaryIndex = z.number().int().nonnegative();
 
@@ -130,13 +135,28 @@ export const StagingQueueColumns = z
     agent: z.array(dictionaryIndex),
     /** Index into `modelVersions`; null: no model version recorded. */
     modelVersion: z.array(dictionaryIndex.nullable()),
+    /** Index into `changeSummaries` (computed when the row is cached); null before the first sync. */
+    changeSummary: z.array(dictionaryIndex.nullable()),
+    /** Index into `targetTitles`; null: not known. */
+    targetTitle: z.array(dictionaryIndex.nullable()),
     studies: z.array(z.object({ id: uuid, code: z.string() })),
     agents: z.array(z.string()),
     modelVersions: z.array(z.string()),
+    changeSummaries: z.array(z.string()),
+    targetTitles: z.array(z.string()),
   })
   .superRefine((columns, context) => {
     const length = columns.id.length;
-    for (const name of ['state', 'entityKind', 'createdAt', 'study', 'agent', 'modelVersion'] as const) {
+    for (const name of [
+      'state',
+      'entityKind',
+      'createdAt',
+      'study',
+      'agent',
+      'modelVersion',
+      'changeSummary',
+      'targetTitle',
+    ] as const) {
       if (columns[name].length !== length)
         context.addIssue({
           code: 'custom',
@@ -150,6 +170,8 @@ export const StagingQueueColumns = z
       ['study', columns.studies.length],
       ['agent', columns.agents.length],
       ['modelVersion', columns.modelVersions.length],
+      ['changeSummary', columns.changeSummaries.length],
+      ['targetTitle', columns.targetTitles.length],
     ] as const) {
       const at = outOfRange(columns[name], size);
       if (at !== -1)
@@ -174,7 +196,18 @@ const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 hash in lower-ca
 const StagingIds = z.object({ stagingIds: z.array(uuid).min(1).max(5000) });
 const signatureIntents = ['approve', 'reject', 'approve_release'] as const;
 
+/** The most records one signing ceremony signs (the server's sign_batch refuses more, 0050). */
+export const maxRecordsPerCeremony = 10_000;
+const CeremonyStagingIds = z.object({ stagingIds: z.array(uuid).min(1).max(maxRecordsPerCeremony) });
+
 export const MeaningOfSignature = z.object({ intent: z.enum(signatureIntents), meaning: z.string() });
+
+/** Why a batch was rejected: one of the configured reasons and the signer's explanation (decision 40). */
+export const RejectionReason = z.object({
+  reason: z.string().trim().min(1).max(200),
+  explanation: z.string().trim().min(1).max(2000),
+});
+export type RejectionReason = z.infer<typeof RejectionReason>;
 
 export const SigningStatus = z.object({
   isSigner: z.boolean(),
@@ -182,6 +215,10 @@ export const SigningStatus = z.object({
   locked: z.boolean(),
   consecutiveFailures: z.number().int().nonnegative(),
   meanings: z.array(MeaningOfSignature),
+  /** The configured reasons a rejection names, in order (cro.rejection_reason). */
+  rejectionReasons: z.array(z.string()),
+  /** Who is signing, as the dialog names them beside the attestation. */
+  signer: z.object({ printedName: z.string(), email: z.string() }),
   /** The attestation the dialog shows above the Sign button (11.100(c), 11.50). */
   attestation: z.string(),
   /** Only in the embedded demo, for the demo signers: the main process can show a current code. */
@@ -211,10 +248,12 @@ export const SignRequest = z.object({
   intent: z.enum(['approve', 'reject']),
   meaning: z.string().trim().min(1).max(200),
   comment: z.string().max(2000).nullable().default(null),
+  /** Required when rejecting, null when approving (the server refuses otherwise). */
+  rejection: RejectionReason.nullable().default(null),
   entries: z
     .array(z.object({ stagingRecordId: uuid, contentHash: sha256Hex }))
     .min(1)
-    .max(5000),
+    .max(maxRecordsPerCeremony),
   password: z.string().min(1).max(1024),
   totpCode: z.string().max(16),
 });
@@ -235,6 +274,7 @@ export const SignatureManifestation = z.object({
   signedAt: isoTimestamp,
   reAuthAt: isoTimestamp,
   signer: z.object({ userId: uuid, printedName: z.string() }),
+  rejection: RejectionReason.nullable(),
   records: z.array(SignedRecord),
   replayed: z.boolean(),
 });
@@ -248,6 +288,8 @@ export const SignResponse = z.discriminatedUnion('ok', [
     locked: z.boolean(),
     attemptsLeft: z.number().int().nullable(),
     retryable: z.boolean(),
+    /** The field the refusal is about (cleared in the dialog); the other keeps what was typed. */
+    field: z.enum(['password', 'code']).nullable(),
   }),
 ]);
 
@@ -268,12 +310,58 @@ export const StagingSignature = z.object({
   reAuthAt: isoTimestamp,
   contentHash: sha256Hex,
   ceremonyId: uuid.nullable(),
+  /** A rejection's reason and explanation (0050); null for approvals and older rejections. */
+  rejection: RejectionReason.nullable().optional(),
 });
 export type StagingSignature = z.infer<typeof StagingSignature>;
 
+/** A model registry version (cro.model_registry_version) as a record's detail names it. */
+export const ModelRegistryEntry = z.object({
+  id: uuid,
+  provider: z.string(),
+  modelId: z.string(),
+  promptVersion: z.string(),
+  promptHash: z.string(),
+  registeredAt: isoTimestamp,
+  retiredAt: isoTimestamp.nullable(),
+});
+export type ModelRegistryEntry = z.infer<typeof ModelRegistryEntry>;
+
+/**
+ * What one signature covered (cs_private.signing_content), recomputed by the workstation from the
+ * record and the live row it was signed against: the live row before promotion for a promoted
+ * record (recorded since migration 0053), the live row now otherwise.
+ */
+export const SignedContentCheck = z.object({
+  signatureId: uuid,
+  content: z.object({
+    staging_record_id: uuid,
+    study_id: uuid,
+    entity_kind: z.string(),
+    entity_id: uuid.nullable(),
+    proposed_state: z.unknown(),
+    live_row_sha256: sha256Hex.nullable(),
+  }),
+  recomputedHash: sha256Hex.nullable(),
+  /** matches: the signed hash recomputes; differs: it does not; unknown: the live row it covered is not known. */
+  verdict: z.enum(['matches', 'differs', 'unknown']),
+  /** Which live row was used, in words (or why none could be). */
+  basis: z.string(),
+});
+export type SignedContentCheck = z.infer<typeof SignedContentCheck>;
+
 export const StagingDetail = z.object({
-  record: StagingQueueRow.extend({ proposedState: z.unknown(), liveRow: z.unknown().nullable() }),
+  record: StagingQueueRow.extend({
+    proposedState: z.unknown(),
+    liveRow: z.unknown().nullable(),
+    /** The agent's provenance of this proposal (its rationale and citations). */
+    provenanceId: uuid.nullable(),
+  }),
+  /** The model registry version the proposal names; null: none recorded or not visible. */
+  model: ModelRegistryEntry.nullable(),
   signatures: z.array(StagingSignature),
+  /** One per signature, in the same order (added by the workstation, whatever the source). */
+  signedContent: z.array(SignedContentCheck),
   provenance: z.array(
     z.object({
       id: uuid,
@@ -281,10 +369,16 @@ export const StagingDetail = z.object({
       actorKind: z.string(),
       actorId: z.string(),
       occurredAt: isoTimestamp,
+      /** Untrusted: the citations an agent recorded. */
+      retrievedContext: z.unknown(),
+      /** Untrusted where an agent wrote it; the server adds citation_grounding and live_row_before. */
+      payload: z.unknown(),
     }),
   ),
 });
 export type StagingDetail = z.infer<typeof StagingDetail>;
+/** A record's detail as a source reads it; the workstation adds the signed-content checks. */
+export type StagingDetailRead = Omit<StagingDetail, 'signedContent'>;
 
 export const TotpEnrolmentOffer = z.object({
   otpauthUri: z.string(),
@@ -364,6 +458,18 @@ export const ProvenanceRow = z.object({
   payload: jsonValue,
 });
 
+/** A person as this workstation may name them (public.people_directory, migration 0052; cached). */
+export const Person = z.object({
+  userId: uuid,
+  /** Null for a patient given by their subject code only (names of patients stay with them). */
+  printedName: z.string().nullable(),
+  roles: z.array(z.string()),
+  /** An agent service account's id, as provenance and proposals carry it. */
+  agentId: z.string().nullable(),
+  subjectCode: z.string().nullable(),
+});
+export type Person = z.infer<typeof Person>;
+
 export const SignatureRow = z.object({
   id: uuid,
   studyId: uuid.nullable(),
@@ -374,6 +480,7 @@ export const SignatureRow = z.object({
   meaning: z.string(),
   signedAt: isoTimestamp,
   contentHash: z.string(),
+  rejection: RejectionReason.nullable().optional(),
 });
 
 export const DiaryRecordRow = z.object({
@@ -415,7 +522,44 @@ export const OutboxItem = z.object({
   problem: z.string().nullable(),
   currentAuditId: z.number().int().nullable(),
   attempts: z.number().int(),
+  /** For a close or reopen: why (0051); null for annotations. */
+  reasonCode: z.enum(queryReasonCodes).nullable(),
+  reasonText: z.string().nullable(),
 });
+
+/** A close or reopen of a query as the server recorded it (diary.annotation_resolutions). */
+export const ResolutionEvent = z.object({
+  requestId: uuid,
+  resolved: z.boolean(),
+  reasonCode: z.enum(queryReasonCodes).nullable(),
+  reasonText: z.string().nullable(),
+  requestedBy: uuid,
+  requestedAt: isoTimestamp,
+});
+export type ResolutionEvent = z.infer<typeof ResolutionEvent>;
+
+/** Closing a query needs a reason; `other` needs a text; a text needs a code. */
+export const ResolveRequest = z
+  .object({
+    annotationId: uuid,
+    resolved: z.boolean(),
+    reasonCode: z.enum(queryReasonCodes).nullable().default(null),
+    reasonText: z.string().trim().max(2000).nullable().default(null),
+  })
+  .strict()
+  .transform((request) => ({ ...request, reasonText: request.reasonText || null }))
+  .refine((request) => !request.resolved || request.reasonCode !== null, {
+    message: 'Closing a query needs a reason.',
+    path: ['reasonCode'],
+  })
+  .refine((request) => request.reasonCode !== 'other' || request.reasonText !== null, {
+    message: 'A reason of "other" needs a text that says what it is.',
+    path: ['reasonText'],
+  })
+  .refine((request) => request.reasonText === null || request.reasonCode !== null, {
+    message: 'A reason text needs a reason (choose "other" if none fits).',
+    path: ['reasonCode'],
+  });
 
 // ── Diary screen (investigator): patients by site, one record's history beside its annotations ──
 
@@ -455,6 +599,8 @@ export const DiaryHistoryEntry = z.object({
   operation: z.string(),
   /** Who wrote it, as the server recorded it (USER: the patient; ADMIN; STAFF). */
   role: z.string(),
+  /** The person who wrote it (record_audit.created_by); null if the cached row lacks it. */
+  createdBy: uuid.nullable(),
   data: z.record(z.string(), jsonValue),
   /** Field by field against the previous entry (every field is `added` for the first one). */
   changes: z.array(DiaryFieldChange),
@@ -477,12 +623,16 @@ export const DiaryAnnotation = z.object({
   createdAt: isoTimestamp.nullable(),
   /** Made by the signed-in person (else by another investigator of the site). */
   byMe: z.boolean(),
+  /** The investigator who made it; null if the cached row lacks it. */
+  authorId: uuid.nullable(),
   /** The server's copy is in the cache; false: made here and not pulled back yet (see `outbox`). */
   fromServer: z.boolean(),
   /** The outbox item that added it, if it was made on this workstation. */
   outbox: OutboxItem.nullable(),
   /** Close / reopen requests made here, oldest first (the last one says what the person asked for). */
   resolutions: z.array(OutboxItem),
+  /** Every close and reopen the server recorded, oldest first, each with who, when and why. */
+  resolutionHistory: z.array(ResolutionEvent),
 });
 export type DiaryAnnotation = z.infer<typeof DiaryAnnotation>;
 
@@ -514,6 +664,8 @@ export const RecordTrail = z.object({
       seq: z.number().int(),
       eventType: z.string(),
       occurredAt: z.string(),
+      /** As the chain records it: a person's id, or `db:<role>` for the deployment's own session. */
+      actor: z.string(),
       hashesOk: z.boolean(),
       withinVerifiedChain: z.boolean(),
     }),
@@ -624,6 +776,8 @@ export const cacheContract = {
       newestSeq: z.number().int().nullable(),
     }),
   },
+  /** The people this person may name (issue 19): from the cache, else the server; empty in neither. */
+  'people.list': { request: Empty, response: z.object({ people: z.array(Person) }) },
   /** The studies in the cache (id and code), for filters. */
   'studies.list': {
     request: Empty,
@@ -643,10 +797,7 @@ export const cacheContract = {
   'diary.patients': { request: Empty, response: DiaryPatients },
   'diary.history': { request: z.object({ eventUuid: uuid }).strict(), response: DiaryHistory },
   /** Close (resolved true) or reopen (false) an annotation, through the outbox: offline too. */
-  'diary.resolve': {
-    request: z.object({ annotationId: uuid, resolved: z.boolean() }).strict(),
-    response: OutboxItem,
-  },
+  'diary.resolve': { request: ResolveRequest, response: OutboxItem },
   'diary.annotate': {
     request: z
       .object({
@@ -732,6 +883,12 @@ export const exportContract = {
     request: z.object({ fileName: z.string().regex(/^[A-Za-z0-9_.-]{1,200}\.zip$/) }).strict(),
     response: PacketVerification,
   },
+  /** Desktop app: a copy of an exported packet where the person chooses (a save dialog). The browser
+   * host downloads the packet from /downloads/<file name> instead. */
+  'export.saveAs': {
+    request: z.object({ fileName: z.string().regex(/^[A-Za-z0-9_.-]{1,200}\.zip$/) }).strict(),
+    response: z.object({ savedTo: z.string().nullable() }).strict(),
+  },
 } as const;
 
 /** Pushed from the main process to the renderer (IPC send / Server-Sent Events), never requested. */
@@ -758,7 +915,7 @@ export const contract = {
   'staging.promote': { request: StagingIds, response: z.object({ outcomes: z.array(PromotionOutcome) }) },
   'signing.status': { request: Empty, response: SigningStatus },
   'signing.meanings': { request: Empty, response: z.object({ meanings: z.array(MeaningOfSignature) }) },
-  'signing.manifest': { request: StagingIds, response: Manifest },
+  'signing.manifest': { request: CeremonyStagingIds, response: Manifest },
   'signing.sign': { request: SignRequest, response: SignResponse },
   'totp.beginEnrolment': { request: Empty, response: TotpEnrolmentOffer },
   'totp.confirmEnrolment': {

@@ -31,3 +31,22 @@ export type AppRole = (typeof appRoles)[number];
 
 export const backendModes = ['embedded', 'postgres', 'supabase'] as const;
 export type BackendMode = (typeof backendModes)[number];
+
+/** Why a query is closed (or reopened): the server's fixed list (migration 0051). `other` needs a text. */
+export const queryReasonCodes = [
+  'answered',
+  'data_corrected',
+  'confirmed_as_entered',
+  'raised_in_error',
+  'other',
+] as const;
+export type QueryReasonCode = (typeof queryReasonCodes)[number];
+
+/** The words a person reads for each reason code (screens and the inspection packet). */
+export const queryReasonLabels: Record<QueryReasonCode, string> = {
+  answered: 'Answered by the site',
+  data_corrected: 'Data corrected',
+  confirmed_as_entered: 'Value confirmed as entered',
+  raised_in_error: 'Query raised in error',
+  other: 'Other (say why)',
+};

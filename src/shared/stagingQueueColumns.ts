@@ -1,6 +1,7 @@
 // The queue page's columnar form (StagingQueueColumns in contract.ts): written by the main process
 // from row objects, whatever read them (the cache, PostgreSQL, Supabase), and read back into row
-// objects by the renderer. Studies, agents and model versions go once each, rows refer to them.
+// objects by the renderer. Studies, agents, model versions, change summaries and target titles go
+// once each, rows refer to them.
 import type { QueueRow, StagingQueueColumns } from './contract';
 
 /** Indexes of the distinct values of one field, in order of first appearance. */
@@ -24,6 +25,8 @@ export function queueColumnsOf(rows: readonly QueueRow[]): StagingQueueColumns {
   const studyCodes = new Map<string, string>();
   const agents = new Dictionary<string>();
   const modelVersions = new Dictionary<string>();
+  const changeSummaries = new Dictionary<string>();
+  const targetTitles = new Dictionary<string>();
   const columns: StagingQueueColumns = {
     id: new Array(rows.length),
     state: new Array(rows.length),
@@ -32,9 +35,13 @@ export function queueColumnsOf(rows: readonly QueueRow[]): StagingQueueColumns {
     study: new Array(rows.length),
     agent: new Array(rows.length),
     modelVersion: new Array(rows.length),
+    changeSummary: new Array(rows.length),
+    targetTitle: new Array(rows.length),
     studies: [],
     agents: agents.values,
     modelVersions: modelVersions.values,
+    changeSummaries: changeSummaries.values,
+    targetTitles: targetTitles.values,
   };
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i] as QueueRow;
@@ -46,6 +53,8 @@ export function queueColumnsOf(rows: readonly QueueRow[]): StagingQueueColumns {
     studyCodes.set(row.studyId, row.studyCode);
     columns.agent[i] = agents.indexOf(row.agentId);
     columns.modelVersion[i] = row.modelVersion === null ? null : modelVersions.indexOf(row.modelVersion);
+    columns.changeSummary[i] = row.changeSummary === null ? null : changeSummaries.indexOf(row.changeSummary);
+    columns.targetTitle[i] = row.targetTitle === null ? null : targetTitles.indexOf(row.targetTitle);
   }
   columns.studies = studies.values.map((id) => ({ id, code: studyCodes.get(id) as string }));
   return columns;
@@ -57,6 +66,8 @@ export function queueRowsOf(columns: StagingQueueColumns): QueueRow[] {
   for (let i = 0; i < rows.length; i++) {
     const study = columns.studies[columns.study[i] as number] as { id: string; code: string };
     const modelVersion = columns.modelVersion[i] as number | null;
+    const changeSummary = columns.changeSummary[i] ?? null;
+    const targetTitle = columns.targetTitle[i] ?? null;
     rows[i] = {
       id: columns.id[i] as string,
       state: columns.state[i] as QueueRow['state'],
@@ -66,6 +77,8 @@ export function queueRowsOf(columns: StagingQueueColumns): QueueRow[] {
       agentId: columns.agents[columns.agent[i] as number] as string,
       modelVersion: modelVersion === null ? null : (columns.modelVersions[modelVersion] as string),
       createdAt: columns.createdAt[i] as string,
+      changeSummary: changeSummary === null ? null : (columns.changeSummaries[changeSummary] as string),
+      targetTitle: targetTitle === null ? null : (columns.targetTitles[targetTitle] as string),
     };
   }
   return rows;

@@ -94,24 +94,31 @@ describe('access isolation', () => {
       // Claiming site A1 does not help: the server takes patient and site from the record itself.
       await expectRefused(investigator, annotate, at(world.records.out, world.counterparts.patient.id, 'A1'));
       await expectRefused(investigator, annotate, at(world.records.out, world.counterparts.patient.id, 'B1'));
-      await rolledBack(investigator, async () => {
-        const result = await investigator.query(
-          'update diary.investigator_annotations set resolved = true where annotation_id = $1',
-          [world.rows.annotation.out],
-        );
-        expect(result.rowCount).toBe(0);
-      });
+      await expectRefused(
+        investigator,
+        'update diary.investigator_annotations set resolved = true where annotation_id = $1',
+        [world.rows.annotation.out],
+      );
     });
 
-    it('an investigator may resolve an annotation at their site but never edit its text', async () => {
+    it('an investigator resolves an annotation at their site only by a request with a reason, and never edits its text', async () => {
       const investigator = world.clients.investigator;
       await rolledBack(investigator, async () => {
         const result = await investigator.query(
-          'update diary.investigator_annotations set resolved = true where annotation_id = $1',
+          `insert into diary.annotation_resolutions (request_id, annotation_id, event_uuid, site_id, resolved,
+             requested_by, reason_code)
+           select gen_random_uuid(), annotation_id, event_uuid, site_id, not resolved, auth.uid(), 'answered'
+             from diary.investigator_annotations where annotation_id = $1`,
           [world.rows.annotation.in],
         );
         expect(result.rowCount).toBe(1);
       });
+      // A plain UPDATE would close a query without a reason (0051 took that path away).
+      await expectRefused(
+        investigator,
+        'update diary.investigator_annotations set resolved = true where annotation_id = $1',
+        [world.rows.annotation.in],
+      );
       await expectRefused(
         investigator,
         "update diary.investigator_annotations set annotation_text = 'edited' where annotation_id = $1",

@@ -2,7 +2,7 @@
 // by its request id, the server says who, where and when, asking for the state a query already has
 // is a conflict that changes nothing, only an investigator with full access at the site may ask
 // (and nobody else learns the query's state from the refusal), and requests are append-only.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWorld, type World } from './support/accessWorld';
@@ -38,8 +38,9 @@ const auditCount = async (eventType: string, annotationId: string) =>
   );
 const request = (client: pg.ClientBase, requestId: string, annotationId: string, resolved: boolean) =>
   client.query(
-    `insert into diary.annotation_resolutions (request_id, annotation_id, event_uuid, site_id, resolved, requested_by)
-     values ($1, $2, $3, 'B1', $4, $5)`,
+    `insert into diary.annotation_resolutions (request_id, annotation_id, event_uuid, site_id, resolved, requested_by,
+       reason_code)
+     values ($1, $2, $3, 'B1', $4, $5, 'answered')`,
     // Record, site and requester are deliberately wrong: the server sets them.
     [requestId, annotationId, world.records.out.eventUuid, resolved, world.counterparts.investigator.id],
   );
@@ -129,5 +130,97 @@ describe('annotation resolutions on the server (0041) [DIARY-EVENTS, SYNC-OUTBOX
     ]) {
       await expect(db.operator.query(statement), statement).rejects.toMatchObject({ code: 'CS403' });
     }
+  });
+});
+
+describe('closing a query needs a reason (0051) [DIARY-QUERY-REASON]', () => {
+  const ask = (
+    client: pg.ClientBase,
+    annotationId: string,
+    resolved: boolean,
+    reasonCode: string | null,
+    reasonText: string | null,
+    requestId = randomUUID(),
+  ) =>
+    client.query(
+      `insert into diary.annotation_resolutions (request_id, annotation_id, event_uuid, site_id, resolved, requested_by,
+         reason_code, reason_text)
+       select $1, annotation_id, event_uuid, site_id, $3, auth.uid(), $4, $5
+         from diary.investigator_annotations where annotation_id = $2`,
+      [requestId, annotationId, resolved, reasonCode, reasonText],
+    );
+  const reasonEntries = async (annotationId: string) =>
+    (
+      await db.operator.query<{ payload: Record<string, unknown> }>(
+        `select payload from audit.audit_log
+          where event_type = 'diary.annotation_resolution_reason' and payload->>'annotation_id' = $1 order by seq`,
+        [annotationId],
+      )
+    ).rows.map((row) => row.payload);
+
+  it("refuses, as the investigator's own login, every close without a proper reason, and keeps the query open", async () => {
+    const query = world.rows.annotation.in;
+    const investigator = world.clients.investigator;
+    expect(await annotationState(query)).toMatchObject({ resolved: false });
+    const before = (await reasonEntries(query)).length;
+    await expect(ask(investigator, query, true, null, null)).rejects.toMatchObject({
+      code: 'CS422',
+      message: 'closing a query needs a reason',
+    });
+    await expect(ask(investigator, query, true, null, 'because')).rejects.toMatchObject({ code: 'CS422' });
+    await expect(ask(investigator, query, true, 'other', '   ')).rejects.toMatchObject({
+      code: 'CS422',
+      message: 'a reason of "other" needs a text that says what it is',
+    });
+    await expect(ask(investigator, query, true, 'because I said so', null)).rejects.toMatchObject({
+      code: '23514',
+    });
+    await expect(ask(investigator, query, true, 'answered', 'x'.repeat(2001))).rejects.toMatchObject({
+      code: '23514',
+    });
+    // The old path around the request, a plain UPDATE, is closed (it would carry no reason).
+    await expect(
+      investigator.query(
+        'update diary.investigator_annotations set resolved = true where annotation_id = $1',
+        [query],
+      ),
+    ).rejects.toMatchObject({ code: '42501' });
+    expect(await annotationState(query)).toMatchObject({ resolved: false });
+    expect(await reasonEntries(query)).toHaveLength(before);
+  });
+
+  it('closes with a reason, binds it into the audit chain, and reopens with or without one', async () => {
+    const query = world.rows.annotation.in;
+    const investigator = world.clients.investigator;
+    const text = '  Patient confirmed the dose by phone on 3 March.  ';
+    const before = (await reasonEntries(query)).length;
+    const closeId = randomUUID();
+    await ask(investigator, query, true, 'confirmed_as_entered', text, closeId);
+    expect(await annotationState(query)).toMatchObject({ resolved: true });
+    const stored = await db.operator.query(
+      'select reason_code, reason_text from diary.annotation_resolutions where request_id = $1',
+      [closeId],
+    );
+    expect(stored.rows).toEqual([{ reason_code: 'confirmed_as_entered', reason_text: text.trim() }]);
+    const digest = createHash('sha256').update(text.trim()).digest('hex');
+    expect((await reasonEntries(query)).slice(before)).toEqual([
+      {
+        request_id: closeId,
+        annotation_id: query,
+        event_uuid: world.records.in.eventUuid,
+        site_id: 'A1',
+        resolved: true,
+        reason_code: 'confirmed_as_entered',
+        reason_text_sha256: digest,
+      },
+    ]);
+    // A resend of the same request is still recognised by its key, reason or not.
+    await expect(ask(investigator, query, true, null, null, closeId)).rejects.toMatchObject({
+      code: '23505',
+    });
+
+    await ask(investigator, query, false, null, null);
+    expect(await annotationState(query)).toMatchObject({ resolved: false });
+    expect(await reasonEntries(query)).toHaveLength(before + 1);
   });
 });

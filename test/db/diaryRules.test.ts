@@ -152,10 +152,13 @@ describe('diary rules [DIARY-EVENTS]', () => {
     ]);
     expect(Number(count.rows[0].count)).toBe(2);
 
-    // Only the resolution may change, and that is audited; the text itself is never edited.
+    // Only the resolution may change (by a request with its reason, 0041/0051), and that is audited;
+    // the text itself is never edited.
     await investigator.query(
-      'update diary.investigator_annotations set resolved = true where annotation_id = $1',
-      [rows[0].annotation_id],
+      `insert into diary.annotation_resolutions (request_id, annotation_id, event_uuid, site_id, resolved,
+         requested_by, reason_code)
+       values (gen_random_uuid(), $1, $2, '', true, auth.uid(), 'answered')`,
+      [rows[0].annotation_id, eventUuid],
     );
     const resolved = await db.operator.query(
       'select resolved, resolved_by from diary.investigator_annotations where annotation_id = $1',
@@ -178,9 +181,11 @@ describe('diary rules [DIARY-EVENTS]', () => {
       `select event_type from audit.audit_log where payload->>'annotation_id' = $1 order by seq`,
       [rows[0].annotation_id],
     );
+    // The close, then its reason (0051), each in the chain.
     expect(audit.rows.map((row) => row.event_type)).toEqual([
       'diary.annotation',
       'diary.annotation_resolved',
+      'diary.annotation_resolution_reason',
     ]);
   });
 

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { XMLParser } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoAgentId, demoPeople, demoPerson } from '../../src/main/backend/demo/demoPeople';
 import { FileCacheKeyStore } from '../../src/main/cache/cacheKeyStore';
 import { cacheDir } from '../../src/main/cache/cacheLocation';
 import { openCache } from '../../src/main/cache/openCache';
@@ -22,6 +23,7 @@ import {
   type PacketManifest,
   sha256OfBytes,
 } from '../../src/main/export/packetManifest';
+import { layoutPdfPages } from '../../src/main/export/pdfWriter';
 import { readStoredZip, writeStoredZip, type ZipEntry } from '../../src/main/export/storedZip';
 import { verifyPacket } from '../../src/main/export/verifyPacket';
 import { dispatchContractCall } from '../../src/main/ipc/dispatchContractCall';
@@ -66,7 +68,7 @@ describe('inspection packet on the embedded demo', () => {
   let packet: Buffer;
   let packetPath: string;
   let content: PacketContent;
-  let inspector: { email: string; password: string };
+  let inspector: { email: string; password: string; printedName: string };
   let studyCode: string;
 
   async function call<C extends Channel>(channel: C, request: RequestOf<C>): Promise<ResponseOf<C>> {
@@ -171,7 +173,10 @@ describe('inspection packet on the embedded demo', () => {
       const entries = readStoredZip(packet);
       const forged = forge(entries, (files) => {
         const data = Buffer.from(files.get(path) as Buffer);
-        const at = Math.floor(data.length / 2);
+        // A letter or digit from the middle on: a flipped quote would leave packet.json unreadable
+        // to the forger itself, not just to the verifier.
+        let at = Math.floor(data.length / 2);
+        while (!/[0-9A-Za-z]/.test(String.fromCharCode(data[at] as number))) at++;
         data[at] = (data[at] as number) ^ 0x01;
         files.set(path, data);
       });
@@ -320,6 +325,83 @@ describe('inspection packet on the embedded demo', () => {
     expect(item.AuditRecord[0].UserRef[0]['@UserOID']).toMatch(/^USR\./);
   });
 
+  it('names every actor by printed name with their id, patients by subject code only, and still verifies [EXPORT-PEOPLE-NAMES, CFR-11.10b]', () => {
+    const files = new Map(readStoredZip(packet).map((e) => [e.path, e.data.toString('utf8')]));
+    const people = content.people ?? [];
+    const byId = new Map(people.map((p) => [p.userId, p]));
+    // Signers, the agent and the exporting inspector, each by name and id (and roles).
+    for (const s of content.stagingRecords.flatMap((r) => r.signatures))
+      expect(byId.get(s.userId)).toMatchObject({ name: s.printedName, roles: ['signer'] });
+    const agent = people.find((p) => p.agentId === demoAgentId);
+    expect(agent).toMatchObject({ name: demoPerson('agent').printedName, roles: ['agent'] });
+    expect(byId.get(content.cover.generatedBy.userId)?.name).toBe(inspector.printedName);
+    const agentEvents = content.stagingRecords
+      .flatMap((r) => r.provenance)
+      .filter((p) => p.actorKind === 'agent');
+    expect(agentEvents.length).toBeGreaterThan(0);
+    for (const p of agentEvents) expect(p.actorName).toBe(agent?.name);
+    // Every staging event by a person names them; diary entries by a patient name the subject code.
+    const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-/;
+    for (const h of content.stagingRecords.flatMap((r) => r.history))
+      if (uuid.test(h.actor)) expect(h.actorName, `seq ${h.seq}`).toEqual(expect.any(String));
+    const patientEntries = content.diaryRecords.flatMap((d) => d.history).filter((v) => v.role === 'USER');
+    expect(patientEntries.length).toBeGreaterThan(0);
+    for (const v of patientEntries) expect(v.createdByName).toMatch(/^subject [A-Z]+-\d+-\d+$/);
+    const patientNames = demoPeople.filter((p) => p.diary?.kind === 'patient').map((p) => p.printedName);
+    for (const [path, text] of files) for (const name of patientNames) expect(text, path).not.toContain(name);
+    // The renderings: the PDF (as laid out, page text checked by verify), the CSVs and ODM's users.
+    const pdfText = layoutPdfPages(content, verifyPacket(packet).documentHash as string)
+      .flatMap((page) => page.body.map((line) => line.text))
+      .join('\n');
+    expect(pdfText).toContain('PEOPLE NAMED IN THIS PACKET');
+    // Long lines wrap mid-word: compared without white space.
+    const unwrapped = pdfText.replace(/\s+/g, '');
+    expect(unwrapped).toContain(`by ${agent?.name} (agent ${demoAgentId})`.replace(/\s+/g, ''));
+    expect(unwrapped).toContain(`${agent?.name} (agent): ${agent?.userId}`.replace(/\s+/g, ''));
+    expect(files.get('csv/people.csv')).toContain(
+      `"${agent?.userId}","${agent?.name}","agent","${demoAgentId}"`,
+    );
+    expect(files.get('csv/provenance.csv')?.split('\r\n')[0]).toContain('"actor_id","actor_name"');
+    const odm = new XMLParser({
+      ignoreAttributes: false,
+      attributeNamePrefix: '@',
+      isArray: (_name: string, _path: unknown, _leaf: boolean, isAttribute: boolean) => !isAttribute,
+    }).parse(files.get('odm/countersign.odm.xml') as string, true).ODM[0];
+    const users = odm.AdminData[0].User as { '@OID': string; FullName: string[] }[];
+    for (const user of users) expect(user.FullName[0], user['@OID']).not.toMatch(uuid);
+    expect(users.map((u) => u.FullName[0])).toContain(agent?.name);
+    expect(verifyPacket(packet).problems).toEqual([]);
+  });
+
+  it('still verifies a packet made before people were named (no people, no name fields) [EXPORT-PEOPLE-NAMES]', () => {
+    const old = JSON.parse(canonicalJson(content)) as PacketContent;
+    delete old.people;
+    for (const r of old.stagingRecords)
+      for (const p of r.provenance) delete (p as { actorName?: unknown }).actorName;
+    for (const d of old.diaryRecords) {
+      for (const v of d.history) delete (v as { createdByName?: unknown }).createdByName;
+      for (const a of d.annotations) delete (a as { investigatorName?: unknown }).investigatorName;
+    }
+    const packetJson = Buffer.from(canonicalJson(old), 'utf8');
+    const documentHash = sha256OfBytes(packetJson);
+    const files = new Map<string, Buffer>([['packet.json', packetJson]]);
+    for (const [path, data] of renderPacketFiles(old, documentHash)) files.set(path, data);
+    const chainFile = readStoredZip(packet).find((e) => e.path === 'chain/audit_log.jsonl') as ZipEntry;
+    files.set(chainFile.path, chainFile.data);
+    const listed = [...files].map(([path, data]) => ({
+      path,
+      sha256: sha256OfBytes(data),
+      bytes: data.length,
+    }));
+    const older = writeStoredZip([
+      { path: 'manifest.json', data: manifestBytes(buildManifest(old, documentHash, listed)) },
+      ...[...files].map(([path, data]) => ({ path, data })),
+    ]);
+    expect(verifyPacket(older).problems).toEqual([]);
+    expect(files.has('csv/people.csv')).toBe(false);
+    expect(files.get('csv/provenance.csv')?.toString('utf8').split('\r\n')[0]).not.toContain('actor_name');
+  });
+
   it('exports by patient, by staging ids and by date range, each verifying', async () => {
     const patient = content.diaryRecords[0]?.patientId as string;
     const byPatient = await call('export.packet', { scope: { kind: 'patient', patientId: patient } });
@@ -333,6 +415,68 @@ describe('inspection packet on the embedded demo', () => {
     expect(ranged.counts.stagingRecords).toBeLessThanOrEqual(content.stagingRecords.length);
     for (const exported of [byPatient, byIds, ranged])
       expect(verifyPacket(readFileSync(exported.path)).problems).toEqual([]);
+  });
+
+  it('shows who closed each query, when and why, and binds each reason to the chain [DIARY-QUERY-REASON, EXPORT-TAMPER]', async () => {
+    const closedQueries = content.diaryRecords.flatMap((d) =>
+      d.annotations.filter((a) => (a.resolutions ?? []).some((r) => r.resolved && r.reasonCode !== null)),
+    );
+    expect(closedQueries.length).toBeGreaterThan(0);
+    const query = closedQueries[0] as (typeof closedQueries)[number];
+    const close = (query.resolutions ?? []).find((r) => r.resolved) as NonNullable<
+      typeof query.resolutions
+    >[number];
+    expect(close.reasonLabel).toMatch(/\w/);
+    expect(close.requestedByName).toMatch(/\w/);
+    const entries = readStoredZip(packet);
+    const text = (path: string) =>
+      (entries.find((e) => e.path === path)?.data ?? Buffer.alloc(0)).toString('latin1');
+    expect(text('csv/query_resolutions.csv')).toContain(`"${close.requestId}","${query.annotationId}",`);
+    // The PDF as laid out (long lines wrap mid-word: compared without white space).
+    const pdfText = layoutPdfPages(content, verifyPacket(packet).documentHash as string)
+      .flatMap((page) => page.body.map((line) => line.text))
+      .join('')
+      .replace(/\s+/g, '');
+    expect(pdfText).toContain(
+      `Closedby${close.requestedByName}`.replace(/\s+/g, '') +
+        `(${close.requestedBy})at${close.requestedAt};`,
+    );
+    expect(pdfText).toContain(`reason:${close.reasonLabel}(${close.reasonCode})`.replace(/\s+/g, ''));
+
+    const rewritten = (change: (annotation: (typeof closedQueries)[number]) => void) =>
+      forge(
+        entries,
+        (files) => {
+          const forgedContent = JSON.parse(
+            (files.get('packet.json') as Buffer).toString('utf8'),
+          ) as PacketContent;
+          for (const d of forgedContent.diaryRecords)
+            for (const a of d.annotations) if (a.annotationId === query.annotationId) change(a);
+          files.set('packet.json', Buffer.from(canonicalJson(forgedContent)));
+        },
+        true,
+      );
+    // Another reason, every hash and rendering recomputed: the chain still says the first one.
+    const otherReason = verifyPacket(
+      rewritten((a) => {
+        const r = (a.resolutions ?? []).find((x) => x.requestId === close.requestId);
+        if (r) r.reasonText = 'Closed because the sponsor asked us to.';
+      }),
+    );
+    expect(otherReason.ok).toBe(false);
+    expect(otherReason.problems.map((p) => p.what)).toContain(
+      `the reason of request ${close.requestId} is not what the audit chain says`,
+    );
+    // The reason left out: the chain has it, so the packet is incomplete.
+    const leftOut = verifyPacket(
+      rewritten((a) => {
+        a.resolutions = (a.resolutions ?? []).filter((x) => x.requestId !== close.requestId);
+      }),
+    );
+    expect(leftOut.ok).toBe(false);
+    expect(leftOut.problems.map((p) => p.what)).toContain(
+      `the audit chain has a reason (request ${close.requestId}) that the packet lacks`,
+    );
   });
 
   it('verifies from the command line, offline, with only the packet', async () => {

@@ -36,6 +36,7 @@ describe('sign_batch: one Part 11 ceremony for a batch', () => {
       nonce: string;
       intent: 'approve' | 'reject';
       meaning: string;
+      rejection: { reason: string; explanation: string };
     }> = {},
     codeSteps = 0,
   ) {
@@ -50,6 +51,7 @@ describe('sign_batch: one Part 11 ceremony for a batch', () => {
         intent: overrides.intent ?? 'approve',
         meaning: overrides.meaning ?? approve,
         comment: null,
+        rejection: overrides.rejection ?? null,
         manifest: subjects.map((s) => ({ stagingRecordId: s.stagingRecordId, contentHash: contentHash(s) })),
       },
       password,
@@ -123,7 +125,11 @@ describe('sign_batch: one Part 11 ceremony for a batch', () => {
   it('rejects with intent reject: the records end rejected [SIGN-BATCH]', async () => {
     const signer = await world.newSigner();
     const ids = await world.reviewing(world.studyA, 2);
-    const result = await reauthAndSubmit(signer, ids, { intent: 'reject', meaning: 'I reject this change' });
+    const result = await reauthAndSubmit(signer, ids, {
+      intent: 'reject',
+      meaning: 'I reject this change',
+      rejection: { reason: 'Incorrect or incomplete values', explanation: 'The value is not a percentage.' },
+    });
     expect(result.records.map((r) => r.state)).toEqual(['rejected', 'rejected']);
     for (const id of ids) expect(await world.state(id)).toBe('rejected');
   });

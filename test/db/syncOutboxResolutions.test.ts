@@ -61,7 +61,12 @@ describe('the outbox closes and reopens queries, offline too [SYNC-OUTBOX]', () 
       requiresResponse: false,
       inReplyTo: query.annotationId,
     });
-    const close = enqueueResolution(cache, { annotationId: query.annotationId as string, resolved: true });
+    const close = enqueueResolution(cache, {
+      annotationId: query.annotationId as string,
+      resolved: true,
+      reasonCode: 'answered',
+      reasonText: null,
+    });
     expect(await flushOutbox(cache, server)).toEqual({
       sent: 3,
       conflicts: 0,
@@ -111,7 +116,12 @@ describe('the outbox closes and reopens queries, offline too [SYNC-OUTBOX]', () 
   it('reopens once when the reply to the first send was lost', async () => {
     const [closed] = listOutbox(cache, { includeSent: true }).filter((item) => item.kind === 'close');
     const queryId = closed?.annotationId as string;
-    const reopen = enqueueResolution(cache, { annotationId: queryId, resolved: false });
+    const reopen = enqueueResolution(cache, {
+      annotationId: queryId,
+      resolved: false,
+      reasonCode: null,
+      reasonText: null,
+    });
     const reopenedBefore = await auditCount('diary.annotation_reopened', queryId);
     let lost = false;
     const losingReply: ServerReader = {
@@ -144,7 +154,12 @@ describe('the outbox closes and reopens queries, offline too [SYNC-OUTBOX]', () 
   it('keeps a close that someone else beat as a conflict, never resends it, and records a discard', async () => {
     await pullAll(cache, server);
     const query = setup.world.rows.annotation.in;
-    const close = enqueueResolution(cache, { annotationId: query, resolved: true });
+    const close = enqueueResolution(cache, {
+      annotationId: query,
+      resolved: true,
+      reasonCode: 'answered',
+      reasonText: null,
+    });
     // Meanwhile another session of the investigator closes it on the server.
     await operatorTransaction(setup.db.operator, { sub: setup.world.people.investigator.id }, () =>
       setup.db.operator.query(
@@ -200,7 +215,12 @@ describe('the outbox closes and reopens queries, offline too [SYNC-OUTBOX]', () 
       requiresResponse: false,
       inReplyTo: first.annotationId,
     });
-    const close = enqueueResolution(cache, { annotationId: first.annotationId as string, resolved: true });
+    const close = enqueueResolution(cache, {
+      annotationId: first.annotationId as string,
+      resolved: true,
+      reasonCode: 'answered',
+      reasonText: null,
+    });
     // The patient changes the record on the server before any of them is sent.
     await operatorTransaction(setup.db.operator, { sub: setup.world.people.patient.id }, () =>
       setup.db.operator.query(

@@ -44,12 +44,17 @@ describe('workstation reconnects after the backend comes back [SYNC-OFFLINE, SYN
       requiresResponse: false,
       inReplyTo: null,
     });
-    const close = await h()['diary.resolve']({ annotationId: query, resolved: true });
+    const close = await h()['diary.resolve']({
+      annotationId: query,
+      resolved: true,
+      reasonCode: 'answered',
+      reasonText: null,
+    });
     expect([note.state, close.state, close.kind]).toEqual(['pending', 'pending', 'close']);
     // Closing twice is refused in the cache already (the first close still waits).
-    await expect(h()['diary.resolve']({ annotationId: query, resolved: true })).rejects.toThrow(
-      /already closed/,
-    );
+    await expect(
+      h()['diary.resolve']({ annotationId: query, resolved: true, reasonCode: 'answered', reasonText: null }),
+    ).rejects.toThrow(/already closed/);
 
     // Still away: Sync now tries, says so, and keeps everything pending.
     const stillAway = await h()['sync.now']({});

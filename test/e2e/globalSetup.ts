@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
+import { exportsDir } from '../../src/main/export/exportService';
 import { startBrowserHost } from '../../src/main/host/browserHost';
 import { createWorkstation } from '../../src/main/workstation';
 import { freePort } from '../db/support/freePort';
@@ -48,6 +49,7 @@ export default async function setup(project: TestProject) {
     handlers: workstation.handlers,
     // Pushed events (sync status, export progress), as `npm start` wires them.
     subscribe: workstation.subscribe,
+    downloadsDir: exportsDir(dataDir),
     rendererDir,
     port: 0,
     log: () => undefined,

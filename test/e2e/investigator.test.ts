@@ -21,7 +21,7 @@ const subjectCodes = (site: string) =>
   );
 
 describe.skipIf(e2eServer() === null)(
-  'investigator in the browser host [UI-DIARY-OFFLINE, SYNC-OUTBOX]',
+  'investigator in the browser host [UI-DIARY-OFFLINE, SYNC-OUTBOX, UI-PEOPLE-NAMES]',
   () => {
     let browser: Browser;
     let page: Page;
@@ -106,6 +106,14 @@ describe.skipIf(e2eServer() === null)(
       expect(await firstEntry.innerText()).toMatch(/Reason:\s*New diary entry/);
       expect(await firstEntry.innerText()).toMatch(/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/);
       expect(await firstEntry.getByRole('table').count()).toBe(1);
+      // Who wrote it (issue 19): the patient by their subject code, never by name; the id on hover.
+      const entryAuthor = firstEntry.locator('.diary-entry-head .person-name');
+      expect(await entryAuthor.innerText()).toMatch(
+        new RegExp(`^subject (${subjectCodes(siteId).join('|')})`),
+      );
+      expect(await entryAuthor.getAttribute('title')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-/);
+      const patientNames = demoPeople.filter((p) => p.diary?.kind === 'patient').map((p) => p.printedName);
+      for (const name of patientNames) expect(await history.innerText()).not.toContain(name);
       await expect.poll(() => connection().innerText()).toContain('Online');
       await screenshot(page, 'investigator-diary');
 
@@ -136,12 +144,24 @@ describe.skipIf(e2eServer() === null)(
       const reply = annotationItem(replyText);
       await reply.getByText('Pending: waits in the outbox').waitFor();
       expect(await reply.getAttribute('class')).toContain('is-reply');
-      await query.getByRole('button', { name: 'Close query' }).click();
+      // Closing asks why: not without a reason [DIARY-QUERY-REASON].
+      await query.getByRole('button', { name: 'Close query…' }).click();
+      const closeForm = query.getByRole('form', { name: 'Close the query' });
+      await closeForm.getByRole('button', { name: 'Close query' }).click();
+      await closeForm.getByRole('alert').getByText('Choose why the query is closed.').waitFor();
+      expect(await query.getByText('✓ Closed').count()).toBe(0);
+      await closeForm.getByLabel('Reason (required)').selectOption('confirmed_as_entered');
+      await closeForm.getByLabel('Details (optional)').fill(`Confirmed by phone ${tag}.`);
+      await closeForm.getByRole('button', { name: 'Close query' }).click();
       await query.getByText('✓ Closed (not sent yet)').waitFor();
       await query.locator('.diary-resolution').getByText('Pending: waits in the outbox').waitFor();
       const outbox = page.getByRole('region', { name: /Outbox/ });
       await expect.poll(() => outbox.getByRole('heading').innerText()).toMatch(/4 waiting/);
       expect(await annotationItem(noteText).innerText()).toContain('Not on the server yet');
+      // Made by the signed-in investigator: their name, with "you" beside it (never instead of it).
+      expect(await annotationItem(noteText).locator('.diary-annotation-head').innerText()).toContain(
+        `${investigator.printedName} (you)`,
+      );
       await screenshot(page, 'investigator-offline');
 
       // The backend comes back: Sync now reconnects, and the outbox is sent in order.
@@ -154,9 +174,21 @@ describe.skipIf(e2eServer() === null)(
       expect(await annotationItem(noteText).locator(sent).innerText()).toMatch(
         /✓ Sent \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/,
       );
-      await query.locator(`.diary-resolution ${sent}`).waitFor();
+      // The close, as the server recorded it: who, when and why.
+      const closedLine = query.getByRole('list', { name: 'Closed and reopened' }).getByRole('listitem');
+      await expect
+        .poll(() => closedLine.innerText(), { timeout: 30_000 })
+        .toMatch(
+          new RegExp(
+            `^Closed by ${investigator.printedName}.* · Value confirmed as entered: Confirmed by phone ${tag}\\.$`,
+          ),
+        );
       await query.getByText('Made (server)').waitFor();
       await query.getByText('✓ Closed', { exact: true }).waitFor();
+      // Pulled back from the server, the annotation still names its author (and the id on hover).
+      const author = annotationItem(noteText).locator('.diary-annotation-head .person-name');
+      expect(await author.innerText()).toMatch(new RegExp(`^${investigator.printedName} \\(you\\)`));
+      expect(await author.getAttribute('title')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-/);
       await expect.poll(() => outbox.getByRole('heading').innerText()).toMatch(/0 waiting/);
 
       // On the server: each exactly once, the query closed by the investigator; a second sync sends nothing more.
@@ -178,11 +210,12 @@ describe.skipIf(e2eServer() === null)(
       expect(answered).toEqual([{ answers_the_query: true }]);
       const closed = await onServer(
         `select a.resolved, a.resolved_by = auth.uid() as by_me,
-              (select count(*)::int from diary.annotation_resolutions r where r.annotation_id = a.annotation_id) as requests
+              (select count(*)::int from diary.annotation_resolutions r where r.annotation_id = a.annotation_id) as requests,
+              (select r.reason_code from diary.annotation_resolutions r where r.annotation_id = a.annotation_id) as reason
        from diary.investigator_annotations a where a.annotation_text = $1`,
         [queryText],
       );
-      expect(closed).toEqual([{ resolved: true, by_me: true, requests: 1 }]);
+      expect(closed).toEqual([{ resolved: true, by_me: true, requests: 1, reason: 'confirmed_as_entered' }]);
       await screenshot(page, 'investigator-synced');
       expect(pageErrors).toEqual([]);
     });

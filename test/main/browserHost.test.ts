@@ -3,7 +3,8 @@ import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BrowserHost, startBrowserHost } from '../../src/main/host/browserHost';
+import { type BrowserHost, maxRequestBodyBytes, startBrowserHost } from '../../src/main/host/browserHost';
+import { maxRecordsPerCeremony } from '../../src/shared/contract';
 import { fakeHandlers, type RecordedCall, stagingRow } from './fakeHandlers';
 
 interface Reply {
@@ -226,8 +227,8 @@ describe('browser host: API [HOST-LOCAL]', () => {
     expect((await send('/api/backend.status', { headers: authed() })).status).toBe(405);
   });
 
-  it('answers 413 for a body over 1 MB, declared or streamed', async () => {
-    const big = Buffer.alloc(1024 * 1024 + 10, 'a');
+  it('answers 413 for a body over 4 MB, declared or streamed', async () => {
+    const big = Buffer.alloc(maxRequestBodyBytes + 10, 'a');
     expect((await postJson('session.signIn', big.toString())).status).toBe(413);
     const chunked = await send('/api/session.signIn', {
       method: 'POST',
@@ -235,6 +236,21 @@ describe('browser host: API [HOST-LOCAL]', () => {
       body: big,
     });
     expect(chunked.status).toBe(413);
+  });
+
+  it('takes the largest request the contract allows: a signing ceremony of 10,000 records [SIGN-SCALE]', () => {
+    const entry = { stagingRecordId: '01a24f90-0000-7000-8000-000000000000', contentHash: 'f'.repeat(64) };
+    const request = {
+      ceremonyId: '4f1e8b1a-2d3c-4e5f-8a9b-0c1d2e3f4a5b',
+      intent: 'reject',
+      meaning: 'm'.repeat(200),
+      comment: 'c'.repeat(2000),
+      rejection: { reason: 'r'.repeat(200), explanation: 'e'.repeat(2000) },
+      entries: Array.from({ length: maxRecordsPerCeremony }, () => entry),
+      password: 'p'.repeat(1024),
+      totpCode: '123456',
+    };
+    expect(Buffer.byteLength(JSON.stringify(request))).toBeLessThan(maxRequestBodyBytes);
   });
 });
 

@@ -22,6 +22,8 @@ export const stagingRow = {
   agentId: 'agent-7',
   modelVersion: 'm-1',
   createdAt: '2025-01-01T00:00:00Z',
+  changeSummary: 'health: green → red',
+  targetTitle: 'CS-001',
 } as const;
 
 export const offlineSyncStatus: SyncStatus = {
@@ -100,6 +102,7 @@ export function fakeHandlers(calls: RecordedCall[] = []): ContractHandlers {
     'provenance.list': noCache,
     'signatures.list': noCache,
     'audit.list': noCache,
+    'people.list': async () => ({ people: [] }),
     'studies.list': noCache,
     'diary.records': noCache,
     'diary.annotate': noCache,
@@ -110,6 +113,7 @@ export function fakeHandlers(calls: RecordedCall[] = []): ContractHandlers {
     'outbox.resolve': noCache,
     'export.packet': noCache,
     'export.verify': noCache,
+    'export.saveAs': noCache,
   };
 }
 

@@ -18,6 +18,8 @@ function row(n: number, patch: Partial<QueueRow> = {}): QueueRow {
     agentId: 'agent:risk-monitor',
     modelVersion: 'anthropic claude (prompt v1)',
     createdAt: `2026-11-20T10:00:${String(n % 60).padStart(2, '0')}.000000Z`,
+    changeSummary: n % 2 ? `severity: low → high; +${n} fields` : null,
+    targetTitle: n % 3 ? 'Courier strike delays IMP resupply' : null,
     ...patch,
   };
 }
@@ -39,6 +41,13 @@ describe('staging queue columns', () => {
     expect(columns.agents).toEqual(['agent:risk-monitor', 'agent:tmf-intake\u202e']);
     expect(columns.modelVersions).toEqual(['anthropic claude (prompt v1)']);
     expect(columns.modelVersion).toEqual([0, null, 0, 0]);
+    expect(columns.changeSummaries).toEqual([
+      'severity: low → high; +1 fields',
+      'severity: low → high; +3 fields',
+    ]);
+    expect(columns.changeSummary).toEqual([null, 0, null, 1]);
+    expect(columns.targetTitles).toEqual(['Courier strike delays IMP resupply']);
+    expect(columns.targetTitle).toEqual([null, 0, 0, null]);
     const page = StagingQueuePage.parse({ columns, nextCursor: null, countsByState: null });
     expect(queueRowsOf(page.columns)).toEqual(rows);
     expect(queueRowsOf(queueColumnsOf([]))).toEqual([]);
@@ -61,6 +70,9 @@ describe('staging queue columns', () => {
     expect(check({ modelVersion: [0, null, 1, 0] }).success).toBe(false);
     expect(check({ agent: [0, -1, 0, 0] }).success).toBe(false);
     expect(check({ state: ['proposed', 'reviewing', 'deleted', 'proposed'] }).success).toBe(false);
+    expect(check({ changeSummary: [null, 0, null, 2] }).success).toBe(false);
+    expect(check({ targetTitle: [0, 0, 0, 0] }).success).toBe(true);
+    expect(check({ targetTitle: [null, 5, null, null] }).success).toBe(false);
     expect(check({}).success).toBe(true);
   });
 });

@@ -1,7 +1,7 @@
 // What the workstation needs from a signed-in person's session, whichever backend holds it: the
 // PostgreSQL session (embedded and postgres modes) and the Supabase session (hosted mode) both
 // provide it, so the services and the contract handlers do not depend on the mode.
-import type { StagingDetail } from '../../shared/contract';
+import type { StagingDetailRead } from '../../shared/contract';
 import type { SigningBackend } from '../signing/signingBackend';
 import type { TotpEnrolmentOffer } from '../signing/totpEnrolment';
 import type { SessionIdentity, StagingQueueQuery, StagingQueueResult } from './postgres/postgresSession';
@@ -10,11 +10,13 @@ export interface BackendSession {
   readonly identity: SessionIdentity;
   signingBackend(): SigningBackend;
   stagingQueue(query: StagingQueueQuery): Promise<StagingQueueResult>;
-  stagingDetail(id: string): Promise<StagingDetail>;
+  stagingDetail(id: string): Promise<StagingDetailRead>;
   /**
    * Where the backend itself issues TOTP secrets (Supabase Auth's mfa.enroll), the offer comes from
    * the session; elsewhere the workstation generates the secret (signing/totpEnrolment.ts).
    */
   offerTotpEnrolment?(): Promise<TotpEnrolmentOffer>;
+  /** Rows of public.people_directory() (issue 19), read from the server before a cache holds them. */
+  peopleDirectory?(): Promise<unknown[]>;
   close(): Promise<void>;
 }

@@ -7,12 +7,18 @@ import { updateToSchemaVersion1 } from './migrations/0001_initial';
 import { updateToSchemaVersion2 } from './migrations/0002_diary_screen';
 import { updateToSchemaVersion3 } from './migrations/0003_queue_covering_index';
 import { updateToSchemaVersion4 } from './migrations/0004_droppable_key_indexes';
+import { updateToSchemaVersion5 } from './migrations/0005_people';
+import { updateToSchemaVersion6 } from './migrations/0006_queue_change_summary';
+import { updateToSchemaVersion7 } from './migrations/0007_query_close_reasons';
 
 export const cacheMigrations: ReadonlyArray<(db: Database) => void> = [
   updateToSchemaVersion1,
   updateToSchemaVersion2,
   updateToSchemaVersion3,
   updateToSchemaVersion4,
+  updateToSchemaVersion5,
+  updateToSchemaVersion6,
+  updateToSchemaVersion7,
 ];
 export const cacheSchemaVersion = cacheMigrations.length;
 

@@ -3,6 +3,7 @@
 import type { Database } from 'better-sqlite3-multiple-ciphers';
 import type { QueueRow } from '../../shared/contract';
 import { type StagingState, stagingStates } from '../../shared/domain';
+import { signatureRejection } from '../signing/signatureRejection';
 import { entryHashInput, sha256Hex } from '../sync/chainVerifier';
 
 export interface StagingQueueQuery {
@@ -41,6 +42,8 @@ type QueueSelect = [
   agentId: string,
   modelVersionId: string | null,
   createdAt: string,
+  changeSummary: string | null,
+  targetTitle: string | null,
 ];
 
 export function cachedStagingQueue(db: Database, query: StagingQueueQuery) {
@@ -78,7 +81,8 @@ export function cachedStagingQueue(db: Database, query: StagingQueueQuery) {
   // per load this is a third of the time of named rows reshaped with a spread per row.
   const raw = db
     .prepare(
-      `select s.id, s.state, s.entity_kind, s.study_id, s.agent_id, s.model_version_id, s.created_at
+      `select s.id, s.state, s.entity_kind, s.study_id, s.agent_id, s.model_version_id, s.created_at,
+              s.change_summary, s.target_title
        from staging_record s
        where ${filters.join(' and ')}
        order by s.created_at, s.id
@@ -88,7 +92,8 @@ export function cachedStagingQueue(db: Database, query: StagingQueueQuery) {
     .all(...params, query.limit + 1) as QueueSelect[];
   const rows: QueueRow[] = new Array(raw.length);
   for (let i = 0; i < raw.length; i++) {
-    const [id, state, entityKind, studyId, agentId, modelVersionId, createdAt] = raw[i] as QueueSelect;
+    const [id, state, entityKind, studyId, agentId, modelVersionId, createdAt, changeSummary, targetTitle] =
+      raw[i] as QueueSelect;
     rows[i] = {
       id,
       state,
@@ -98,6 +103,8 @@ export function cachedStagingQueue(db: Database, query: StagingQueueQuery) {
       agentId,
       modelVersion: modelVersionId === null ? null : (modelVersions.get(modelVersionId) ?? null),
       createdAt,
+      changeSummary,
+      targetTitle,
     };
   }
   // The counts scan the whole queue: once per load (with its first page), not once per page.
@@ -208,6 +215,8 @@ export interface SignatureRow {
   meaning: string;
   signedAt: string;
   contentHash: string;
+  /** A rejection's reason and explanation (0050), or null. */
+  rejection: { reason: string; explanation: string } | null;
 }
 
 export function cachedSignatures(db: Database, query: TimelineQuery): SignatureRow[] {
@@ -243,6 +252,7 @@ export function cachedSignatures(db: Database, query: TimelineQuery): SignatureR
       meaning: doc.meaning_of_signature ?? '',
       signedAt: r.signed_at as string,
       contentHash: doc.content_hash ?? '',
+      rejection: signatureRejection(doc),
     };
   });
 }
@@ -319,6 +329,8 @@ export interface RecordTrail {
     seq: number;
     eventType: string;
     occurredAt: string;
+    /** As the chain records it (a person's id, or db:<role>). */
+    actor: string;
     /** Its payload and entry hashes recompute to what it carries. */
     hashesOk: boolean;
     /** At or below the verified head of the whole chain. */
@@ -367,6 +379,7 @@ export function cachedRecordTrail(db: Database, stagingId: string): RecordTrail 
       seq: e.seq,
       eventType: e.event_type,
       occurredAt: e.occurred_at,
+      actor: e.actor,
       hashesOk,
       withinVerifiedChain: head !== undefined && e.seq <= head.seq,
     };
@@ -374,8 +387,21 @@ export function cachedRecordTrail(db: Database, stagingId: string): RecordTrail 
   const signatures = cachedSignatures(db, { subjectId: stagingId, limit: 1000 }).map((signature) => {
     const inChain = entries.some((e) => {
       if (e.event_type !== 'signature.recorded') return false;
-      const payload = JSON.parse(e.payload) as { signature_id?: string; content_hash?: string };
-      return payload.signature_id === signature.id && payload.content_hash === signature.contentHash;
+      const payload = JSON.parse(e.payload) as {
+        signature_id?: string;
+        content_hash?: string;
+        rejection_reason?: string;
+        rejection_explanation_sha256?: string;
+      };
+      // A rejection's reason and explanation are bound by the same entry (0050).
+      const rejection = signature.rejection ?? null;
+      return (
+        payload.signature_id === signature.id &&
+        payload.content_hash === signature.contentHash &&
+        (payload.rejection_reason ?? null) === (rejection?.reason ?? null) &&
+        (payload.rejection_explanation_sha256 ?? null) ===
+          (rejection ? sha256Hex(rejection.explanation) : null)
+      );
     });
     if (!inChain) problems.push(`signature ${signature.id} has no matching entry in the audit chain`);
     return { ...signature, inChain };

@@ -3,7 +3,13 @@
 // before) beside its annotations, merged with what this workstation's outbox still holds for it.
 import type { Database } from 'better-sqlite3-multiple-ciphers';
 import { canonicalJson } from '../../shared/canonicalJson';
-import type { DiaryAnnotation, DiaryHistory, DiaryHistoryEntry, DiaryPatients } from '../../shared/contract';
+import type {
+  DiaryAnnotation,
+  DiaryHistory,
+  DiaryHistoryEntry,
+  DiaryPatients,
+  ResolutionEvent,
+} from '../../shared/contract';
 import { listOutbox, type OutboxItem } from '../sync/outbox';
 import { UserFacingError } from '../userFacingError';
 
@@ -110,6 +116,10 @@ type AnnotationKind = (typeof annotationKinds)[number];
 const kindOf = (value: unknown): AnnotationKind =>
   annotationKinds.includes(value as AnnotationKind) ? (value as AnnotationKind) : 'note';
 const textOf = (value: unknown): string | null => (typeof value === 'string' ? value : null);
+const uuidShape = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** A person's id from a cached document, if it is one (the contract checks the shape). */
+const uuidOrNull = (value: unknown): string | null =>
+  typeof value === 'string' && uuidShape.test(value) ? value : null;
 
 /** Replies after the annotation they answer (depth first), each level in the order given. */
 function threadOrder(annotations: DiaryAnnotation[]): DiaryAnnotation[] {
@@ -180,6 +190,7 @@ export function cachedDiaryHistory(db: Database, eventUuid: string): DiaryHistor
           : Number(doc.parent_audit_id),
       operation: String(doc.operation ?? ''),
       role: String(doc.role ?? ''),
+      createdBy: uuidOrNull(doc.created_by),
       data,
       changes: diaryFieldChanges(previous, data),
       changeReason: String(doc.change_reason ?? ''),
@@ -204,6 +215,35 @@ export function cachedDiaryHistory(db: Database, eventUuid: string): DiaryHistor
     }
   }
 
+  // Every close and reopen the server recorded for this record's annotations, oldest first.
+  const historyOf = new Map<string, ResolutionEvent[]>();
+  for (const row of db
+    .prepare(
+      `select request_id, annotation_id, resolved, reason_code, reason_text, requested_by, requested_at
+         from annotation_resolution where event_uuid = ? order by requested_at, request_id`,
+    )
+    .all(eventUuid) as {
+    request_id: string;
+    annotation_id: string;
+    resolved: number;
+    reason_code: ResolutionEvent['reasonCode'];
+    reason_text: string | null;
+    requested_by: string;
+    requested_at: string;
+  }[]) {
+    historyOf.set(row.annotation_id, [
+      ...(historyOf.get(row.annotation_id) ?? []),
+      {
+        requestId: row.request_id,
+        resolved: row.resolved === 1,
+        reasonCode: row.reason_code,
+        reasonText: row.reason_text,
+        requestedBy: row.requested_by,
+        requestedAt: row.requested_at,
+      },
+    ]);
+  }
+
   const onServer = (
     db
       .prepare(
@@ -224,9 +264,11 @@ export function cachedDiaryHistory(db: Database, eventUuid: string): DiaryHistor
       inReplyTo: textOf(doc.in_reply_to),
       createdAt: textOf(doc.created_at),
       byMe: owner !== undefined && doc.investigator_id === owner.user_id,
+      authorId: uuidOrNull(doc.investigator_id),
       fromServer: true,
       outbox: createdBy.get(row.annotation_id) ?? null,
       resolutions: resolutionsOf.get(row.annotation_id) ?? [],
+      resolutionHistory: historyOf.get(row.annotation_id) ?? [],
     };
   });
   const pulled = new Set(onServer.map((annotation) => annotation.annotationId));
@@ -244,9 +286,11 @@ export function cachedDiaryHistory(db: Database, eventUuid: string): DiaryHistor
         inReplyTo: item.inReplyTo,
         createdAt: null,
         byMe: true,
+        authorId: owner?.user_id ?? null,
         fromServer: false,
         outbox: item,
         resolutions: resolutionsOf.get(item.annotationId as string) ?? [],
+        resolutionHistory: [],
       }),
     );
 

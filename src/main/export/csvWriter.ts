@@ -22,6 +22,17 @@ function table(header: string[], rows: unknown[][]): string {
 
 export function renderCsvFiles(content: PacketContent): Map<string, string> {
   const files = new Map<string, string>();
+  // Name columns come with the people a packet names (packets made before issue 19 have neither).
+  const named = Array.isArray(content.people);
+  if (content.people) {
+    files.set(
+      'csv/people.csv',
+      table(
+        ['user_id', 'name', 'roles', 'agent_id'],
+        content.people.map((p) => [p.userId, p.name, p.roles.join(' '), p.agentId]),
+      ),
+    );
+  }
   const staging = content.stagingRecords;
   files.set(
     'csv/staging_records.csv',
@@ -101,6 +112,8 @@ export function renderCsvFiles(content: PacketContent): Map<string, string> {
         'intent',
         'meaning',
         'comment',
+        'rejection_reason',
+        'rejection_explanation',
         'signed_at_utc',
         'signed_at_local',
         're_auth_at_utc',
@@ -118,6 +131,8 @@ export function renderCsvFiles(content: PacketContent): Map<string, string> {
           s.intent,
           s.meaning,
           s.comment,
+          s.rejection?.reason ?? null,
+          s.rejection?.explanation ?? null,
           s.signedAtUtc,
           s.signedAtLocal,
           s.reAuthAtUtc,
@@ -138,6 +153,7 @@ export function renderCsvFiles(content: PacketContent): Map<string, string> {
         'action',
         'actor_kind',
         'actor_id',
+        ...(named ? ['actor_name'] : []),
         'occurred_at',
         'model_provider',
         'model_id',
@@ -153,6 +169,7 @@ export function renderCsvFiles(content: PacketContent): Map<string, string> {
           p.action,
           p.actorKind,
           p.actorId,
+          ...(named ? [p.actorName] : []),
           p.occurredAt,
           p.model.provider,
           p.model.modelId,
@@ -181,6 +198,7 @@ export function renderCsvFiles(content: PacketContent): Map<string, string> {
         'chain_seq',
         'operation',
         'created_by',
+        ...(named ? ['created_by_name'] : []),
         'role',
         'client_timestamp',
         'server_timestamp',
@@ -198,6 +216,7 @@ export function renderCsvFiles(content: PacketContent): Map<string, string> {
             v.chainSeq,
             v.operation,
             v.createdBy,
+            ...(named ? [v.createdByName] : []),
             v.role,
             v.clientTimestamp,
             v.serverTimestamp,
@@ -220,6 +239,7 @@ export function renderCsvFiles(content: PacketContent): Map<string, string> {
         'kind',
         'text',
         'investigator_id',
+        ...(named ? ['investigator_name'] : []),
         'parent_audit_id',
         'in_reply_to',
         'requires_response',
@@ -234,6 +254,7 @@ export function renderCsvFiles(content: PacketContent): Map<string, string> {
           a.kind,
           a.text,
           a.investigatorId,
+          ...(named ? [a.investigatorName] : []),
           a.parentAuditId,
           a.inReplyTo,
           a.requiresResponse,
@@ -244,5 +265,41 @@ export function renderCsvFiles(content: PacketContent): Map<string, string> {
       ),
     ),
   );
+  // Who closed or reopened each query, when and why (0051); packets made before reasons have none.
+  if (diary.some((d) => d.annotations.some((a) => a.resolutions !== undefined))) {
+    files.set(
+      'csv/query_resolutions.csv',
+      table(
+        [
+          'request_id',
+          'annotation_id',
+          'event_uuid',
+          'resolved',
+          'reason_code',
+          'reason_label',
+          'reason_text',
+          'requested_by',
+          'requested_by_name',
+          'requested_at',
+        ],
+        diary.flatMap((d) =>
+          d.annotations.flatMap((a) =>
+            (a.resolutions ?? []).map((r) => [
+              r.requestId,
+              a.annotationId,
+              d.eventUuid,
+              r.resolved,
+              r.reasonCode,
+              r.reasonLabel,
+              r.reasonText,
+              r.requestedBy,
+              r.requestedByName,
+              r.requestedAt,
+            ]),
+          ),
+        ),
+      ),
+    );
+  }
   return files;
 }

@@ -42,8 +42,12 @@ export function renderOdm(content: PacketContent): string {
     for (const h of r.history) if (!users.has(h.actor)) users.set(h.actor, h.actorName ?? h.actor);
   }
   for (const d of content.diaryRecords) {
-    for (const v of d.history) if (!users.has(v.createdBy)) users.set(v.createdBy, v.createdBy);
+    for (const v of d.history)
+      if (!users.has(v.createdBy)) users.set(v.createdBy, v.createdByName ?? v.createdBy);
   }
+  // Everyone else the packet names (issue 19), so each user the records refer to has a name.
+  for (const person of content.people ?? [])
+    if (!users.has(person.userId)) users.set(person.userId, person.name);
   const meanings = new Map<string, { oid: string; meaning: string; intent: string }>();
   for (const r of content.stagingRecords) {
     for (const s of r.signatures) {

@@ -5,7 +5,12 @@
 // a rendering of it, and verifyPacket re-renders them to check them.
 import type { Database } from 'better-sqlite3-multiple-ciphers';
 import { canonicalJson } from '../../shared/canonicalJson';
+import type { Person } from '../../shared/contract';
+import { queryReasonLabels } from '../../shared/domain';
+import { peopleByActorId } from '../../shared/personNaming';
+import { cachedPeople } from '../cache/cachedPeople';
 import { contentHash, sha256Hex, signingContent } from '../signing/contentHash';
+import { signatureRejection } from '../signing/signatureRejection';
 import type { ChainVerification } from '../sync/chainVerifier';
 import { describeScope, type PacketScope, selectScope } from './packetScope';
 
@@ -33,6 +38,8 @@ export interface PacketSignature {
   intent: string;
   meaning: string;
   comment: string | null;
+  /** A rejection's reason and explanation (decision 40); its audit entry binds both. */
+  rejection?: { reason: string; explanation: string } | null;
   signedAtUtc: string;
   signedAtLocal: string;
   reAuthAtUtc: string;
@@ -50,6 +57,8 @@ export interface PacketProvenance {
   action: string;
   actorKind: string;
   actorId: string;
+  /** The actor's printed name (an agent's account name), when the exporting cache may name them. */
+  actorName: string | null;
   occurredAt: string;
   model: { provider: string | null; modelId: string | null; versionId: string | null; version: unknown };
   citations: unknown;
@@ -80,6 +89,8 @@ export interface PacketDiaryVersion {
   chainSeq: number | null;
   operation: string;
   createdBy: string;
+  /** Who wrote it, by name (a patient: by subject code), when the exporting cache may name them. */
+  createdByName: string | null;
   role: string;
   clientTimestamp: string;
   serverTimestamp: string;
@@ -94,13 +105,28 @@ export interface PacketAnnotation {
   kind: string;
   text: string;
   investigatorId: string;
+  investigatorName: string | null;
   parentAuditId: number;
   inReplyTo: string | null;
   requiresResponse: boolean;
   resolved: boolean;
   createdAt: string;
-  /** diary.annotation, then any diary.annotation_resolved / _reopened entries. */
+  /** diary.annotation, then any diary.annotation_resolved / _reopened / _resolution_reason entries. */
   events: ChainRef[];
+  /** Every close and reopen with who, when and why (0051); absent in packets made before reasons. */
+  resolutions?: PacketResolution[];
+}
+
+export interface PacketResolution {
+  requestId: string;
+  resolved: boolean;
+  reasonCode: string | null;
+  /** The reason's words as the screens show them, fixed in the packet so that its rendering never changes. */
+  reasonLabel: string | null;
+  reasonText: string | null;
+  requestedBy: string;
+  requestedByName: string | null;
+  requestedAt: string;
 }
 
 export interface PacketDiaryRecord {
@@ -126,6 +152,15 @@ export interface PacketChainState {
   entries: number;
 }
 
+/** A person named in the packet: by their ids (user, agent), name and roles (issue 19). */
+export interface PacketPerson {
+  userId: string;
+  agentId: string | null;
+  /** The printed name; a patient's subject code ("subject HHT-101-001"), never their name. */
+  name: string;
+  roles: string[];
+}
+
 export interface PacketContent {
   format: typeof packetFormat;
   formatVersion: number;
@@ -143,6 +178,11 @@ export interface PacketContent {
   sites: { siteId: string; studyId: string; doc: unknown }[];
   stagingRecords: PacketStagingRecord[];
   diaryRecords: PacketDiaryRecord[];
+  /**
+   * Everyone the packet names as an actor, signer or author, by user id (packets made before issue
+   * 19 have none, and their renderings name people by id only).
+   */
+  people?: PacketPerson[];
 }
 
 export interface GatherOptions {
@@ -152,6 +192,14 @@ export interface GatherOptions {
   now: Date;
   timeZone: string;
   onProgress?: (done: number, total: number) => void;
+}
+
+/** How the packet names a person: a patient by subject code only (pseudonymised), others by name. */
+function packetName(person: Person | undefined): string | null {
+  if (!person) return null;
+  if (person.roles.includes('patient'))
+    return person.subjectCode === null ? null : `subject ${person.subjectCode}`;
+  return person.printedName;
 }
 
 /** UTC with milliseconds, as the contract and the chain print time. */
@@ -268,6 +316,13 @@ export function gatherPacketContent(db: Database, options: GatherOptions): Packe
     }
   }
   names.set(options.generatedBy.userId, options.generatedBy.printedName);
+  // Everyone else the cache may name (public.people_directory, issue 19).
+  const directory = peopleByActorId(cachedPeople(db));
+  for (const [id, person] of directory) {
+    const name = packetName(person);
+    if (name !== null && !names.has(id)) names.set(id, name);
+  }
+  const nameOf = (id: string): string | null => names.get(id) ?? null;
   const chainIndex = indexChain(db, scope, names);
   const ranged = scope.from !== null || scope.to !== null;
   const stagingIds = ranged
@@ -385,6 +440,7 @@ export function gatherPacketContent(db: Database, options: GatherOptions): Packe
         intent: str(s.intent),
         meaning: str(s.meaning_of_signature),
         comment: strOrNull(s.signature_comment),
+        rejection: signatureRejection(s),
         signedAtUtc,
         signedAtLocal: localTime(signedAtUtc, timeZone),
         reAuthAtUtc: isoMillis(s.re_auth_at),
@@ -415,6 +471,7 @@ export function gatherPacketContent(db: Database, options: GatherOptions): Packe
         action: str(p.action),
         actorKind: str(p.actor_kind),
         actorId: str(p.actor_id),
+        actorName: nameOf(str(p.actor_id)),
         occurredAt: isoMillis(p.occurred_at),
         model: {
           provider: p.model_provider ?? null,
@@ -476,6 +533,38 @@ export function gatherPacketContent(db: Database, options: GatherOptions): Packe
     list.push(parseDoc(row.doc));
     annotationsOf.set(row.event_uuid, list);
   }
+  const resolutionsOf = new Map<string, PacketResolution[]>();
+  for (const row of db
+    .prepare(
+      `select request_id, annotation_id, resolved, reason_code, reason_text, requested_by, requested_at
+         from annotation_resolution where event_uuid in (select value from json_each(?))
+        order by requested_at, request_id`,
+    )
+    .iterate(JSON.stringify(eventUuids)) as IterableIterator<{
+    request_id: string;
+    annotation_id: string;
+    resolved: number;
+    reason_code: string | null;
+    reason_text: string | null;
+    requested_by: string;
+    requested_at: string;
+  }>) {
+    const list = resolutionsOf.get(row.annotation_id) ?? [];
+    list.push({
+      requestId: row.request_id,
+      resolved: row.resolved === 1,
+      reasonCode: row.reason_code,
+      reasonLabel:
+        row.reason_code === null
+          ? null
+          : ((queryReasonLabels as Record<string, string>)[row.reason_code] ?? row.reason_code),
+      reasonText: row.reason_text,
+      requestedBy: row.requested_by,
+      requestedByName: nameOf(row.requested_by),
+      requestedAt: isoMillis(row.requested_at),
+    });
+    resolutionsOf.set(row.annotation_id, list);
+  }
   const diaryRecords: PacketDiaryRecord[] = stateRows.map((row) => {
     const eventUuid = row.event_uuid as string;
     let previous: unknown = null;
@@ -486,6 +575,7 @@ export function gatherPacketContent(db: Database, options: GatherOptions): Packe
         chainSeq: chainIndex.diaryAuditSeq.get(Number(v.audit_id)) ?? null,
         operation: str(v.operation),
         createdBy: str(v.created_by),
+        createdByName: nameOf(str(v.created_by)),
         role: str(v.role),
         clientTimestamp: isoMillis(v.client_timestamp),
         serverTimestamp: isoMillis(v.server_timestamp),
@@ -503,12 +593,14 @@ export function gatherPacketContent(db: Database, options: GatherOptions): Packe
       kind: str(a.annotation_kind),
       text: str(a.annotation_text),
       investigatorId: str(a.investigator_id),
+      investigatorName: nameOf(str(a.investigator_id)),
       parentAuditId: Number(a.parent_audit_id),
       inReplyTo: strOrNull(a.in_reply_to),
       requiresResponse: a.requires_response === true,
       resolved: a.resolved === true,
       createdAt: isoMillis(a.created_at),
       events: chainIndex.annotationEvents.get(str(a.annotation_id)) ?? [],
+      resolutions: resolutionsOf.get(str(a.annotation_id)) ?? [],
     }));
     tick();
     return {
@@ -562,7 +654,50 @@ export function gatherPacketContent(db: Database, options: GatherOptions): Packe
     sites,
     stagingRecords,
     diaryRecords,
+    people: peopleNamedIn(stagingRecords, diaryRecords, options.generatedBy, directory, names),
   };
+}
+
+/** The people the packet's records name (and who generated it), once each, by user id. */
+function peopleNamedIn(
+  stagingRecords: PacketStagingRecord[],
+  diaryRecords: PacketDiaryRecord[],
+  generatedBy: GatherOptions['generatedBy'],
+  directory: Map<string, Person>,
+  names: Map<string, string>,
+): PacketPerson[] {
+  const ids = new Set<string>([generatedBy.userId]);
+  for (const r of stagingRecords) {
+    for (const h of r.history) ids.add(h.actor);
+    for (const s of r.signatures) ids.add(s.userId);
+    for (const p of r.provenance) ids.add(p.actorId);
+  }
+  for (const d of diaryRecords) {
+    for (const v of d.history) ids.add(v.createdBy);
+    for (const a of d.annotations) {
+      ids.add(a.investigatorId);
+      for (const e of a.events) ids.add(e.actor);
+    }
+  }
+  const people = new Map<string, PacketPerson>();
+  for (const id of ids) {
+    const person = directory.get(id);
+    const userId = person?.userId ?? id;
+    const name = names.get(userId) ?? names.get(id);
+    if (name === undefined || people.has(userId)) continue;
+    people.set(userId, {
+      userId,
+      agentId: person?.agentId ?? null,
+      name,
+      roles:
+        userId === generatedBy.userId
+          ? generatedBy.roles
+          : person?.roles.includes('patient')
+            ? ['patient']
+            : (person?.roles ?? []),
+    });
+  }
+  return [...people.values()].sort((a, b) => (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0));
 }
 
 /**

@@ -61,6 +61,8 @@ function wrap(text: string, indent: string): string[] {
 }
 
 const show = (value: unknown) => (typeof value === 'string' ? value : canonicalJson(value ?? null));
+/** "Name (id)" when the packet names the person, else the id alone (and packets made before names). */
+const named = (name: string | null | undefined, id: string) => (name ? `${name} (${id})` : id);
 
 class Layout {
   readonly blocks: PdfLine[][] = [];
@@ -102,6 +104,10 @@ function stagingBlock(layout: Layout, r: PacketStagingRecord) {
     layout.line(`Meaning: ${s.meaning} (intent ${s.intent})`, '    ');
     layout.line(`Date and time: ${s.signedAtUtc} UTC / ${s.signedAtLocal}`, '    ');
     layout.line(`Re-authenticated at: ${s.reAuthAtUtc} UTC`, '    ');
+    if (s.rejection) {
+      layout.line(`Reason for rejection: ${s.rejection.reason}`, '    ');
+      layout.line(`Explanation: ${s.rejection.explanation}`, '    ');
+    }
     if (s.comment) layout.line(`Comment: ${s.comment}`, '    ');
     layout.line(`Content hash: ${s.contentHash} (audit_log seq ${s.chainSeq ?? 'missing'})`, '    ');
     layout.line(`Content check: ${s.signingContentNote}`, '    ');
@@ -115,7 +121,7 @@ function stagingBlock(layout: Layout, r: PacketStagingRecord) {
         : 'no model';
     const version = (p.model.version ?? null) as Record<string, unknown> | null;
     layout.line(
-      `${p.occurredAt} ${p.action} by ${p.actorKind} ${p.actorId}; model ${model}${version?.prompt_version ? ` (prompt ${show(version.prompt_version)})` : ''}${p.model.versionId ? ` version ${p.model.versionId}` : ''}`,
+      `${p.occurredAt} ${p.action} by ${named(p.actorName, `${p.actorKind} ${p.actorId}`)}; model ${model}${version?.prompt_version ? ` (prompt ${show(version.prompt_version)})` : ''}${p.model.versionId ? ` version ${p.model.versionId}` : ''}`,
       '  ',
     );
     const citations = Array.isArray(p.citations) ? p.citations : [];
@@ -135,7 +141,7 @@ function diaryBlock(layout: Layout, d: PacketDiaryRecord) {
   layout.line('History (old -> new, who, when, why):', '', true);
   for (const v of d.history) {
     layout.line(
-      `audit ${v.auditId} (audit_log seq ${v.chainSeq ?? 'missing'}) ${v.operation} by ${v.createdBy} as ${v.role} at ${v.serverTimestamp} (device ${v.clientTimestamp})`,
+      `audit ${v.auditId} (audit_log seq ${v.chainSeq ?? 'missing'}) ${v.operation} by ${named(v.createdByName, v.createdBy)} as ${v.role} at ${v.serverTimestamp} (device ${v.clientTimestamp})`,
       '  ',
     );
     layout.line(`Reason: ${v.changeReason}`, '    ');
@@ -145,10 +151,17 @@ function diaryBlock(layout: Layout, d: PacketDiaryRecord) {
   if (d.annotations.length === 0) layout.line('(none)', '  ');
   for (const a of d.annotations) {
     layout.line(
-      `${a.createdAt} ${a.kind} by ${a.investigatorId} on audit ${a.parentAuditId}${a.requiresResponse ? ', response required' : ''}${a.resolved ? ', resolved' : ''} (audit_log seq ${a.events.map((e) => e.seq).join(', ') || 'missing'})`,
+      `${a.createdAt} ${a.kind} by ${named(a.investigatorName, a.investigatorId)} on audit ${a.parentAuditId}${a.requiresResponse ? ', response required' : ''}${a.resolved ? ', resolved' : ''} (audit_log seq ${a.events.map((e) => e.seq).join(', ') || 'missing'})`,
       '  ',
     );
     layout.line(a.text, '    ');
+    for (const r of a.resolutions ?? []) {
+      const reason = r.reasonCode === null ? 'no reason given' : `reason: ${r.reasonLabel} (${r.reasonCode})`;
+      layout.line(
+        `${r.resolved ? 'Closed' : 'Reopened'} by ${named(r.requestedByName, r.requestedBy)} at ${r.requestedAt}; ${reason}${r.reasonText === null ? '' : `: ${r.reasonText}`}`,
+        '    ',
+      );
+    }
   }
   layout.endBlock();
 }
@@ -184,10 +197,24 @@ function coverBlock(layout: Layout, content: PacketContent, documentHash: string
   layout.endBlock();
 }
 
+/** Everyone the packet names, with their ids and roles (packets since issue 19). */
+function peopleBlock(layout: Layout, content: PacketContent) {
+  if (!Array.isArray(content.people)) return;
+  layout.line('PEOPLE NAMED IN THIS PACKET (name, roles, user id; agents also by agent id)', '', true);
+  if (content.people.length === 0) layout.line('(none)', '  ');
+  for (const person of content.people) {
+    const roles = person.roles.length > 0 ? person.roles.join(', ') : 'no role known';
+    const agent = person.agentId ? `; agent id ${person.agentId}` : '';
+    layout.line(`${person.name} (${roles}): ${person.userId}${agent}`, '  ');
+  }
+  layout.endBlock();
+}
+
 /** The pages of the PDF: content alone decides them. */
 export function layoutPdfPages(content: PacketContent, documentHash: string): PdfPage[] {
   const layout = new Layout();
   coverBlock(layout, content, documentHash);
+  peopleBlock(layout, content);
   for (const r of content.stagingRecords) stagingBlock(layout, r);
   for (const d of content.diaryRecords) diaryBlock(layout, d);
   const bodies: PdfLine[][] = [];

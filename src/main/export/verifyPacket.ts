@@ -316,7 +316,11 @@ export function verifyPacket(bytes: Buffer): VerifyReport {
         e.payload.meaning_of_signature === s.meaning &&
         e.payload.intent === s.intent &&
         e.payload.user_id === s.userId &&
-        e.payload.signed_at === s.signedAtUtc;
+        e.payload.signed_at === s.signedAtUtc &&
+        // A rejection's reason in words and its explanation as SHA-256; neither on an approval.
+        (e.payload.rejection_reason ?? null) === (s.rejection?.reason ?? null) &&
+        (e.payload.rejection_explanation_sha256 ?? null) ===
+          (s.rejection ? sha256(s.rejection.explanation) : null);
       if (!ok)
         problem(
           where('signature', s.id),
@@ -410,6 +414,34 @@ export function verifyPacket(bytes: Buffer): VerifyReport {
         if (e?.event_type === 'diary.annotation_reopened') resolved = false;
       });
       if (a.events.length === 0) problem(where('annotation', a.annotationId), 'has no audit entry');
+      // Each reason in the packet is its chain entry's, and each reason entry is in the packet (0051).
+      if (a.resolutions !== undefined) {
+        const reasonEntries = a.events
+          .map((ref) => verifiedEntry(ref.seq))
+          .filter((e) => e?.event_type === 'diary.annotation_resolution_reason');
+        for (const r of a.resolutions) {
+          if (r.reasonCode === null) continue;
+          const bound = reasonEntries.some(
+            (e) =>
+              e?.payload.request_id === r.requestId &&
+              e.payload.reason_code === r.reasonCode &&
+              e.payload.resolved === r.resolved &&
+              e.payload.reason_text_sha256 === (r.reasonText === null ? null : sha256(r.reasonText)),
+          );
+          if (!bound)
+            problem(
+              where('annotation', a.annotationId),
+              `the reason of request ${r.requestId} is not what the audit chain says`,
+            );
+        }
+        for (const e of reasonEntries) {
+          if (!a.resolutions.some((r) => r.requestId === e?.payload.request_id))
+            problem(
+              where('annotation', a.annotationId),
+              `the audit chain has a reason (request ${String(e?.payload.request_id)}) that the packet lacks`,
+            );
+        }
+      }
       if (resolved !== a.resolved)
         problem(where('annotation', a.annotationId), 'its resolved flag is not what the audit chain says');
     }

@@ -28,7 +28,15 @@ export interface BrowserHostOptions {
   log?: (line: string) => void;
   /** Pushed events (contractEvents), streamed to the page as Server-Sent Events on GET /events. */
   subscribe?: (listener: (event: ContractEventName, payload: unknown) => void) => () => void;
+  /**
+   * The folder of exported inspection packets, offered as downloads on GET /downloads/<file name>
+   * (the browser host's "save as": Electron shows a save dialog instead).
+   */
+  downloadsDir?: string;
 }
+
+/** The file names an export writes (exportService.ts): nothing else is ever served as a download. */
+const downloadName = /^[A-Za-z0-9][A-Za-z0-9._-]{0,200}\.zip$/;
 
 export interface BrowserHost {
   /** The URL to open: it carries the launch token (`http://127.0.0.1:<port>/?token=<token>`). */
@@ -42,7 +50,8 @@ export interface BrowserHost {
 
 export const tokenCookieName = 'cs_token';
 export const tokenHeaderName = 'x-countersign-token';
-export const maxRequestBodyBytes = 1024 * 1024;
+// The largest request the contract allows is a signing ceremony of 10,000 records (about 1.5 MB).
+export const maxRequestBodyBytes = 4 * 1024 * 1024;
 
 const contentTypes: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -162,6 +171,8 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
       await handleApi(request, response, rawPath.slice('/api/'.length));
     } else if (rawPath === '/events') {
       streamEvents(request, response);
+    } else if (rawPath.startsWith('/downloads/')) {
+      await serveDownload(request, response, safeDecode(rawPath.slice('/downloads/'.length)));
     } else {
       await serveStatic(request, response, rawPath);
     }
@@ -225,6 +236,29 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
         response.write(`event: ${event}\ndata: ${JSON.stringify(payload)}\n\n`);
       }) ?? (() => undefined);
     request.on('close', unsubscribe);
+  }
+
+  async function serveDownload(
+    request: IncomingMessage,
+    response: ServerResponse,
+    name: string,
+  ): Promise<void> {
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      response.setHeader('Allow', 'GET, HEAD');
+      throw new HttpError(405, 'Only GET and HEAD are served here.');
+    }
+    const dir = options.downloadsDir;
+    if (!dir || !downloadName.test(name)) throw new HttpError(404, 'No such download.');
+    const file = await resolveInside(await realpath(dir).catch(() => dir), name);
+    if (file === null) throw new HttpError(404, 'No such download.');
+    const content = await readFile(file);
+    response.writeHead(200, {
+      ...securityHeaders,
+      'Content-Type': 'application/zip',
+      'Content-Length': String(content.byteLength),
+      'Content-Disposition': `attachment; filename="${name}"`,
+    });
+    response.end(request.method === 'HEAD' ? undefined : content);
   }
 
   async function serveStatic(
@@ -301,7 +335,7 @@ function isWithin(root: string, candidate: string): boolean {
 function readBody(request: IncomingMessage): Promise<string> {
   const declared = Number(request.headers['content-length'] ?? '0');
   if (declared > maxRequestBodyBytes) {
-    return Promise.reject(new HttpError(413, 'Request body too large (limit 1 MB).'));
+    return Promise.reject(new HttpError(413, 'Request body too large (limit 4 MB).'));
   }
   return new Promise((resolveBody, rejectBody) => {
     const chunks: Buffer[] = [];
@@ -309,7 +343,7 @@ function readBody(request: IncomingMessage): Promise<string> {
     request.on('data', (chunk: Buffer) => {
       size += chunk.byteLength;
       if (size > maxRequestBodyBytes) {
-        rejectBody(new HttpError(413, 'Request body too large (limit 1 MB).'));
+        rejectBody(new HttpError(413, 'Request body too large (limit 4 MB).'));
         request.pause();
         return;
       }

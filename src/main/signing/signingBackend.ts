@@ -38,12 +38,20 @@ export type ReauthOutcome =
   | { ok: true; reAuthAt: string }
   | { ok: false; reason: ReauthFailureReason; locked: boolean; attemptsLeft: number | null };
 
+/** Why a batch is rejected: one of the configured reasons, explained in free text (decision 40). */
+export interface RejectionReason {
+  reason: string;
+  explanation: string;
+}
+
 export interface SignBatchRequest {
   ceremonyId: string;
   nonce: string;
   intent: SignatureIntent;
   meaning: string;
   comment: string | null;
+  /** Required when rejecting, absent when approving (the server refuses otherwise). */
+  rejection?: RejectionReason | null;
   manifest: { stagingRecordId: string; contentHash: string }[];
 }
 
@@ -62,6 +70,7 @@ export interface SignBatchResult {
   signedAt: string;
   reAuthAt: string;
   signer: { userId: string; printedName: string };
+  rejection: RejectionReason | null;
   records: SignedRecord[];
   /** true when the server returned the result of an earlier submission of this ceremony. */
   replayed: boolean;
@@ -77,6 +86,8 @@ export interface PromotionOutcome {
 export interface SigningBackend {
   status(): Promise<SigningStatus>;
   meanings(): Promise<MeaningOfSignature[]>;
+  /** The configured reasons a rejection may name (cro.rejection_reason), in their order. */
+  rejectionReasons(): Promise<string[]>;
   subjects(stagingIds: string[]): Promise<ManifestSubject[]>;
   openForReview(stagingIds: string[]): Promise<number>;
   /** Steps 1-3 of the re-authentication; the password and code are used once and dropped. */

@@ -4,12 +4,14 @@
 // which the server answers with the first result instead of signing twice. The password and the
 // code live only for the duration of sign(); they are never logged, cached or returned.
 import { randomBytes, randomUUID } from 'node:crypto';
+import { maxRecordsPerCeremony } from '../../shared/contract';
 import { UserFacingError } from '../userFacingError';
 import { contentHash } from './contentHash';
 import {
   type ManifestSubject,
   type PromotionOutcome,
   type ReauthOutcome,
+  type RejectionReason,
   type SignatureIntent,
   type SignBatchResult,
   type SigningBackend,
@@ -37,14 +39,26 @@ export interface SignRequest {
   intent: SignatureIntent;
   meaning: string;
   comment: string | null;
+  /** Required when rejecting (decision 40), absent when approving. */
+  rejection?: RejectionReason | null;
   entries: { stagingRecordId: string; contentHash: string }[];
   password: string;
   totpCode: string;
 }
 
+/** The field a refusal is about: the dialog clears that one and keeps the other. */
+export type CredentialField = 'password' | 'code';
+
 export type SignOutcome =
   | { ok: true; result: SignBatchResult }
-  | { ok: false; error: string; locked: boolean; attemptsLeft: number | null; retryable: boolean };
+  | {
+      ok: false;
+      error: string;
+      locked: boolean;
+      attemptsLeft: number | null;
+      retryable: boolean;
+      field: CredentialField | null;
+    };
 
 export interface SigningCeremoniesOptions {
   log?: (line: string) => void;
@@ -60,7 +74,24 @@ export interface SigningCeremoniesOptions {
   manifestLifetimeMs?: number;
 }
 
-const maxRecordsPerCeremony = 5000;
+/** Which field a failed re-authentication was about: a wrong password, or anything about the code. */
+export function reauthField(reason: Extract<ReauthOutcome, { ok: false }>['reason']): CredentialField | null {
+  if (reason === 'wrong_password') return 'password';
+  return reason.startsWith('totp_') ? 'code' : null;
+}
+
+/** The rejection as the server takes it: both parts trimmed, and only for a rejection. */
+function rejectionOf(request: SignRequest): RejectionReason | null {
+  const reason = request.rejection?.reason.trim() ?? '';
+  const explanation = request.rejection?.explanation.trim() ?? '';
+  if (request.intent === 'approve') {
+    if (reason || explanation) throw new UserFacingError('Only a rejection has a reason.');
+    return null;
+  }
+  if (!reason) throw new UserFacingError('Choose the reason for the rejection.');
+  if (!explanation) throw new UserFacingError('Explain the reason for the rejection.');
+  return { reason, explanation };
+}
 
 export function reauthMessage(outcome: Extract<ReauthOutcome, { ok: false }>): string {
   const left =
@@ -121,7 +152,9 @@ export class SigningCeremonies {
     const unique = [...new Set(stagingIds)];
     if (unique.length === 0) throw new UserFacingError('Select at least one record to sign.');
     if (unique.length > maxRecordsPerCeremony) {
-      throw new UserFacingError(`One ceremony signs at most ${maxRecordsPerCeremony} records; select fewer.`);
+      throw new UserFacingError(
+        `One ceremony signs at most ${maxRecordsPerCeremony.toLocaleString('en')} records; select fewer.`,
+      );
     }
     const subjects = await this.subjects(unique);
     const found = new Set(subjects.map((subject) => subject.stagingRecordId));
@@ -158,6 +191,7 @@ export class SigningCeremonies {
     }
     if (request.entries.length === 0) throw new UserFacingError('The manifest is empty.');
     if (!request.meaning.trim()) throw new UserFacingError('Choose the meaning of your signature.');
+    const rejection = rejectionOf(request);
     if (request.password.length === 0) throw new UserFacingError('Enter your password.');
     if (!/^\d{6}$/.test(request.totpCode)) {
       // Checked before the server sees it, so a typo costs no attempt.
@@ -167,6 +201,7 @@ export class SigningCeremonies {
         locked: false,
         attemptsLeft: null,
         retryable: true,
+        field: 'code',
       };
     }
 
@@ -182,6 +217,7 @@ export class SigningCeremonies {
           locked: false,
           attemptsLeft: null,
           retryable: true,
+          field: null,
         };
       }
       throw error;
@@ -194,6 +230,7 @@ export class SigningCeremonies {
         locked: reauth.locked,
         attemptsLeft: reauth.attemptsLeft,
         retryable: !reauth.locked,
+        field: reauthField(reauth.reason),
       };
     }
 
@@ -203,6 +240,7 @@ export class SigningCeremonies {
       intent: request.intent,
       meaning: request.meaning,
       comment: request.comment?.trim() ? request.comment.trim() : null,
+      rejection,
       manifest: request.entries,
     };
     for (let attempt = 0; ; attempt++) {
@@ -228,6 +266,7 @@ export class SigningCeremonies {
             locked: false,
             attemptsLeft: null,
             retryable: true,
+            field: null,
           };
         }
         await new Promise((resolve) => setTimeout(resolve, this.retryDelayMs * (attempt + 1)));

@@ -1,5 +1,5 @@
-// The JSON the server's signing functions answer with (0013 re-authentication, 0014 sign_batch,
-// 0015 promote), and its mapping to the signing types. Both adapters call the same SQL functions,
+// The JSON the server's signing functions answer with (0013 re-authentication, 0014 and 0050
+// sign_batch, 0015 promote), and its mapping to the signing types. Both adapters call the same SQL functions,
 // over a PostgreSQL connection or PostgREST, so they share this one translation.
 import type {
   PromotionOutcome,
@@ -41,6 +41,9 @@ export interface ServerSignResult {
   signed_at: string;
   re_auth_at: string;
   signer: { user_id: string; printed_name: string };
+  /** Only on a rejection (0050). */
+  rejection_reason?: string;
+  rejection_explanation?: string;
   records: {
     staging_record_id: string;
     signature_id: string;
@@ -59,6 +62,10 @@ export function signBatchResultFrom(r: ServerSignResult): SignBatchResult {
     signedAt: r.signed_at,
     reAuthAt: r.re_auth_at,
     signer: { userId: r.signer.user_id, printedName: r.signer.printed_name },
+    rejection:
+      r.rejection_reason !== undefined && r.rejection_explanation !== undefined
+        ? { reason: r.rejection_reason, explanation: r.rejection_explanation }
+        : null,
     records: r.records.map((record) => ({
       stagingRecordId: record.staging_record_id,
       signatureId: record.signature_id,

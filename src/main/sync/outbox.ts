@@ -9,6 +9,7 @@
 // silently.
 import { randomUUID } from 'node:crypto';
 import type { Database } from 'better-sqlite3-multiple-ciphers';
+import type { QueryReasonCode } from '../../shared/domain';
 import { UserFacingError } from '../userFacingError';
 import { isConnectionError, type ServerReader } from './serverReader';
 
@@ -35,6 +36,9 @@ export interface OutboxItem {
   problem: string | null;
   currentAuditId: number | null;
   attempts: number;
+  /** For a close or reopen: why (0051). */
+  reasonCode: QueryReasonCode | null;
+  reasonText: string | null;
 }
 
 export interface NewAnnotation {
@@ -63,6 +67,8 @@ interface OutboxRow {
   problem: string | null;
   current_audit_id: number | null;
   attempts: number;
+  reason_code: QueryReasonCode | null;
+  reason_text: string | null;
 }
 
 function itemOf(row: OutboxRow): OutboxItem {
@@ -82,6 +88,8 @@ function itemOf(row: OutboxRow): OutboxItem {
     problem: row.problem,
     currentAuditId: row.current_audit_id,
     attempts: row.attempts,
+    reasonCode: row.reason_code ?? null,
+    reasonText: row.reason_text ?? null,
   };
 }
 
@@ -170,6 +178,9 @@ export interface NewResolution {
   annotationId: string;
   /** true: close the query; false: reopen it. */
   resolved: boolean;
+  /** Why (0051): closing needs one; the server checks again. */
+  reasonCode: QueryReasonCode | null;
+  reasonText: string | null;
 }
 
 /** Closes or reopens an annotation (usually a query) through the outbox: offline too, sent once. */
@@ -194,8 +205,8 @@ export function enqueueResolution(db: Database, resolution: NewResolution, now =
   const result = db
     .prepare(
       `insert into outbox (client_request_id, kind, event_uuid, parent_audit_id, in_reply_to, annotation_text,
-         requires_response, state, created_at, annotation_id)
-       values (?, ?, ?, ?, null, '', 0, 'pending', ?, ?)`,
+         requires_response, state, created_at, annotation_id, reason_code, reason_text)
+       values (?, ?, ?, ?, null, '', 0, 'pending', ?, ?, ?, ?)`,
     )
     .run(
       randomUUID(),
@@ -204,6 +215,8 @@ export function enqueueResolution(db: Database, resolution: NewResolution, now =
       record.last_audit_id,
       now.toISOString(),
       resolution.annotationId,
+      resolution.reasonCode,
+      resolution.reasonText,
     );
   return outboxItem(db, Number(result.lastInsertRowid));
 }
@@ -224,8 +237,9 @@ const insertAnnotation = `
   returning annotation_id::text as annotation_id`;
 
 const insertResolution = `
-  insert into diary.annotation_resolutions (request_id, annotation_id, event_uuid, site_id, resolved, requested_by)
-  values ($1::uuid, $2::uuid, $3::uuid, $4, $5, auth.uid())`;
+  insert into diary.annotation_resolutions (request_id, annotation_id, event_uuid, site_id, resolved, requested_by,
+    reason_code, reason_text)
+  values ($1::uuid, $2::uuid, $3::uuid, $4, $5, auth.uid(), $6, $7)`;
 
 /** The annotation an item needs on the server first: the one it answers, closes or reopens. */
 function dependencyOf(item: OutboxRow): string | null {
@@ -300,6 +314,8 @@ export async function flushOutbox(
             item.event_uuid,
             site?.site_id ?? '',
             item.kind === 'close',
+            item.reason_code,
+            item.reason_text,
           ],
         });
         mark.run('sent', now().toISOString(), null, null, null, item.id);

@@ -10,9 +10,10 @@
 // in pages with their cursor (the last key), so a killed first pull resumes after the last key.
 import type { Database, Statement } from 'better-sqlite3-multiple-ciphers';
 import pg from 'pg';
-import type { z } from 'zod';
 import { type CacheFile, CacheWriter, type PageWrite, quarantineSql, saveCursorSql } from './cacheWriter';
 import { CopyTextRows } from './copyTextRows';
+import { clearPeopleSql, refreshPeople } from './peopleStream';
+import { describeIssues } from './rowProblem';
 import type { ServerReader } from './serverReader';
 import { type StreamDefinition, streamDefinitions } from './streamDefinitions';
 
@@ -49,6 +50,11 @@ export interface PullOptions {
    * uncommitted group and the queued pages, which the next run pulls again.
    */
   rowsPerTransaction?: number;
+  /**
+   * Refresh the people this person may name (peopleStream.ts) after the streams; by default when
+   * every stream is pulled (not for a pull of chosen streams).
+   */
+  people?: boolean;
 }
 
 export interface PullReport {
@@ -57,6 +63,8 @@ export interface PullReport {
   perStream: Record<string, number>;
   /** Rows the server no longer has (deleted there), dropped from the cache. */
   removed: number;
+  /** People cached by this pull's refresh; null when not refreshed or the server has no directory. */
+  people: number | null;
   /** True when the cache was emptied first (new access rights, or another server). */
   reset: string | null;
   durationMs: number;
@@ -275,15 +283,11 @@ export function resetStreams(db: Database, streams: readonly StreamDefinition[] 
     db.prepare(`delete from sync_meta where name like 'initial\\_below:%' escape '\\'`).run();
     db.prepare('delete from chain_head').run();
     db.prepare('delete from quarantine').run();
+    db.prepare(clearPeopleSql).run();
   })();
 }
 
-/** A short, PHI-free description of why a row was refused: paths and rules, never values. */
-export function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .map((issue) => `${issue.path.map(String).join('.') || '(row)'}: ${issue.message}`)
-    .join('; ');
-}
+export { describeIssues };
 
 export async function pullAll(
   db: Database,
@@ -352,6 +356,7 @@ export async function pullAll(
     quarantined: 0,
     perStream: {},
     removed: 0,
+    people: null,
     reset,
     durationMs: 0,
     syncedAt: '',
@@ -422,6 +427,11 @@ export async function pullAll(
   }
   for (const stream of streams) {
     report.removed += await dropDeletedRows(db, reader, stream, serverRows.get(stream.name) ?? null);
+  }
+  if (options.people ?? options.streams === undefined) {
+    const people = await refreshPeople(db, reader, now);
+    report.people = people.people;
+    report.quarantined += people.quarantined;
   }
   report.syncedAt = now().toISOString();
   writeMeta(db, 'last_synced_at', report.syncedAt);

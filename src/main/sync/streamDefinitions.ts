@@ -4,13 +4,13 @@
 // as text (parsed once, where a view needs it); timestamps as ISO text in UTC.
 import { z } from 'zod';
 import { canonicalJson } from '../../shared/canonicalJson';
-import { entityKinds, stagingStates } from '../../shared/domain';
-import { stagingQueueIndexSql } from '../cache/migrations/0003_queue_covering_index';
+import { entityKinds, queryReasonCodes, stagingStates } from '../../shared/domain';
 import {
   provenanceEventKeyIndexSql,
   provenanceSubjectIndexSql,
   stagingRecordKeyIndexSql,
 } from '../cache/migrations/0004_droppable_key_indexes';
+import { stagingQueueIndexSql } from '../cache/migrations/0006_queue_change_summary';
 
 export interface StreamDefinition {
   name: string;
@@ -370,6 +370,44 @@ const annotation: StreamDefinition = {
   clearSql: 'delete from annotation',
 };
 
+/** Every close and reopen of a query, with its reason (0041, 0051): append-only on the server. */
+const annotationResolution: StreamDefinition = {
+  name: 'annotation_resolution',
+  serverTable: 'diary.annotation_resolutions',
+  cursor: 'xid',
+  keyColumn: 'request_id',
+  keyType: 'uuid',
+  selectList:
+    't.request_id, t.annotation_id, t.event_uuid, t.site_id, t.resolved, t.reason_code, t.reason_text, ' +
+    `t.requested_by, ${isoOf('requested_at')}`,
+  schema: rowSchema({
+    request_id: guid,
+    annotation_id: guid,
+    event_uuid: guid,
+    site_id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/),
+    resolved: z.boolean(),
+    reason_code: z.enum(queryReasonCodes).nullable(),
+    reason_text: z.string().min(1).max(2000).nullable(),
+    requested_by: guid,
+    requested_at: iso,
+  }),
+  insertSql: `insert or replace into annotation_resolution (request_id, annotation_id, event_uuid, site_id, resolved,
+    reason_code, reason_text, requested_by, requested_at, sync_xid) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  params: (r, xid) => [
+    r.request_id,
+    r.annotation_id,
+    r.event_uuid,
+    r.site_id,
+    r.resolved ? 1 : 0,
+    r.reason_code,
+    r.reason_text,
+    r.requested_by,
+    r.requested_at,
+    xid,
+  ],
+  clearSql: 'delete from annotation_resolution',
+};
+
 /** The payload is stored canonical (RFC 8785), the form its hash was computed over. */
 const canonicalPayload = z.string().transform((text, context) => {
   try {
@@ -429,6 +467,7 @@ export const streamDefinitions: readonly StreamDefinition[] = [
   recordState,
   recordAudit,
   annotation,
+  annotationResolution,
   auditLogStream,
 ];
 

@@ -15,6 +15,7 @@ import { connectAsPerson, type ServerAddress } from '../backend/postgres/personC
 import type { SessionIdentity } from '../backend/postgres/postgresSession';
 import type { CacheKeyStore } from '../cache/cacheKeyStore';
 import { type BackendAddress, backendIdFor, cacheFilePath } from '../cache/cacheLocation';
+import { refreshChangeSummaries } from '../cache/changeSummaries';
 import { checkOfflineVerifier, saveOfflineVerifier } from '../cache/offlineSignIn';
 import { openCache } from '../cache/openCache';
 import { UserFacingError } from '../userFacingError';
@@ -144,6 +145,7 @@ export class SyncService {
     const path = cacheFilePath(this.options.dataDir, backendId, userId);
     const key = this.options.keyStore.keyFor(userId, backendId);
     const db = openCache({ path, key, userId, backendId });
+    refreshChangeSummaries(db); // a cache from before schema 6, or one closed mid-sync
     // Kept while the cache is open, for the chain verification workers' own read-only connections.
     this.source = { path, key };
     return db;
@@ -152,6 +154,16 @@ export class SyncService {
   /** The identity of an offline session (no server session exists). */
   get offlineIdentity(): SessionIdentity | null {
     return this.db && !this.client ? this.identity : null;
+  }
+
+  /** A cache is open and its connection to the backend was lost (not by choice). */
+  get connectionIsLost(): boolean {
+    return this.db !== null && !this.workOffline && (this.connectionLost || this.reader === null);
+  }
+
+  /** A request outside the sync failed for want of a connection: say so now, reconnect as usual. */
+  noteConnectionLost(error: unknown): void {
+    if (this.db !== null) this.markConnectionLost(error);
   }
 
   get online(): boolean {
@@ -293,6 +305,7 @@ export class SyncService {
           const sent = await flushOutbox(db, reader, this.now);
           if (sent.unreachable) this.markConnectionLost();
           else if (sent.sent > 0) await pullAll(db, reader);
+          refreshChangeSummaries(db);
           this.chain = verifyChainFrom(db, { now: this.now });
           this.lastError =
             sent.conflicts + sent.failed > 0 ? 'Some annotations need your decision (outbox).' : null;

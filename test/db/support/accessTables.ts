@@ -357,6 +357,7 @@ export const tableProbes: Record<string, TableProbe> = {
         site_id: s === 'in' ? 'A1' : 'B1',
         resolved: true,
         requested_by: actorId(w, a),
+        reason_code: 'answered',
       })),
     update: 'resolved = not resolved',
   },
@@ -394,6 +395,12 @@ export const tableProbes: Record<string, TableProbe> = {
     key: "intent::text || ':' || meaning",
     rows: (w) => w.rows.signatureMeaning,
     candidates: () => both((s) => ({ intent: 'approve', meaning: `candidate meaning ${s}`, position: 9 })),
+    update: 'position = position + 1',
+  },
+  'cro.rejection_reason': {
+    key: 'reason',
+    rows: () => ({ in: 'Not supported by the cited sources', out: 'Duplicate of another proposal' }),
+    candidates: () => both((s) => ({ reason: `candidate reason ${s}`, position: 9 })),
     update: 'position = position + 1',
   },
   'audit.security_alert': {

@@ -297,6 +297,9 @@ export async function buildWorld(db: TestDatabase): Promise<World> {
             site_id: site, // replaced by the trigger with the annotation's site
             resolved,
             requested_by: investigator.id,
+            // Closing needs a reason (0051); the reopen carries one too.
+            reason_code: resolved ? 'answered' : 'other',
+            reason_text: resolved ? null : 'The answer did not cover the second dose.',
           },
           'request_id',
         ),

@@ -47,6 +47,7 @@ const cacheKeySql: Record<string, string> = {
   record_state: 'select event_uuid as k from record_state',
   record_audit: 'select cast(audit_id as text) as k from record_audit',
   annotation: 'select annotation_id as k from annotation',
+  annotation_resolution: 'select request_id as k from annotation_resolution',
   audit_log: 'select cast(seq as text) as k from audit_log',
 };
 

@@ -3,7 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import { inject } from 'vitest';
 import type { E2eServer } from '../globalSetup';
 
@@ -24,6 +24,46 @@ export async function openWorkstation(browser: Browser): Promise<{ page: Page; p
   });
   await page.goto(server.url);
   return { page, pageErrors };
+}
+
+/**
+ * A page in a browser context of its own: emulated system preferences (colour scheme, contrast,
+ * forced colours), another window size, and a localStorage of its own. `close` ends the context.
+ */
+export async function workstationPage(
+  browser: Browser,
+  options: BrowserContextOptions = {},
+): Promise<{ page: Page; pageErrors: string[]; close: () => Promise<void> }> {
+  const server = e2eServer();
+  if (!server) throw new Error('no e2e server');
+  const context = await browser.newContext({ viewport: { width: 1400, height: 950 }, ...options });
+  const page = await context.newPage();
+  const pageErrors: string[] = [];
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error') pageErrors.push(message.text());
+  });
+  await page.goto(server.url);
+  return { page, pageErrors, close: () => context.close() };
+}
+
+/** Ends any session, and waits for the sign-in screen. */
+export async function signOut(page: Page): Promise<void> {
+  await page.waitForSelector('text=/Sign in|Sign out/');
+  const button = page.getByRole('button', { name: 'Sign out' });
+  if (await button.isVisible()) await button.click();
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+}
+
+/** The signed-in person's id, as the workstation knows it. */
+export async function signedInUserId(page: Page): Promise<string> {
+  // (An expression as a string: the e2e files are compiled without the DOM library.)
+  return String(
+    await page.evaluate(
+      `fetch('/api/backend.status', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' })
+         .then((response) => response.json()).then((status) => status.session.userId)`,
+    ),
+  );
 }
 
 export async function signInAs(page: Page, email: string): Promise<void> {

@@ -97,7 +97,8 @@ describe('cached staging queue [SYNC-OFFLINE]', () => {
     const plans = (
       [
         [
-          `select s.id, s.state, s.entity_kind, s.study_id, s.agent_id, s.model_version_id, s.created_at
+          `select s.id, s.state, s.entity_kind, s.study_id, s.agent_id, s.model_version_id, s.created_at,
+                  s.change_summary, s.target_title
            from staging_record s
            where (? is null or s.study_id = ?) and (s.created_at, s.id) > (?, ?) order by s.created_at, s.id limit 10`,
           [null, null, '', ''],
@@ -154,7 +155,7 @@ describe('cache schema 3 [SYNC-OFFLINE]', () => {
       try {
         expect(upgraded.pragma('user_version', { simple: true })).toBe(cacheSchemaVersion);
         expect(indexSql(upgraded).replace(/\s+/g, ' ')).toContain(
-          '(created_at, id, state, study_id, entity_kind, agent_id, model_version_id)',
+          '(created_at, id, state, study_id, entity_kind, agent_id, model_version_id,',
         );
         expect(
           cachedStagingQueue(upgraded, { limit: 10, after: null, states: [], studyId: null }).rows,

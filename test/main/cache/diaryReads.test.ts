@@ -218,7 +218,12 @@ describe('diary screen reads', () => {
       requiresResponse: false,
       inReplyTo: query,
     });
-    const close = enqueueResolution(db, { annotationId: query, resolved: true });
+    const close = enqueueResolution(db, {
+      annotationId: query,
+      resolved: true,
+      reasonCode: 'answered',
+      reasonText: null,
+    });
     const history = cachedDiaryHistory(db, record1);
     // Oldest first (server time), a reply right after what it answers.
     expect(history.annotations.map((a) => [a.text, a.fromServer, a.byMe])).toEqual([

@@ -70,18 +70,42 @@ describe('outbox: close and reopen [SYNC-OUTBOX]', () => {
 
   it('refuses what cannot be right in the cache: unknown annotations, a state already asked for', () => {
     expect(() =>
-      enqueueResolution(db, { annotationId: '99999999-0000-4000-8000-000000000009', resolved: true }),
+      enqueueResolution(db, {
+        annotationId: '99999999-0000-4000-8000-000000000009',
+        resolved: true,
+        reasonCode: 'answered',
+        reasonText: null,
+      }),
     ).toThrow(/not in your cache/);
-    expect(() => enqueueResolution(db, { annotationId: closedQuery, resolved: true })).toThrow(
-      /already closed/,
-    );
-    expect(() => enqueueResolution(db, { annotationId: openQuery, resolved: false })).toThrow(/already open/);
-    enqueueResolution(db, { annotationId: openQuery, resolved: true });
-    expect(() => enqueueResolution(db, { annotationId: openQuery, resolved: true })).toThrow(
-      /already closed/,
-    );
+    expect(() =>
+      enqueueResolution(db, {
+        annotationId: closedQuery,
+        resolved: true,
+        reasonCode: 'answered',
+        reasonText: null,
+      }),
+    ).toThrow(/already closed/);
+    expect(() =>
+      enqueueResolution(db, { annotationId: openQuery, resolved: false, reasonCode: null, reasonText: null }),
+    ).toThrow(/already open/);
+    enqueueResolution(db, {
+      annotationId: openQuery,
+      resolved: true,
+      reasonCode: 'answered',
+      reasonText: null,
+    });
+    expect(() =>
+      enqueueResolution(db, {
+        annotationId: openQuery,
+        resolved: true,
+        reasonCode: 'answered',
+        reasonText: null,
+      }),
+    ).toThrow(/already closed/);
     // ...but reopening what waits to be closed is a new decision, kept in order.
-    expect(enqueueResolution(db, { annotationId: openQuery, resolved: false })).toMatchObject({
+    expect(
+      enqueueResolution(db, { annotationId: openQuery, resolved: false, reasonCode: null, reasonText: null }),
+    ).toMatchObject({
       kind: 'reopen',
     });
     expect(() =>
@@ -110,7 +134,12 @@ describe('outbox: close and reopen [SYNC-OUTBOX]', () => {
       requiresResponse: false,
       inReplyTo: query.annotationId,
     });
-    const close = enqueueResolution(db, { annotationId: query.annotationId as string, resolved: true });
+    const close = enqueueResolution(db, {
+      annotationId: query.annotationId as string,
+      resolved: true,
+      reasonCode: 'answered',
+      reasonText: null,
+    });
     expect([reply.inReplyTo, close.annotationId, close.eventUuid, close.text]).toEqual([
       query.annotationId,
       query.annotationId,
@@ -120,10 +149,30 @@ describe('outbox: close and reopen [SYNC-OUTBOX]', () => {
   });
 
   it('sends a close as a request keyed by its request id, and records each answer', async () => {
-    const landed = enqueueResolution(db, { annotationId: openQuery, resolved: true });
-    const resent = enqueueResolution(db, { annotationId: openQuery, resolved: false });
-    const beaten = enqueueResolution(db, { annotationId: closedQuery, resolved: false });
-    const refused = enqueueResolution(db, { annotationId: closedQuery, resolved: true });
+    const landed = enqueueResolution(db, {
+      annotationId: openQuery,
+      resolved: true,
+      reasonCode: 'answered',
+      reasonText: null,
+    });
+    const resent = enqueueResolution(db, {
+      annotationId: openQuery,
+      resolved: false,
+      reasonCode: null,
+      reasonText: null,
+    });
+    const beaten = enqueueResolution(db, {
+      annotationId: closedQuery,
+      resolved: false,
+      reasonCode: null,
+      reasonText: null,
+    });
+    const refused = enqueueResolution(db, {
+      annotationId: closedQuery,
+      resolved: true,
+      reasonCode: 'answered',
+      reasonText: null,
+    });
     const { server, sent } = scriptedServer([
       [],
       pgError('23505', { constraint: 'annotation_resolutions_pkey' }),
@@ -147,8 +196,17 @@ describe('outbox: close and reopen [SYNC-OUTBOX]', () => {
       true,
       true,
     ]);
-    expect(sent[0]?.values).toEqual([landed.clientRequestId, openQuery, record, 'S1', true]);
-    expect(sent[1]?.values).toEqual([resent.clientRequestId, openQuery, record, 'S1', false]);
+    // The reason goes with the request (0051): the close's, and none for this reopen.
+    expect(sent[0]?.values).toEqual([
+      landed.clientRequestId,
+      openQuery,
+      record,
+      'S1',
+      true,
+      'answered',
+      null,
+    ]);
+    expect(sent[1]?.values).toEqual([resent.clientRequestId, openQuery, record, 'S1', false, null, null]);
     expect(outboxItem(db, landed.id)).toMatchObject({
       state: 'sent',
       sentAt: '2025-02-01T10:00:00.000Z',
@@ -179,7 +237,12 @@ describe('outbox: close and reopen [SYNC-OUTBOX]', () => {
   });
 
   it('stops at a lost connection and keeps the rest pending, in order', async () => {
-    const first = enqueueResolution(db, { annotationId: openQuery, resolved: true });
+    const first = enqueueResolution(db, {
+      annotationId: openQuery,
+      resolved: true,
+      reasonCode: 'answered',
+      reasonText: null,
+    });
     const second = enqueueAnnotation(db, {
       eventUuid: record,
       kind: 'note',
@@ -202,7 +265,12 @@ describe('outbox: close and reopen [SYNC-OUTBOX]', () => {
       text: 'Q?',
       requiresResponse: true,
     });
-    const close = enqueueResolution(db, { annotationId: query.annotationId as string, resolved: true });
+    const close = enqueueResolution(db, {
+      annotationId: query.annotationId as string,
+      resolved: true,
+      reasonCode: 'answered',
+      reasonText: null,
+    });
     db.prepare(`update outbox set state = 'discarded' where id = ?`).run(query.id);
     const { server, sent } = scriptedServer([]);
     expect(await flushOutbox(db, server)).toMatchObject({ failed: 1 });

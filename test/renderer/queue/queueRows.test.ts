@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   ageOf,
+  createRowFilter,
   filterRows,
   isGroup,
   queueItems,
@@ -18,6 +19,8 @@ const row: QueueRow = {
   agentId: 'agent:protocol-digest',
   modelVersion: 'anthropic claude-sonnet-4-5 (prompt protocol-digest/1.3)',
   createdAt: '2026-11-20T10:00:00.000Z',
+  changeSummary: 'value: 38 → 41; +2 fields',
+  targetTitle: 'Randomised patients',
 };
 
 /** Rows in the loader's order (oldest first), each changed by `patch`. */
@@ -40,6 +43,56 @@ describe('queue rows', () => {
     expect(rowMatches(row, '2f1d7c4e')).toBe(true);
     expect(rowMatches(row, 'kpi milestone')).toBe(false);
     expect(rowMatches(row, '   ')).toBe(true);
+  });
+
+  it('finds a record by what it changes and by the title of its target [UI-QUEUE-CHANGE-SUMMARY]', () => {
+    const [summarised, other] = rows(
+      {
+        changeSummary: 'status: mitigating → open; +1 field',
+        targetTitle: 'Courier strike delays IMP resupply',
+      },
+      { changeSummary: 'new study risk, 5 fields', targetTitle: 'Contrast media shortage' },
+    ) as [QueueRow, QueueRow];
+    expect(rowMatches(summarised, 'mitigating open')).toBe(true);
+    expect(rowMatches(other, 'mitigating')).toBe(false);
+    expect(rowMatches(summarised, 'courier STRIKE')).toBe(true);
+    expect(filterRows([summarised, other], '', 'contrast')).toEqual([other]);
+    expect(rowMatches({ ...other, changeSummary: null, targetTitle: null }, 'contrast')).toBe(false);
+  });
+
+  it('filters as a person types: the same rows as filterRows, narrowing from the search typed before', () => {
+    const queue = rows(
+      { changeSummary: 'status: mitigating → open; +1 field', state: 'proposed' },
+      { changeSummary: 'status: open → closed', state: 'reviewing' },
+      { changeSummary: 'severity: low → high', targetTitle: 'Contrast media shortage' },
+      { changeSummary: 'new study kpi, 3 fields', agentId: 'agent:tmf-intake' },
+    );
+    const filter = createRowFilter();
+    const typed = [
+      's',
+      'st',
+      'sta',
+      'status',
+      'status:',
+      'status: ',
+      'status: o',
+      'status: op',
+      'status: o',
+      'status:',
+      '',
+    ];
+    for (const search of typed) {
+      expect(filter(queue, '', search), search).toEqual(filterRows(queue, '', search));
+      expect(filter(queue, 'reviewing', search), search).toEqual(filterRows(queue, 'reviewing', search));
+    }
+    // Backspacing to a search typed before answers from memory.
+    expect(filter(queue, '', 'status: o')).toBe(filter(queue, '', 'status: o'));
+    // Other rows (a reload) start afresh.
+    const reloaded = [
+      ...queue,
+      ...rows({ changeSummary: 'status: new → open', id: '00000000-0000-4000-8000-000000000099' }),
+    ];
+    expect(filter(reloaded, '', 'status: o')).toEqual(filterRows(reloaded, '', 'status: o'));
   });
 
   it('says how long a proposal has waited', () => {

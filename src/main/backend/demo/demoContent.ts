@@ -851,6 +851,14 @@ export const annotationQueries = [
   'Two entries at the same time on this day: is one a duplicate?',
   `Please confirm the notes, they contain markup: ${awkwardTexts.html}`,
 ];
+/** Why the demo's closed queries were closed (migration 0051's codes), some with the investigator's words. */
+export const demoCloseReasons: readonly { code: string; text: string | null }[] = [
+  { code: 'answered', text: null },
+  { code: 'answered', text: 'Patient answered at the clinic visit.' },
+  { code: 'confirmed_as_entered', text: 'Confirmed with the patient by phone.' },
+  { code: 'data_corrected', text: 'The patient corrected the entry the next day.' },
+  { code: 'raised_in_error', text: null },
+];
 
 // ── Sponsor requests ────────────────────────────────────────────────────────────────────────────
 

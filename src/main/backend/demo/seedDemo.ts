@@ -16,6 +16,7 @@ import {
   type Citation,
   citationsFor,
   type DemoLiveRows,
+  demoCloseReasons,
   demoLiveRows,
   demoSponsorRequests,
   demoStudyContent,
@@ -89,6 +90,21 @@ const kindTargets: Record<EntityKind, number> = {
 };
 const approveMeaning = 'I approve this change';
 const rejectMeaning = 'I reject this change';
+/** Why the demo's signers rejected what they rejected (reasons of cro.rejection_reason, migration 0050). */
+const demoRejections = [
+  {
+    reason: 'Not supported by the cited sources',
+    explanation: 'The cited monitoring report does not mention this change.',
+  },
+  {
+    reason: 'Incorrect or incomplete values',
+    explanation: "The proposed value does not match the site's source documents.",
+  },
+  {
+    reason: 'Duplicate of another proposal',
+    explanation: 'The same change is already proposed for this record.',
+  },
+] as const;
 
 export async function isDemoSeeded(operator: ClientBase): Promise<boolean> {
   const { rows } = await operator.query<{ present: boolean }>(
@@ -673,8 +689,9 @@ class DemoSeeder {
     );
 
     const decided = reviewed.filter((proposal) => proposal.state !== 'reviewing');
-    const signatures = decided.map((proposal) => {
+    const signatures = decided.map((proposal, index) => {
       const approve = proposal.state !== 'rejected';
+      const rejection = approve ? null : demoRejections[index % demoRejections.length];
       return {
         id: this.rng.uuid(),
         staging_id: proposal.id,
@@ -686,6 +703,8 @@ class DemoSeeder {
         signed_at: proposal.decideAt.toISOString(),
         ceremony_id: this.rng.uuid(),
         nonce: this.rng.hex(32),
+        rejection_reason: rejection?.reason ?? null,
+        rejection_explanation: rejection?.explanation ?? null,
       };
     });
     if (signatures.length > 0) {
@@ -694,14 +713,16 @@ class DemoSeeder {
       await this.db.query(
         `insert into cro.signature_event (id, user_id, user_display_name, intent, subject_kind, subject_id,
                                           re_auth_at, meaning_of_signature, signed_at, created_at, updated_at,
-                                          created_by, study_id, content_hash, ceremony_id, nonce)
+                                          created_by, study_id, content_hash, ceremony_id, nonce,
+                                          rejection_reason, rejection_explanation)
          select v.id, v.user_id, v.user_display_name, v.intent::cro.signature_intent, 'staging_record', s.id::text,
                 v.re_auth_at, v.meaning, v.signed_at, v.signed_at, v.signed_at, v.user_id, s.study_id,
                 cs_private.signing_content_hash(s),
-                v.ceremony_id, v.nonce
+                v.ceremony_id, v.nonce, v.rejection_reason, v.rejection_explanation
            from jsonb_to_recordset($1::jsonb) as v(id uuid, staging_id uuid, user_id uuid, user_display_name text,
                                                    intent text, meaning text, re_auth_at timestamptz,
-                                                   signed_at timestamptz, ceremony_id uuid, nonce text)
+                                                   signed_at timestamptz, ceremony_id uuid, nonce text,
+                                                   rejection_reason text, rejection_explanation text)
            join cro.staging_record s on s.id = v.staging_id`,
         [JSON.stringify(signatures)],
       );
@@ -821,11 +842,30 @@ class DemoSeeder {
            join diary.record_state s on s.event_uuid = v.event_uuid`,
         [JSON.stringify(annotations), this.uid(investigator.key)],
       );
-      const resolved = annotations.filter((annotation) => annotation.requires_response && rng.chance(0.5));
-      if (resolved.length > 0) {
+      // Half the queries are closed, each by a request with its reason (0051), as the workstation does.
+      const closed = annotations
+        .filter((annotation) => annotation.requires_response && rng.chance(0.5))
+        .map((annotation) => {
+          const reason = rng.pick(demoCloseReasons);
+          const madeAt = new Date(annotation.created_at).getTime();
+          return {
+            request_id: rng.uuid(),
+            annotation_id: annotation.annotation_id,
+            reason_code: reason.code,
+            reason_text: reason.text,
+            requested_at: new Date(madeAt + (this.now.getTime() - madeAt) * rng.next() * 0.5).toISOString(),
+          };
+        });
+      if (closed.length > 0) {
         await this.db.query(
-          'update diary.investigator_annotations set resolved = true where annotation_id = any ($1::uuid[])',
-          [resolved.map((annotation) => annotation.annotation_id)],
+          `insert into diary.annotation_resolutions (request_id, annotation_id, event_uuid, site_id, resolved,
+                                                     requested_by, reason_code, reason_text, requested_at)
+           select v.request_id, a.annotation_id, a.event_uuid, a.site_id, true, $2, v.reason_code, v.reason_text,
+                  v.requested_at
+             from jsonb_to_recordset($1::jsonb) as v(request_id uuid, annotation_id uuid, reason_code text,
+                                                     reason_text text, requested_at timestamptz)
+             join diary.investigator_annotations a on a.annotation_id = v.annotation_id`,
+          [JSON.stringify(closed), this.uid(investigator.key)],
         );
       }
     }

@@ -2,14 +2,8 @@
 // the person's own LOGIN role, so every query runs under their RLS. The password proves itself to
 // the server (SCRAM) and is not kept.
 import type pg from 'pg';
-import type { StagingDetail, StagingQueueRow, StagingSignature } from '../../../shared/contract';
-import {
-  type AppRole,
-  appRoles,
-  entityKinds,
-  type StagingState,
-  stagingStates,
-} from '../../../shared/domain';
+import type { StagingDetailRead, StagingQueueRow } from '../../../shared/contract';
+import { type AppRole, appRoles, type StagingState, stagingStates } from '../../../shared/domain';
 import { UserFacingError } from '../../userFacingError';
 import { loginRoleName } from '../provisioning';
 import { connectAsPerson, type ServerAddress } from './personConnection';
@@ -44,7 +38,6 @@ export interface StagingQueueResult {
 }
 
 const isoMicros = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
-const isoMillis = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
 
 /** Said for a wrong password and for a locked login alike: the server answers both the same way. */
 export const wrongCredentials =
@@ -161,66 +154,28 @@ export class PostgresSession {
     };
   }
 
-  /** One record with its proposal, the live row it changes, its signatures and its provenance. */
-  async stagingDetail(id: string): Promise<StagingDetail> {
-    await this.client.query("begin read only; set local timezone to 'UTC'");
-    try {
-      const { rows } = await this.client.query<StagingQueueRow & { proposed: string }>(
-        `select s.id, s.state::text as "state", s.entity_kind as "entityKind", s.entity_id as "entityId",
-                s.study_id as "studyId", st.code as "studyCode", s.agent_id as "agentId",
-                case when m.id is null then null
-                     else m.provider || ' ' || m.model_id || ' (prompt ' || m.prompt_version || ')' end
-                  as "modelVersion",
-                to_char(s.created_at at time zone 'UTC', ${isoMicros}) as "createdAt",
-                to_char(s.updated_at at time zone 'UTC', ${isoMicros}) as "updatedAt",
-                s.proposed_state::text as proposed
-           from cro.staging_record s
-           join cro.study st on st.id = s.study_id
-           left join cro.model_registry_version m on m.id = s.model_version_id
-          where s.id = $1`,
-        [id],
-      );
-      const row = rows[0];
-      if (!row) throw new UserFacingError(`Record ${id} does not exist or is not visible to you.`);
-      let liveRow: unknown = null;
-      if (row.entityId && (entityKinds as readonly string[]).includes(row.entityKind)) {
-        const live = await this.client.query<{ doc: string }>(
-          `select to_jsonb(t)::text as doc from cro.${row.entityKind} t where t.id = $1`,
-          [row.entityId],
-        );
-        liveRow = live.rows[0] ? JSON.parse(live.rows[0].doc) : null;
-      }
-      const signatures = await this.client.query<StagingSignature>(
-        `select g.id, g.user_display_name as "printedName", g.intent::text as intent,
-                g.meaning_of_signature as meaning, g.signature_comment as comment,
-                to_char(g.signed_at at time zone 'UTC', ${isoMillis}) as "signedAt",
-                to_char(g.re_auth_at at time zone 'UTC', ${isoMillis}) as "reAuthAt",
-                g.content_hash as "contentHash", g.ceremony_id as "ceremonyId"
-           from cro.signature_event g
-          where g.subject_kind = 'staging_record' and g.subject_id = $1
-          order by g.signed_at, g.id`,
-        [id],
-      );
-      const provenance = await this.client.query<StagingDetail['provenance'][number]>(
-        `select p.id, p.action, p.actor_kind as "actorKind", p.actor_id as "actorId",
-                to_char(p.occurred_at at time zone 'UTC', ${isoMillis}) as "occurredAt"
-           from cro.provenance_event p
-          where (p.subject_kind = 'staging_record' and p.subject_id = $1) or p.payload ->> 'staging_id' = $1
-             or p.id = (select provenance_id from cro.staging_record where id = $1::uuid)
-          order by p.occurred_at, p.id`,
-        [id],
-      );
-      await this.client.query('commit');
-      const { proposed, ...record } = row;
-      return {
-        record: { ...record, proposedState: JSON.parse(proposed), liveRow },
-        signatures: signatures.rows,
-        provenance: provenance.rows,
-      };
-    } catch (error) {
-      await this.client.query('rollback').catch(() => undefined);
-      throw error;
-    }
+  /**
+   * One record with its proposal, the live row it changes, its signatures, its provenance (with the
+   * agent's retrieved context and the server's additions) and its model registry version: the same
+   * read API function the hosted mode calls (public.staging_detail, migrations 0031 and 0053), under
+   * the person's own RLS.
+   */
+  async stagingDetail(id: string): Promise<StagingDetailRead> {
+    const { rows } = await this.client.query<{ detail: string | null }>(
+      'select public.staging_detail($1)::text as detail',
+      [id],
+    );
+    const detail = rows[0]?.detail ?? null;
+    if (detail === null) throw new UserFacingError(`Record ${id} does not exist or is not visible to you.`);
+    return JSON.parse(detail) as StagingDetailRead;
+  }
+
+  /** The people this person may name (migration 0052), as the server answers now. */
+  async peopleDirectory(): Promise<unknown[]> {
+    const { rows } = await this.client.query(
+      'select d.user_id::text as user_id, d.printed_name, d.roles, d.agent_id, d.subject_code from public.people_directory() d',
+    );
+    return rows;
   }
 
   /**

@@ -1,6 +1,6 @@
 // The signing backend of the direct modes (embedded, postgres): the database is the server. The
 // password is proved by a fresh login as the signer (PostgreSQL's SCRAM is the check), the TOTP code
-// by the database itself (migration 0013), and every ceremony runs in sign_batch (0014).
+// by the database itself (migration 0013), and every ceremony runs in sign_batch (0014, 0050).
 import type pg from 'pg';
 import { entityKinds } from '../../../shared/domain';
 import {
@@ -101,6 +101,13 @@ export class PostgresSigningBackend implements SigningBackend {
       'select intent::text as intent, meaning from cro.signature_meaning order by intent, position',
     );
     return rows;
+  }
+
+  async rejectionReasons(): Promise<string[]> {
+    const { rows } = await this.client.query<{ reason: string }>(
+      'select reason from cro.rejection_reason order by position, reason',
+    );
+    return rows.map((row) => row.reason);
   }
 
   async subjects(stagingIds: string[]): Promise<ManifestSubject[]> {
@@ -212,7 +219,7 @@ export class PostgresSigningBackend implements SigningBackend {
     try {
       client = await this.freshLogin(password);
       const { rows } = await client.query<{ r: ServerSignResult }>(
-        'select public.sign_batch($1, $2, $3, $4, $5, $6::jsonb) as r',
+        'select public.sign_batch($1, $2, $3, $4, $5, $6::jsonb, $7, $8) as r',
         [
           request.ceremonyId,
           request.nonce,
@@ -220,6 +227,8 @@ export class PostgresSigningBackend implements SigningBackend {
           request.meaning,
           request.comment,
           JSON.stringify(manifestWire(request.manifest)),
+          request.rejection?.reason ?? null,
+          request.rejection?.explanation ?? null,
         ],
       );
       const r = rows[0]?.r;

@@ -5,7 +5,7 @@
 // (mfa.challengeAndVerify: the session becomes aal2). Tokens never leave this object: the renderer
 // only ever sees the identity.
 import type { SupabaseClient } from '@supabase/supabase-js';
-import type { StagingDetail, StagingQueueRow } from '../../../shared/contract';
+import type { StagingDetailRead, StagingQueueRow } from '../../../shared/contract';
 import { type AppRole, appRoles, type StagingState, stagingStates } from '../../../shared/domain';
 import { type TotpEnrolmentOffer, totpEnrolmentOffer } from '../../signing/totpEnrolment';
 import { UserFacingError } from '../../userFacingError';
@@ -139,10 +139,16 @@ export class SupabaseSession implements BackendSession {
     };
   }
 
-  async stagingDetail(id: string): Promise<StagingDetail> {
-    const detail = await callRpc<StagingDetail | null>(this.client, 'staging_detail', { staging_id: id });
+  async stagingDetail(id: string): Promise<StagingDetailRead> {
+    const detail = await callRpc<StagingDetailRead | null>(this.client, 'staging_detail', { staging_id: id });
     if (!detail) throw new UserFacingError(`Record ${id} does not exist or is not visible to you.`);
     return detail;
+  }
+
+  /** The people this person may name (migration 0052), through PostgREST. */
+  async peopleDirectory(): Promise<unknown[]> {
+    const rows = await callRpc<unknown[] | null>(this.client, 'people_directory');
+    return Array.isArray(rows) ? rows : [];
   }
 
   /**

@@ -57,6 +57,9 @@ interface ServerSubject {
   live_row: unknown;
 }
 
+/** public.signing_subjects answers for at most this many records per call (0031). */
+const subjectsPerCall = 5000;
+
 export class SupabaseSigningBackend implements SigningBackend {
   /** The factor Supabase Auth issued in an enrolment not yet confirmed. */
   pendingFactorId: string | null = null;
@@ -97,11 +100,18 @@ export class SupabaseSigningBackend implements SigningBackend {
     return callRpc<MeaningOfSignature[]>(this.client, 'signature_meanings');
   }
 
+  async rejectionReasons(): Promise<string[]> {
+    return callRpc<string[]>(this.client, 'rejection_reasons');
+  }
+
   async subjects(stagingIds: string[]): Promise<ManifestSubject[]> {
-    if (stagingIds.length === 0) return [];
     // Built by the server with the live rows as to_jsonb renders them in UTC (0031), so the content
-    // hash computed here is the one sign_batch recomputes.
-    const rows = await callRpc<ServerSubject[]>(this.client, 'signing_subjects', { staging_ids: stagingIds });
+    // hash computed here is the one sign_batch recomputes; the server answers for 5,000 at a time.
+    const rows: ServerSubject[] = [];
+    for (let start = 0; start < stagingIds.length; start += subjectsPerCall) {
+      const chunk = stagingIds.slice(start, start + subjectsPerCall);
+      rows.push(...(await callRpc<ServerSubject[]>(this.client, 'signing_subjects', { staging_ids: chunk })));
+    }
     return rows.map((row) => ({
       stagingRecordId: row.staging_record_id,
       studyId: row.study_id,
@@ -177,6 +187,8 @@ export class SupabaseSigningBackend implements SigningBackend {
       meaning: request.meaning,
       signature_comment: request.comment,
       manifest: manifestWire(request.manifest),
+      rejection_reason: request.rejection?.reason ?? null,
+      rejection_explanation: request.rejection?.explanation ?? null,
     });
     if (!r) throw new TransientBackendError('sign_batch returned nothing');
     return signBatchResultFrom(r);

@@ -1,33 +1,52 @@
 // The shell: the status bar, then the sign-in screen or, once signed in, the screens a person
 // works in: the signer's queue, provenance and audit (QA, inspector), patient diaries
-// (investigator). Each person starts on the screen of their role; Alt+1..3 switch screens.
-import { useCallback, useEffect, useState } from 'react';
+// (investigator). Each person starts on the screen of their role; Alt+1..3 switch screens, ? shows
+// every key; the theme is chosen beside the screens' tabs.
+import { type ReactNode, useCallback, useEffect, useMemo, useState } from 'react';
 import type { BackendStatus } from '../../../shared/contract';
 import { AuditScreen } from '../audit/AuditScreen';
 import { api } from '../common/api';
 import { messageOf } from '../common/messageOf';
+import { usePeopleOwner } from '../common/usePeople';
 import { useSyncStatus } from '../common/useSyncStatus';
 import { DiaryScreen } from '../diary/DiaryScreen';
 import { StagingQueue } from '../queue/StagingQueue';
 import { ChangePassword } from './ChangePassword';
+import { ShellTools } from './ShellTools';
+import { KeyCombination, ShortcutsSheet, useShortcutsKey } from './ShortcutsSheet';
 import { SignIn } from './SignIn';
 import { StatusBar } from './StatusBar';
+import { screenHints } from './shortcuts';
+import { useThemeChoice } from './theme';
 
+// Each screen is offered to the roles that can read what it shows (docs/access-matrix.md): staging
+// records for the queue; provenance, signatures or the audit log for provenance and audit; diary
+// records for the diaries. Nobody is shown a screen that could only ever be empty for them.
 const screens = [
-  { id: 'queue', label: 'Queue' },
-  { id: 'audit', label: 'Provenance and audit' },
-  { id: 'diary', label: 'Diaries' },
+  { id: 'queue', label: 'Queue', roles: ['signer', 'monitor', 'coordinator', 'inspector', 'admin', 'agent'] },
+  {
+    id: 'audit',
+    label: 'Provenance and audit',
+    roles: ['inspector', 'admin', 'monitor', 'coordinator', 'signer', 'agent'],
+  },
+  { id: 'diary', label: 'Diaries', roles: ['investigator', 'inspector', 'admin', 'patient', 'analyst'] },
 ] as const;
 type ScreenId = (typeof screens)[number]['id'];
 
+/** The screens a person with these roles can use, in the tab order. */
+export function screensFor(roles: readonly string[]): (typeof screens)[number][] {
+  return screens.filter((screen) => screen.roles.some((role) => roles.includes(role)));
+}
+
 /** The screen a person starts on: the one their role works in. */
-export function homeScreen(roles: readonly string[]): ScreenId {
-  if (roles.includes('signer')) return 'queue';
-  if (roles.includes('investigator')) return 'diary';
-  if (roles.some((role) => ['inspector', 'monitor', 'admin', 'sponsor', 'analyst'].includes(role))) {
+export function homeScreen(roles: readonly string[]): ScreenId | null {
+  const usable = screensFor(roles).map((screen) => screen.id);
+  if (roles.includes('signer') && usable.includes('queue')) return 'queue';
+  if (roles.includes('investigator') && usable.includes('diary')) return 'diary';
+  if (roles.some((role) => ['inspector', 'monitor', 'admin'].includes(role)) && usable.includes('audit')) {
     return 'audit';
   }
-  return 'queue';
+  return usable[0] ?? null;
 }
 
 const startingPollMs = 2000;
@@ -59,8 +78,14 @@ export function App() {
 
   const session = status?.session ?? null;
   const sync = useSyncStatus(session !== null);
+  usePeopleOwner(session?.userId ?? null);
   const [changingPassword, setChangingPassword] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
+  const [theme, setTheme] = useThemeChoice();
+  const [showingShortcuts, setShowingShortcuts] = useState(false);
+  const openShortcuts = useCallback(() => setShowingShortcuts(true), []);
+  useShortcutsKey(openShortcuts);
+  const tools = <ShellTools theme={theme} onTheme={setTheme} onShortcuts={openShortcuts} />;
 
   const signOut = useCallback(async () => {
     setChangingPassword(false);
@@ -80,6 +105,7 @@ export function App() {
         onChangePassword={() => setChangingPassword(true)}
       />
       <main className="app-main" id="main">
+        {session === null || changingPassword ? <div className="shell-row">{tools}</div> : null}
         {sync.error !== null && (
           <p className="notice notice-error" role="alert">
             {sync.error}
@@ -124,21 +150,28 @@ export function App() {
             }}
           />
         ) : (
-          <Workspace key={status.session.userId} roles={status.session.roles} />
+          <Workspace key={status.session.userId} roles={status.session.roles} tools={tools} />
         )}
       </main>
+      {showingShortcuts && (
+        <ShortcutsSheet
+          screenLabels={session === null ? [] : screensFor(session.roles).map((screen) => screen.label)}
+          onClose={() => setShowingShortcuts(false)}
+        />
+      )}
     </div>
   );
 }
 
-function Workspace({ roles }: { roles: readonly string[] }) {
-  const [screen, setScreen] = useState<ScreenId>(() => homeScreen(roles));
+function Workspace({ roles, tools }: { roles: readonly string[]; tools: ReactNode }) {
+  const usable = useMemo(() => screensFor(roles), [roles]);
+  const [screen, setScreen] = useState<ScreenId | null>(() => homeScreen(roles));
 
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
       if (!event.altKey || event.ctrlKey || event.metaKey) return;
       const index = Number(event.key) - 1;
-      const target = screens[index];
+      const target = usable[index];
       if (target) {
         event.preventDefault();
         setScreen(target.id);
@@ -146,27 +179,61 @@ function Workspace({ roles }: { roles: readonly string[] }) {
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, []);
+  }, [usable]);
+
+  if (screen === null) {
+    return (
+      <>
+        <div className="shell-row">{tools}</div>
+        <section className="panel" aria-labelledby="no-screen-heading">
+          <h2 id="no-screen-heading">Nothing to work on here yet</h2>
+          <p>
+            Your role{roles.length === 1 ? '' : 's'} ({roles.join(', ') || 'none'}) read
+            {roles.length === 1 ? 's' : ''} none of what this workstation's screens show: staging records,
+            provenance, signatures, the audit log or patient diaries. If you expected to, ask an administrator
+            to check your role assignments.
+          </p>
+        </section>
+      </>
+    );
+  }
 
   return (
     <>
-      <nav className="screen-tabs" aria-label="Screens">
-        {screens.map((item, index) => (
-          <button
-            key={item.id}
-            type="button"
-            className={screen === item.id ? 'screen-tab is-current' : 'screen-tab'}
-            aria-current={screen === item.id ? 'page' : undefined}
-            title={`Alt+${index + 1}`}
-            onClick={() => setScreen(item.id)}
-          >
-            {item.label}
-          </button>
-        ))}
-      </nav>
+      <div className="shell-row">
+        <nav className="screen-tabs" aria-label="Screens">
+          {usable.map((item, index) => (
+            <button
+              key={item.id}
+              type="button"
+              className={screen === item.id ? 'screen-tab is-current' : 'screen-tab'}
+              aria-current={screen === item.id ? 'page' : undefined}
+              aria-keyshortcuts={`Alt+${index + 1}`}
+              onClick={() => setScreen(item.id)}
+            >
+              {item.label}{' '}
+              <span aria-hidden="true">
+                <kbd>Alt+{index + 1}</kbd>
+              </span>
+            </button>
+          ))}
+        </nav>
+        {tools}
+      </div>
       {screen === 'queue' && <StagingQueue />}
       {screen === 'audit' && <AuditScreen />}
       {screen === 'diary' && <DiaryScreen />}
+      <p className="key-hints">
+        <span className="visually-hidden">Keys on this screen: </span>
+        {screenHints[screen].map((hint) => (
+          <span key={hint.does} className="key-hint">
+            <KeyCombination keys={hint.keys} /> {hint.does}
+          </span>
+        ))}
+        <span className="key-hint">
+          <kbd>?</kbd> all shortcuts
+        </span>
+      </p>
     </>
   );
 }

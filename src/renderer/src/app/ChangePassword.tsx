@@ -43,7 +43,7 @@ export function ChangePassword({ onChanged, onCancel }: ChangePasswordProps) {
 
   return (
     <section className="panel change-password" aria-labelledby={`${id}-heading`}>
-      <h2 id={`${id}-heading`}>Change your password</h2>
+      <h1 id={`${id}-heading`}>Change your password</h1>
       <p className="muted">
         At least 12 characters, with letters and other characters; not your name or user name. You will be
         signed out and sign in again with the new password.

@@ -1,9 +1,13 @@
-// The status bar on every screen: backend mode and state, the signed-in person and their roles, and
-// once a cache is open: online or offline (and since when), last synced, sync progress, outbox and
-// quarantine counts, with "Sync now" and "Work offline" at hand.
+// The status bar on every screen, on one line: online or offline (and since when), last synced,
+// sync progress, what waits in the outbox, quarantined rows, "Sync now" and "Work offline", and the
+// signed-in person. The rest (backend mode and state, transport, e-mail address and roles, the
+// outbox by state) is behind its Details button, so the bar holds at 1024 pixels.
+import { useId, useState } from 'react';
 import type { BackendStatus, SyncStatus } from '../../../shared/contract';
 import { api, transport } from '../common/api';
+import { Timestamp } from '../common/Timestamp';
 import type { SyncStatusHandle } from '../common/useSyncStatus';
+import { useLinkFailure } from '../common/workstationLink';
 
 interface StatusBarProps {
   status: BackendStatus | null;
@@ -13,42 +17,66 @@ interface StatusBarProps {
   onChangePassword?: () => void;
 }
 
-function when(iso: string | null): string {
-  return iso === null ? 'never' : new Date(iso).toLocaleString();
+/** A time written as every screen writes it (UTC, local on hover), or "never". */
+function When({ iso }: { iso: string | null }) {
+  return iso === null ? 'never' : <Timestamp iso={iso} />;
 }
 
 export function StatusBar({ status, sync, onSignOut, onChangePassword }: StatusBarProps) {
   const session = status?.session ?? null;
+  const linkFailure = useLinkFailure();
+  const [showDetails, setShowDetails] = useState(false);
+  const detailsId = useId();
   return (
     <header className="status-bar">
       <span className="brand">Countersign</span>
+      {linkFailure !== null && (
+        <span
+          className="status-item connectivity is-offline link-failure"
+          role="alert"
+          title={linkFailure.message}
+        >
+          ✕ Disconnected: {linkFailure.message}
+        </span>
+      )}
       {status === null ? (
         <span className="status-item muted">backend: unknown</span>
       ) : (
-        <>
-          <span className="status-item" title={`transport: ${transport}`}>
-            <span className="status-label">Backend</span> {status.mode}
-          </span>
-          <span className={`status-item state state-${status.state}`} aria-live="polite">
-            <span className="status-label">State</span> {status.state}
-          </span>
-          {session === null && (
+        session === null && (
+          <>
+            <span className="status-item" title={`transport: ${transport}`}>
+              <span className="status-label">Backend</span> {status.mode}
+            </span>
+            <span className={`status-item state state-${status.state}`} aria-live="polite">
+              <span className="status-label">State</span> {status.state}
+            </span>
             <span className="status-item status-message" title={status.message}>
               {status.message}
             </span>
-          )}
-        </>
+          </>
+        )
       )}
-      {session !== null && sync.status?.cacheOpen && <SyncItems sync={sync} status={sync.status} />}
+      {session !== null && sync.status?.cacheOpen && linkFailure === null && (
+        <SyncItems sync={sync} status={sync.status} />
+      )}
       <span className="status-spacer" />
-      {session !== null && (
+      {session !== null && status !== null && (
         <span className="status-item session">
-          <span className="session-name">{session.printedName}</span>{' '}
-          <span className="muted">
-            {session.email} · {session.roles.length > 0 ? session.roles.join(', ') : 'no roles'}
+          <span className="session-name" title={`${session.printedName} (${session.email})`}>
+            {session.printedName}
           </span>
-          {onChangePassword && status?.mode !== 'supabase' && (
-            <button type="button" className="button button-quiet" onClick={onChangePassword}>
+          <button
+            type="button"
+            className="button button-quiet status-details-toggle"
+            aria-expanded={showDetails}
+            aria-controls={detailsId}
+            onClick={() => setShowDetails((shown) => !shown)}
+          >
+            Details <span aria-hidden="true">{showDetails ? '▴' : '▾'}</span>
+          </button>
+          {onChangePassword && status.mode !== 'supabase' && (
+            // Under 1200 pixels the Details panel offers it instead.
+            <button type="button" className="button button-quiet wide-only" onClick={onChangePassword}>
               Change password
             </button>
           )}
@@ -57,7 +85,89 @@ export function StatusBar({ status, sync, onSignOut, onChangePassword }: StatusB
           </button>
         </span>
       )}
+      {session !== null && status !== null && showDetails && (
+        <StatusDetails
+          id={detailsId}
+          status={status}
+          sync={sync.status}
+          onChangePassword={
+            onChangePassword && status.mode !== 'supabase'
+              ? () => {
+                  setShowDetails(false);
+                  onChangePassword();
+                }
+              : undefined
+          }
+          onClose={() => setShowDetails(false)}
+        />
+      )}
     </header>
+  );
+}
+
+/** What the bar has no room for, below it; Esc or the button closes it. */
+function StatusDetails({
+  id,
+  status,
+  sync,
+  onChangePassword,
+  onClose,
+}: {
+  id: string;
+  status: BackendStatus;
+  sync: SyncStatus | null;
+  onChangePassword: (() => void) | undefined;
+  onClose: () => void;
+}) {
+  const session = status.session;
+  return (
+    <section
+      id={id}
+      className="status-details"
+      aria-label="Status details"
+      onKeyDown={(event) => {
+        if (event.key === 'Escape') onClose();
+      }}
+    >
+      <dl>
+        <dt>Backend</dt>
+        <dd>
+          {status.mode}
+          {status.endpoint ? ` (${status.endpoint})` : ''} · {transport}
+        </dd>
+        <dt>State</dt>
+        <dd className={`state state-${status.state}`}>{status.state}</dd>
+        {session !== null && (
+          <>
+            <dt>Signed in as</dt>
+            <dd>
+              {session.printedName} · {session.email}
+            </dd>
+            <dt>Roles</dt>
+            <dd>{session.roles.length > 0 ? session.roles.join(', ') : 'no roles'}</dd>
+          </>
+        )}
+        {sync?.cacheOpen && (
+          <>
+            <dt>Outbox</dt>
+            <dd>
+              {sync.outbox.pending} pending, {sync.outbox.conflict} conflicts, {sync.outbox.failed} failed
+            </dd>
+            {sync.lastError !== null && (
+              <>
+                <dt>Last sync</dt>
+                <dd>failed: {sync.lastError}</dd>
+              </>
+            )}
+          </>
+        )}
+      </dl>
+      {onChangePassword && (
+        <button type="button" className="button button-quiet narrow-only" onClick={onChangePassword}>
+          Change password
+        </button>
+      )}
+    </section>
   );
 }
 
@@ -71,21 +181,33 @@ function SyncItems({ sync, status }: { sync: SyncStatusHandle; status: SyncStatu
         role="status"
         aria-label="Connection"
       >
-        {status.online ? '● Online' : `○ Offline since ${when(status.offlineSince)}`}
+        {status.online ? (
+          '● Online'
+        ) : (
+          <>
+            ○ Offline since <When iso={status.offlineSince} />
+          </>
+        )}
       </span>
       <span className="status-item" title={status.lastError ?? undefined}>
-        <span className="status-label">Synced</span> {when(status.lastSyncedAt)}
+        <span className="status-label">Synced</span> <When iso={status.lastSyncedAt} />
         {status.lastError !== null && <span className="status-warning"> (last run failed)</span>}
       </span>
       {progress !== null && (
-        <span className="status-item" aria-live="polite">
-          <span className="status-label">Syncing</span> {progress.stream} {progress.rowsDone.toLocaleString()}
-          {progress.rowsTotal !== null ? ` of ${progress.rowsTotal.toLocaleString()}` : ''} (
-          {Math.round(progress.rowsPerSecond).toLocaleString()} rows/s)
+        <span
+          className="status-item status-progress"
+          aria-live="polite"
+          title={`${progress.stream}: ${progress.rowsDone.toLocaleString()}${progress.rowsTotal !== null ? ` of ${progress.rowsTotal.toLocaleString()}` : ''} rows (${Math.round(progress.rowsPerSecond).toLocaleString()} rows/s)`}
+        >
+          <span className="status-label">Syncing</span> {progress.stream}
+          {progress.rowsTotal !== null && progress.rowsTotal > 0
+            ? ` ${Math.min(100, Math.floor((progress.rowsDone / progress.rowsTotal) * 100))}%`
+            : ` ${progress.rowsDone.toLocaleString()} rows`}
         </span>
       )}
       <span
-        className="status-item"
+        // An empty outbox gives way under 1200 pixels (the Details panel still counts it).
+        className={outboxWaiting === 0 ? 'status-item wide-only' : 'status-item'}
         title={`${status.outbox.pending} pending, ${status.outbox.conflict} conflicts, ${status.outbox.failed} failed`}
       >
         <span className="status-label">Outbox</span> {outboxWaiting}

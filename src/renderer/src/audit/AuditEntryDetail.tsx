@@ -1,6 +1,7 @@
 // One audit entry in full, beside the log: every field the hashes cover, the three hashes whole
 // (to compare with an inspection packet or the server), its place in the chain, and its payload.
 import type { AuditEntryRow } from '../../../shared/contract';
+import { PersonName } from '../common/PersonName';
 import { Timestamp } from '../common/Timestamp';
 import { visibleText } from '../common/visibleText';
 import { chainStanding } from './AuditLogTable';
@@ -40,7 +41,7 @@ export function AuditEntryDetail({ entry, firstBadSeq, onClose, onOpenTrail }: A
         </dd>
         <dt>Actor</dt>
         <dd>
-          <code>{visibleText(entry.actor)}</code>
+          <PersonName id={entry.actor} showId />
         </dd>
         <dt>Payload hash</dt>
         <dd>

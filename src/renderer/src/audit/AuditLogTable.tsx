@@ -4,6 +4,7 @@
 import { useCallback } from 'react';
 import type { AuditEntryRow } from '../../../shared/contract';
 import { api } from '../common/api';
+import { PersonName } from '../common/PersonName';
 import { Timestamp } from '../common/Timestamp';
 import { useKeysetPages } from '../common/useKeysetPages';
 import { type Column, VirtualTable } from '../common/VirtualTable';
@@ -18,7 +19,7 @@ const columns: readonly Column[] = [
   { id: 'seq', header: 'Entry', width: '4.5rem' },
   { id: 'occurredAt', header: 'Occurred (UTC · local)', width: '15.5rem' },
   { id: 'eventType', header: 'Event', width: '13.5rem' },
-  { id: 'actor', header: 'Actor', width: '8rem' },
+  { id: 'actor', header: 'Actor', width: '11rem' },
   { id: 'payload', header: 'Payload' },
   { id: 'chain', header: 'Chain', width: '10.5rem' },
   { id: 'trail', header: 'Record trail', hiddenHeader: true, width: '5rem' },
@@ -95,7 +96,7 @@ export function AuditLogTable(props: AuditLogTableProps) {
                 type="button"
                 tabIndex={focusable ? 0 : -1}
                 className="link-button"
-                aria-label={`Audit entry ${entry.seq}`}
+                aria-label={`Audit entry ${entry.seq.toLocaleString()}`}
                 onClick={() => props.onOpenEntry(entry)}
               >
                 {entry.seq.toLocaleString()}
@@ -107,7 +108,9 @@ export function AuditLogTable(props: AuditLogTableProps) {
             <td title={visibleText(entry.eventType)}>
               <code>{visibleText(entry.eventType)}</code>
             </td>
-            <td title={visibleText(entry.actor)}>{visibleText(entry.actor)}</td>
+            <td>
+              <PersonName id={entry.actor} stacked />
+            </td>
             <td className="cell-payload" title={payloadLine(entry.payload)}>
               {payloadLine(entry.payload)}
             </td>

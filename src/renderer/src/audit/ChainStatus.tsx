@@ -46,7 +46,13 @@ export function ChainStatus(props: ChainStatusProps) {
       <div aria-live="polite">
         {props.verifying && <p className="muted">Verifying the cached chain…</p>}
         {!props.verifying && chain === null && <p className="muted">Not verified yet in this session.</p>}
-        {!props.verifying && chain !== null && chain.ok && (
+        {!props.verifying && chain !== null && chain.ok && chain.verifiedThroughSeq === 0 && (
+          <p className="muted" role="status">
+            Nothing to verify: your cache holds no audit log entries. Inspectors and administrators read the
+            audit log; for other roles this screen shows the provenance and signatures they may read.
+          </p>
+        )}
+        {!props.verifying && chain !== null && chain.ok && chain.verifiedThroughSeq > 0 && (
           <p className="chain-ok" role="status">
             <span aria-hidden="true">✓ </span>
             <strong>Chain verified</strong> through entry{' '}

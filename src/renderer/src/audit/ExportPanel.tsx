@@ -1,12 +1,24 @@
 // Inspection packet (issue 6): choose a scope, export from the cache (offline too) with a progress
 // bar fed by the pushed 'export.progress' event, see where the packet was written and its hashes,
-// and verify it. The packet is written to the data folder's exports/ directory in both hosts.
+// and verify it. The packet is written to the data folder's exports/ directory in both hosts; the
+// browser host then offers it as a download, the desktop app as "Save a copy as…" (a save dialog).
 import { useEffect, useState } from 'react';
 import type { ExportProgress, PacketVerification, ResponseOf } from '../../../shared/contract';
-import { api, subscribe } from '../common/api';
+import { api, subscribe, transport } from '../common/api';
 import { messageOf } from '../common/messageOf';
 
 type ScopeKind = 'study' | 'patient' | 'staging';
+
+const scopeValueLabel: Record<ScopeKind, string> = {
+  study: 'Study code',
+  patient: 'Patient id',
+  staging: 'Staging record ids',
+};
+const scopeValuePlaceholder: Record<ScopeKind, string> = {
+  study: 'e.g. AUR-HHT-201',
+  patient: 'the patient’s id (a UUID)',
+  staging: 'ids, separated by commas or spaces',
+};
 
 export function ExportPanel() {
   const [kind, setKind] = useState<ScopeKind>('study');
@@ -19,6 +31,7 @@ export function ExportPanel() {
   const [result, setResult] = useState<ResponseOf<'export.packet'> | null>(null);
   const [check, setCheck] = useState<PacketVerification | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [savedTo, setSavedTo] = useState<string | null>(null);
 
   useEffect(() => subscribe('export.progress', setProgress), []);
 
@@ -34,6 +47,7 @@ export function ExportPanel() {
     setError(null);
     setResult(null);
     setCheck(null);
+    setSavedTo(null);
     try {
       setResult(
         await api['export.packet']({
@@ -50,10 +64,19 @@ export function ExportPanel() {
     }
   };
 
+  const fileName = result?.path.split(/[\\/]/).at(-1) ?? '';
   const verify = async () => {
     if (!result) return;
     try {
-      setCheck(await api['export.verify']({ fileName: result.path.split(/[\\/]/).at(-1) ?? '' }));
+      setCheck(await api['export.verify']({ fileName }));
+    } catch (caught) {
+      setError(messageOf(caught));
+    }
+  };
+  const saveAs = async () => {
+    setError(null);
+    try {
+      setSavedTo((await api['export.saveAs']({ fileName })).savedTo);
     } catch (caught) {
       setError(messageOf(caught));
     }
@@ -71,18 +94,30 @@ export function ExportPanel() {
     <section className="panel export-panel" aria-label="Inspection packet">
       <h3>Inspection packet</h3>
       <div className="export-form">
-        <select
-          value={kind}
-          onChange={(event) => setKind(event.target.value as ScopeKind)}
-          aria-label="Scope"
-        >
-          <option value="study">Study (code)</option>
-          <option value="patient">Diary patient (id)</option>
-          <option value="staging">Staging records (ids)</option>
-        </select>
-        <input value={value} onChange={(event) => setValue(event.target.value)} aria-label="Scope value" />
-        <input type="date" value={from} onChange={(event) => setFrom(event.target.value)} aria-label="From" />
-        <input type="date" value={to} onChange={(event) => setTo(event.target.value)} aria-label="To" />
+        <label className="export-field">
+          <span>Scope</span>
+          <select value={kind} onChange={(event) => setKind(event.target.value as ScopeKind)}>
+            <option value="study">Study (code)</option>
+            <option value="patient">Diary patient (id)</option>
+            <option value="staging">Staging records (ids)</option>
+          </select>
+        </label>
+        <label className="export-field">
+          <span>{scopeValueLabel[kind]}</span>
+          <input
+            value={value}
+            placeholder={scopeValuePlaceholder[kind]}
+            onChange={(event) => setValue(event.target.value)}
+          />
+        </label>
+        <label className="export-field">
+          <span>Events from (optional)</span>
+          <input type="date" value={from} onChange={(event) => setFrom(event.target.value)} />
+        </label>
+        <label className="export-field">
+          <span>Events to (optional)</span>
+          <input type="date" value={to} onChange={(event) => setTo(event.target.value)} />
+        </label>
         <label>
           <input
             type="checkbox"
@@ -119,9 +154,19 @@ export function ExportPanel() {
             {result.chainHead.seq} {result.chainHead.hash}
             {result.chainBroken ? ' · CHAIN BREAK FLAGGED' : ''}
           </p>
+          {transport === 'browser' ? (
+            <a className="button" href={`/downloads/${encodeURIComponent(fileName)}`} download={fileName}>
+              Download {fileName}
+            </a>
+          ) : (
+            <button type="button" className="button" onClick={() => void saveAs()}>
+              Save a copy as…
+            </button>
+          )}{' '}
           <button type="button" className="button button-quiet" onClick={() => void verify()}>
             Verify packet
           </button>
+          {savedTo && <p role="status">Saved a copy to {savedTo}.</p>}
         </div>
       )}
       {check && (

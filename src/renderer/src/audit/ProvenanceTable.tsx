@@ -4,6 +4,7 @@
 import { useCallback } from 'react';
 import type { ResponseOf } from '../../../shared/contract';
 import { api } from '../common/api';
+import { PersonName } from '../common/PersonName';
 import { Timestamp } from '../common/Timestamp';
 import { useKeysetPages } from '../common/useKeysetPages';
 import { type Column, VirtualTable } from '../common/VirtualTable';
@@ -75,20 +76,22 @@ export function ProvenanceTable({ scope, generation, onOpenTrail }: ProvenanceTa
             <td>
               <Timestamp iso={row.occurredAt} stacked />
             </td>
-            <td>{visibleText(row.action)}</td>
+            <td title={visibleText(row.action)}>{visibleText(row.action)}</td>
             <td>
-              <span className="muted">{visibleText(row.actorKind)}</span> {visibleText(row.actorId)}
+              <PersonName id={row.actorId} kind={row.actorKind} stacked />
             </td>
             <td>
               {row.modelProvider !== null || row.modelId !== null
                 ? visibleText(`${row.modelProvider ?? ''} ${row.modelId ?? ''}`.trim())
                 : '—'}
             </td>
-            <td>
+            <td title={`${visibleText(row.subjectKind)} ${visibleText(row.subjectId)}`}>
               <span className="muted">{visibleText(row.subjectKind)}</span>{' '}
               <code>{visibleText(row.subjectId)}</code>
             </td>
-            <td className="cell-payload">{payloadLine(row.payload)}</td>
+            <td className="cell-payload" title={payloadLine(row.payload)}>
+              {payloadLine(row.payload)}
+            </td>
             <td>
               {stagingId !== null && (
                 <button

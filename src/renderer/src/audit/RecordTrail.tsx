@@ -5,6 +5,7 @@ import { useEffect, useState } from 'react';
 import type { ResponseOf } from '../../../shared/contract';
 import { api } from '../common/api';
 import { messageOf } from '../common/messageOf';
+import { PersonName } from '../common/PersonName';
 import { Timestamp } from '../common/Timestamp';
 import { visibleText } from '../common/visibleText';
 import { SignatureManifestation } from '../signing/SignatureManifestation';
@@ -97,6 +98,7 @@ export function RecordTrail({ stagingId, generation, onClose, onShowEntry }: Rec
                   meaning={signature.meaning}
                   intent={signature.intent}
                   signedAt={signature.signedAt}
+                  rejection={signature.rejection}
                   contentHash={signature.contentHash}
                 />
                 <p className={signature.inChain ? 'trail-check' : 'trail-check trail-check-bad'}>
@@ -116,7 +118,7 @@ export function RecordTrail({ stagingId, generation, onClose, onShowEntry }: Rec
               <thead>
                 <tr>
                   <th scope="col">Entry</th>
-                  <th scope="col">Event · occurred (UTC · local)</th>
+                  <th scope="col">Event · by · occurred (UTC · local)</th>
                   <th scope="col">Checks</th>
                 </tr>
               </thead>
@@ -134,7 +136,7 @@ export function RecordTrail({ stagingId, generation, onClose, onShowEntry }: Rec
                       </button>
                     </td>
                     <td>
-                      <code>{visibleText(entry.eventType)}</code>
+                      <code>{visibleText(entry.eventType)}</code> by <PersonName id={entry.actor} />
                       <br />
                       <Timestamp iso={entry.occurredAt} stacked />
                     </td>
@@ -159,7 +161,7 @@ export function RecordTrail({ stagingId, generation, onClose, onShowEntry }: Rec
                 <li key={event.id}>
                   <p className="trail-provenance-line">
                     <Timestamp iso={event.occurredAt} /> — <strong>{visibleText(event.action)}</strong> by{' '}
-                    {visibleText(event.actorKind)} <code>{visibleText(event.actorId)}</code>
+                    <PersonName id={event.actorId} kind={event.actorKind} />
                     {event.modelId !== null &&
                       ` · model ${visibleText(`${event.modelProvider ?? ''} ${event.modelId}`.trim())}`}
                     {event.signatureId !== null && (

@@ -65,6 +65,7 @@ export function SignatureTable({ scope, generation, onOpenTrail }: SignatureTabl
               meaning={row.meaning}
               intent={row.intent}
               signedAt={row.signedAt}
+              rejection={row.rejection}
             />
           </td>
           <td>{visibleText(row.intent)}</td>

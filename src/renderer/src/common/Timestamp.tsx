@@ -1,12 +1,13 @@
-// A point in time as a regulated record shows it: UTC first (what the server stores and what an
-// inspector compares), the reader's local time beside it (or below it, `stacked`, in a table cell),
-// in a <time> element carrying the exact instant. An optional label names which time it is; a time
-// not set yet (null) says so.
-import { formatLocal, formatUtc } from './formatTime';
+// A point in time, written the one way every screen writes it (formatTime.ts): UTC, in a <time>
+// element carrying the exact instant, the reader's local time on hover. Where an inspector reads
+// both side by side (the audit tables), `stacked` writes the local time below as well. An optional
+// label names which time it is; a time not set yet (null) says so.
+import { formatLocal, formatUtc, localTitle } from './formatTime';
 
 interface TimestampProps {
   iso: string | null;
   label?: string;
+  /** Writes the local time out below the UTC time (table cells of regulated records). */
   stacked?: boolean;
 }
 
@@ -18,10 +19,10 @@ export function Timestamp({ iso, label, stacked = false }: TimestampProps) {
   return (
     <span className={stacked ? 'timestamp timestamp-stacked' : 'timestamp'}>
       {labelText}
-      <time dateTime={iso}>{formatUtc(iso)}</time>
-      <span className="timestamp-local muted">
-        {stacked ? '' : ' · '}local {formatLocal(iso)}
-      </span>
+      <time dateTime={iso} title={localTitle(iso)}>
+        {formatUtc(iso)}
+      </time>
+      {stacked && <span className="timestamp-local muted">local {formatLocal(iso)}</span>}
     </span>
   );
 }

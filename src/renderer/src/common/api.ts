@@ -10,6 +10,7 @@ import {
   channels,
   contractEvents,
 } from '../../../shared/contract';
+import { reportLinkFailure, reportLinkRestored } from './workstationLink';
 
 declare global {
   interface Window {
@@ -31,22 +32,28 @@ export class ApiError extends Error {
 }
 
 async function postContractCall(channel: Channel, request: unknown): Promise<unknown> {
-  const response = await fetch(`/api/${channel}`, {
-    method: 'POST',
-    credentials: 'same-origin',
-    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-    body: JSON.stringify(request ?? {}),
-  });
+  let response: Response;
+  try {
+    response = await fetch(`/api/${channel}`, {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify(request ?? {}),
+    });
+  } catch {
+    const message = `Countersign cannot be reached from this window (${channel} got no answer): is it still running? Start it again and open the link it prints.`;
+    reportLinkFailure(message);
+    throw new ApiError(channel, 0, message);
+  }
   const isJson = (response.headers.get('content-type') ?? '').startsWith('application/json');
   const body: unknown = isJson ? await response.json() : await response.text();
-  if (response.ok) return body;
   if (response.status === 401) {
-    throw new ApiError(
-      channel,
-      401,
-      'This browser tab is not authorised: open the link (with ?token=) printed when Countersign started.',
-    );
+    const message = `This window is no longer authorised (${channel}: 401), for example because Countersign was restarted: open the link (with ?token=) it printed when it started.`;
+    reportLinkFailure(message);
+    throw new ApiError(channel, 401, message);
   }
+  reportLinkRestored();
+  if (response.ok) return body;
   const message =
     typeof body === 'object' && body !== null && 'error' in body && typeof body.error === 'string'
       ? body.error
@@ -79,7 +86,17 @@ let sharedSource: EventSource | null = null;
 let sharedSubscribers = 0;
 
 function eventSource(): EventSource {
-  sharedSource ??= new EventSource('/events', { withCredentials: true });
+  if (sharedSource === null) {
+    const source = new EventSource('/events', { withCredentials: true });
+    // The stream breaks as soon as the host goes away; the browser retries it by itself.
+    source.addEventListener('error', () =>
+      reportLinkFailure(
+        'Lost the live connection to Countersign (its event stream broke): is it still running? Reconnecting…',
+      ),
+    );
+    source.addEventListener('open', () => reportLinkRestored());
+    sharedSource = source;
+  }
   sharedSubscribers++;
   return sharedSource;
 }

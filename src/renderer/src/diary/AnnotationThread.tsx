@@ -3,12 +3,14 @@
 // made, where it stands in the outbox. Answer, close and reopen go through the outbox too.
 import { useState } from 'react';
 import type { DiaryAnnotation } from '../../../shared/contract';
-import { api } from '../common/api';
+import { queryReasonLabels } from '../../../shared/domain';
+import { PersonName } from '../common/PersonName';
 import { Timestamp } from '../common/Timestamp';
 import type { Runner } from '../common/useAction';
 import { visibleText } from '../common/visibleText';
 import { AnnotationComposer } from './AnnotationComposer';
 import { type OutboxItem, OutboxStatus, type ResolveOutbox } from './OutboxStatus';
+import { ResolutionForm } from './ResolutionForm';
 
 const kindLabels: Record<DiaryAnnotation['kind'], string> = {
   note: 'Note',
@@ -49,14 +51,10 @@ export function AnnotationThread({
   onResolveOutbox: ResolveOutbox;
 }) {
   const [replyingTo, setReplyingTo] = useState<string | null>(null);
+  const [resolving, setResolving] = useState<string | null>(null);
   const currentEntry = entryNumbers.get(lastAuditId) ?? entryNumbers.size;
   const byId = new Map(annotations.map((annotation) => [annotation.annotationId, annotation]));
   const openQueries = annotations.filter((a) => isQuery(a) && !askedResolved(a).resolved).length;
-
-  const resolve = async (annotation: DiaryAnnotation, resolved: boolean) => {
-    if (await run(() => api['diary.resolve']({ annotationId: annotation.annotationId, resolved })))
-      onChanged();
-  };
 
   return (
     <section className="diary-annotations" aria-labelledby="diary-annotations-title">
@@ -101,8 +99,12 @@ export function AnnotationThread({
                     </span>
                   )}
                   <span className="muted">
-                    {annotation.byMe ? 'you' : 'another investigator'} · on entry{' '}
-                    {entry ?? `audit ${annotation.parentAuditId}`}
+                    <PersonName
+                      id={annotation.authorId}
+                      isYou={annotation.byMe}
+                      fallback={annotation.byMe ? 'you' : 'another investigator'}
+                    />{' '}
+                    · on entry {entry ?? `audit ${annotation.parentAuditId}`}
                     {annotation.parentAuditId !== lastAuditId && ' (an earlier entry)'}
                   </span>
                 </div>
@@ -120,10 +122,25 @@ export function AnnotationThread({
                 {annotation.outbox && (
                   <OutboxStatus item={annotation.outbox} online={online} onResolve={onResolveOutbox} />
                 )}
-                {lastResolution && (
+                {annotation.resolutionHistory.length > 0 && (
+                  <ol className="diary-resolution-history" aria-label="Closed and reopened">
+                    {annotation.resolutionHistory.map((event) => (
+                      <li key={event.requestId}>
+                        <strong>{event.resolved ? 'Closed' : 'Reopened'}</strong> by{' '}
+                        <PersonName id={event.requestedBy} /> · <Timestamp iso={event.requestedAt} />
+                        {event.reasonCode !== null && <> · {queryReasonLabels[event.reasonCode]}</>}
+                        {event.reasonText !== null && <>: {visibleText(event.reasonText)}</>}
+                      </li>
+                    ))}
+                  </ol>
+                )}
+                {lastResolution && lastResolution.state !== 'sent' && (
                   <div className="diary-resolution">
                     <span className="timestamp-label">
-                      {lastResolution.kind === 'close' ? 'Close' : 'Reopen'} requested:
+                      {lastResolution.kind === 'close' ? 'Close' : 'Reopen'} requested
+                      {lastResolution.reasonCode !== null &&
+                        ` (${queryReasonLabels[lastResolution.reasonCode]})`}
+                      :
                     </span>
                     <OutboxStatus item={lastResolution} online={online} onResolve={onResolveOutbox} />
                   </div>
@@ -145,12 +162,29 @@ export function AnnotationThread({
                     <button
                       type="button"
                       className="button button-small"
-                      onClick={() => void resolve(annotation, !asked.resolved)}
+                      aria-expanded={resolving === annotation.annotationId}
+                      onClick={() =>
+                        setResolving((current) =>
+                          current === annotation.annotationId ? null : annotation.annotationId,
+                        )
+                      }
                     >
-                      {asked.resolved ? 'Reopen query' : 'Close query'}
+                      {asked.resolved ? 'Reopen query…' : 'Close query…'}
                     </button>
                   )}
                 </div>
+                {resolving === annotation.annotationId && (
+                  <ResolutionForm
+                    annotationId={annotation.annotationId}
+                    closing={!asked.resolved}
+                    run={run}
+                    onDone={() => {
+                      setResolving(null);
+                      onChanged();
+                    }}
+                    onCancel={() => setResolving(null)}
+                  />
+                )}
                 {replyingTo === annotation.annotationId && (
                   <AnnotationComposer
                     eventUuid={eventUuid}

@@ -6,7 +6,7 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import type { DiaryHistory, DiaryPatients } from '../../../shared/contract';
 import { api } from '../common/api';
-import { formatLocal } from '../common/formatTime';
+import { Timestamp } from '../common/Timestamp';
 import { useAction } from '../common/useAction';
 import { visibleText } from '../common/visibleText';
 import { AnnotationThread } from './AnnotationThread';
@@ -137,10 +137,21 @@ export function DiaryScreen() {
       {status !== null && !status.online && (
         <p className="notice notice-warning diary-offline" role="status">
           <strong>Offline</strong>
-          {status.offlineSince !== null && <> since {formatLocal(status.offlineSince)}</>}: you are reading
-          the cache as last synced
-          {status.lastSyncedAt !== null ? ` (${formatLocal(status.lastSyncedAt)})` : ''}. Annotations, replies
-          and closing or reopening a query wait in the outbox and are sent in order once you are back online.
+          {status.offlineSince !== null && (
+            <>
+              {' '}
+              since <Timestamp iso={status.offlineSince} />
+            </>
+          )}
+          : you are reading the cache as last synced
+          {status.lastSyncedAt !== null && (
+            <>
+              {' '}
+              (<Timestamp iso={status.lastSyncedAt} />)
+            </>
+          )}
+          . Annotations, replies and closing or reopening a query wait in the outbox and are sent in order
+          once you are back online.
         </p>
       )}
       {error !== null && (

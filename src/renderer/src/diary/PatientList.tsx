@@ -80,7 +80,10 @@ export function PatientList({
           onSelect={(row) => row.kind === 'patient' && onSelect(row.patient)}
           renderRow={(row) =>
             row.kind === 'site' ? (
-              <div className="diary-site-heading">
+              <div
+                className="diary-site-heading"
+                title={`${visibleText(row.site.siteId)} ${row.site.siteName !== null ? visibleText(row.site.siteName) : ''} · ${row.shown}`}
+              >
                 <span>{visibleText(row.site.siteId)}</span>{' '}
                 <span className="muted">
                   {row.site.siteName !== null ? visibleText(row.site.siteName) : ''} · {row.shown}

@@ -4,6 +4,7 @@
 // values are folded away. Nothing here can be edited: investigators annotate, on the right.
 import { useState } from 'react';
 import type { DiaryHistoryEntry } from '../../../shared/contract';
+import { PersonName } from '../common/PersonName';
 import { Timestamp } from '../common/Timestamp';
 import { visibleText } from '../common/visibleText';
 import { changeWords, displayValue, entryAuthor } from './diaryValues';
@@ -63,7 +64,7 @@ function HistoryEntry({
       <div className="diary-entry-head">
         <strong>Entry {number}</strong> <span className="diary-tag">{visibleText(entry.operation)}</span>{' '}
         <span className="muted">
-          audit {entry.auditId} · by {entryAuthor(entry.role)}
+          audit {entry.auditId} · by <PersonName id={entry.createdBy} fallback={entryAuthor(entry.role)} />
         </span>
         {current && <span className="diary-tag diary-tag-current">current</span>}
       </div>

@@ -50,7 +50,10 @@ export function RecordList({
             const open = record.annotations.filter((a) => a.requiresResponse && !a.resolved).length;
             const waiting = waitingByRecord.get(record.eventUuid) ?? 0;
             return (
-              <span className="diary-row">
+              <span
+                className="diary-row"
+                title={`${recordTitle(record.currentData)}${record.isDeleted ? ' (deleted by the patient)' : ''} · ${waiting > 0 ? `${waiting} in outbox · ` : ''}${open > 0 ? `${open} open · ` : ''}version ${record.version}${record.version > 1 ? ' (changed)' : ''} · ${record.annotations.length} annotations`}
+              >
                 <span className="diary-row-title">
                   {recordTitle(record.currentData)}
                   {record.isDeleted && <span className="diary-flag"> (deleted by the patient)</span>}

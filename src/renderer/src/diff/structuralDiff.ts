@@ -3,6 +3,7 @@
 // position), long text gets an inline word diff, and every node says what happened to it so the
 // view can mark it by symbol and word, not by colour alone. Pure: no DOM, cost follows document size.
 import { diffWords } from 'diff';
+import { sameJson } from '../../../shared/sameJson';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
@@ -25,22 +26,6 @@ const wordDiffMaxLength = 20_000;
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function sameJson(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== typeof b || a === null || b === null || typeof a !== 'object') return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a) && Array.isArray(b)) {
-    return a.length === b.length && a.every((item, index) => sameJson(item, b[index]));
-  }
-  const left = a as Record<string, unknown>;
-  const right = b as Record<string, unknown>;
-  const keys = Object.keys(left);
-  return (
-    keys.length === Object.keys(right).length &&
-    keys.every((key) => key in right && sameJson(left[key], right[key]))
-  );
 }
 
 function wordParts(before: string, after: string): WordPart[] | null {

@@ -1,8 +1,11 @@
 // The signer's queue: every cached proposal in one virtualised table (smooth at 100,000 rows),
 // filtered by state and search, sorted by any column, optionally grouped by study; records are
 // selected, opened for review, signed or rejected in one ceremony, and promoted. Fully keyboard
-// driven: j/k or arrows move, space selects, Enter opens, s signs the selection, / searches, Esc
-// closes. A record opens beside the queue with its diff and signatures.
+// driven: j/k or arrows move, space selects, Enter opens, r opens the record for review, s signs the
+// selection, / searches, Esc closes. A record opens beside the queue with its diff, the agent's
+// reasons and its signatures; opening it changes nothing on the server (decision 34). Each row says
+// what it changes (its change summary, computed when the row was cached) and names its target.
+// A banner reports the last action only: it clears when the next action starts.
 //
 // The table (@tanstack/react-table) holds the columns and the sort state, with manual sorting: the
 // rows are filtered, sorted and grouped by queueRows.ts over the plain cached rows and only the
@@ -15,10 +18,12 @@ import type { QueueRow } from '../../../shared/contract';
 import { type StagingState, stagingStates } from '../../../shared/domain';
 import { api, subscribe } from '../common/api';
 import { messageOf } from '../common/messageOf';
+import { OfflineWriteNotice } from '../common/OfflineWriteNotice';
+import { Timestamp } from '../common/Timestamp';
 import { visibleText } from '../common/visibleText';
 import { SignDialog } from '../signing/SignDialog';
 import { loadQueue, type QueueLoad } from './queueLoader';
-import { ageOf, filterRows, isGroup, type QueueItem, queueItems, sortRows } from './queueRows';
+import { ageOf, createRowFilter, isGroup, type QueueItem, queueItems, sortRows } from './queueRows';
 import { RecordDetail } from './RecordDetail';
 
 const rowHeight = 33;
@@ -27,6 +32,13 @@ const rowHeight = 33;
 // queueRows.ts's sort columns.
 const columns: ColumnDef<QueueRow>[] = [
   { id: 'state', accessorKey: 'state', header: 'State', sortDescFirst: false },
+  { id: 'targetTitle', accessorFn: (row) => row.targetTitle ?? '', header: 'Record', sortDescFirst: false },
+  {
+    id: 'changeSummary',
+    accessorFn: (row) => row.changeSummary ?? '',
+    header: 'Change',
+    sortDescFirst: false,
+  },
   { id: 'entityKind', accessorKey: 'entityKind', header: 'Entity kind', sortDescFirst: false },
   { id: 'studyCode', accessorKey: 'studyCode', header: 'Study', sortDescFirst: false },
   { id: 'agentId', accessorKey: 'agentId', header: 'Agent', sortDescFirst: false },
@@ -53,8 +65,11 @@ function isTyping(target: EventTarget | null): boolean {
 export function StagingQueue() {
   const [load, setLoad] = useState<QueueLoad>({ rows: [], counts: {}, done: false });
   const [loading, setLoading] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const [notice, setNotice] = useState<string[]>([]);
+  /** The queue could not be read (cleared by the next load). */
+  const [loadError, setLoadError] = useState<string | null>(null);
+  /** What the last action reported: its outcome, or its error. Cleared when the next action starts. */
+  const [report, setReport] = useState<{ kind: 'notice' | 'error'; lines: string[] } | null>(null);
+  const [openingForReview, setOpeningForReview] = useState(false);
   const [stateFilter, setStateFilter] = useState<StagingState | ''>('');
   const [search, setSearch] = useState('');
   const [groupByStudy, setGroupByStudy] = useState(false);
@@ -72,7 +87,7 @@ export function StagingQueue() {
   const reload = useCallback(async () => {
     const token = ++loadToken.current;
     setLoading(true);
-    setError(null);
+    setLoadError(null);
     try {
       await loadQueue(
         (next) => {
@@ -87,7 +102,7 @@ export function StagingQueue() {
         () => token !== loadToken.current,
       );
     } catch (caught) {
-      setError(messageOf(caught));
+      setLoadError(messageOf(caught));
     } finally {
       if (token === loadToken.current) setLoading(false);
     }
@@ -112,25 +127,51 @@ export function StagingQueue() {
 
   // Sorted once per load or sort change; a keystroke in the search only filters the sorted rows.
   const sorted = useMemo(() => sortRows(load.rows, sorting), [load.rows, sorting]);
-  const data = useMemo(() => filterRows(sorted, stateFilter, search), [sorted, stateFilter, search]);
+  const filterAsTyped = useMemo(() => createRowFilter(), []);
+  const data = useMemo(
+    () => filterAsTyped(sorted, stateFilter, search),
+    [filterAsTyped, sorted, stateFilter, search],
+  );
   const rows: QueueItem[] = useMemo(() => queueItems(data, groupByStudy), [data, groupByStudy]);
 
-  /**
-   * Opens a record beside the queue; a proposal opened this way is marked reviewing on the server
-   * (an audited step of its own). Offline the record is still shown, from the cache, and the queue
-   * says it could not be marked.
-   */
+  /** A new action starts: the banner of the last one no longer speaks for the screen. */
+  const beginAction = useCallback(() => setReport(null), []);
+
+  /** Shows a record beside the queue. Reading changes nothing on the server (decision 34). */
   const openRecordFor = useCallback(
     (id: string) => {
+      if (id !== openRecord) beginAction();
       setOpenRecord(id);
-      const row = data.find((candidate) => candidate.id === id);
-      if (row?.state !== 'proposed') return;
-      api['staging.openForReview']({ stagingIds: [id] }).then(
-        () => setNotice([`Record ${id.slice(0, 8)} is now in review.`]),
-        (caught: unknown) => setError(`Shown from the cache; not marked reviewing: ${messageOf(caught)}`),
-      );
     },
-    [data],
+    [openRecord, beginAction],
+  );
+
+  /** Starts the review of proposed records: an audited step of the signer's own, on the server. */
+  const openForReview = useCallback(
+    async (ids: string[]) => {
+      if (ids.length === 0) return;
+      beginAction();
+      setOpeningForReview(true);
+      try {
+        const { opened } = await api['staging.openForReview']({ stagingIds: ids });
+        setReport({
+          kind: 'notice',
+          lines: [
+            ids.length === 1
+              ? opened === 1
+                ? `Record ${(ids[0] as string).slice(0, 8)} is now in review.`
+                : `Record ${(ids[0] as string).slice(0, 8)} was already in review.`
+              : `${opened} record${opened === 1 ? '' : 's'} opened for review.`,
+          ],
+        });
+        await reload();
+      } catch (caught) {
+        setReport({ kind: 'error', lines: [messageOf(caught)] });
+      } finally {
+        setOpeningForReview(false);
+      }
+    },
+    [beginAction, reload],
   );
   const table = useReactTable({
     data: noRows,
@@ -184,9 +225,11 @@ export function StagingQueue() {
   const startSigning = useCallback(
     (intent: 'approve' | 'reject') => {
       const ids = selectedIn('reviewing');
-      if (ids.length > 0) setSigning({ intent, ids });
+      if (ids.length === 0) return;
+      beginAction();
+      setSigning({ intent, ids });
     },
-    [selectedIn],
+    [selectedIn, beginAction],
   );
 
   // Keyboard control of the queue (not while typing in a field or while the signing dialog is open).
@@ -244,34 +287,48 @@ export function StagingQueue() {
           event.preventDefault();
           startSigning('approve');
           break;
+        case 'r': {
+          // The open record, else the one under the cursor; only a proposed record can be opened.
+          const id = openRecord ?? (current && !isGroup(current) ? current.id : null);
+          const state = id === null ? undefined : load.rows.find((row) => row.id === id)?.state;
+          if (id !== null && state === 'proposed' && !openingForReview) {
+            event.preventDefault();
+            void openForReview([id]);
+          }
+          break;
+        }
       }
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [rows, cursor, signing, toggle, startSigning, openRecordFor]);
+  }, [
+    rows,
+    cursor,
+    signing,
+    toggle,
+    startSigning,
+    openRecordFor,
+    openRecord,
+    load.rows,
+    openForReview,
+    openingForReview,
+  ]);
 
-  const openForReview = async () => {
-    setError(null);
-    try {
-      const { opened } = await api['staging.openForReview']({ stagingIds: selectedIn('proposed') });
-      setNotice([`${opened} record${opened === 1 ? '' : 's'} opened for review.`]);
-      await reload();
-    } catch (caught) {
-      setError(messageOf(caught));
-    }
-  };
   const promote = async () => {
-    setError(null);
+    beginAction();
     try {
       const { outcomes } = await api['staging.promote']({ stagingIds: selectedIn('signed') });
       const promoted = outcomes.filter((outcome) => outcome.outcome === 'promoted').length;
-      setNotice([
-        `${promoted} of ${outcomes.length} record${outcomes.length === 1 ? '' : 's'} promoted.`,
-        ...outcomes.filter((outcome) => outcome.outcome !== 'promoted').map((outcome) => outcome.message),
-      ]);
+      setReport({
+        kind: 'notice',
+        lines: [
+          `${promoted} of ${outcomes.length} record${outcomes.length === 1 ? '' : 's'} promoted.`,
+          ...outcomes.filter((outcome) => outcome.outcome !== 'promoted').map((outcome) => outcome.message),
+        ],
+      });
       await reload();
     } catch (caught) {
-      setError(messageOf(caught));
+      setReport({ kind: 'error', lines: [messageOf(caught)] });
     }
   };
 
@@ -282,7 +339,7 @@ export function StagingQueue() {
     if (isGroup(item)) {
       return (
         <tr key={`group:${item.group}`} className={index === cursor ? 'group-row row-cursor' : 'group-row'}>
-          <td colSpan={9}>
+          <td colSpan={11}>
             <strong>{visibleText(item.group)}</strong> <span className="muted">{item.count} records</span>
           </td>
         </tr>
@@ -310,14 +367,34 @@ export function StagingQueue() {
         <td>
           <span className={`badge state-${record.state}`}>{record.state}</span>
         </td>
-        <td>{record.entityKind}</td>
+        <td
+          className="cell-ellipsis target-title"
+          title={record.targetTitle === null ? undefined : visibleText(record.targetTitle)}
+        >
+          {record.targetTitle === null ? '—' : visibleText(record.targetTitle)}
+        </td>
+        <td
+          className="cell-ellipsis change-summary"
+          title={record.changeSummary === null ? undefined : visibleText(record.changeSummary)}
+        >
+          {record.changeSummary === null ? '—' : visibleText(record.changeSummary)}
+        </td>
+        <td className="cell-ellipsis" data-column="entityKind" title={record.entityKind}>
+          {record.entityKind}
+        </td>
         <td>{visibleText(record.studyCode)}</td>
-        <td>{visibleText(record.agentId)}</td>
-        <td className="cell-ellipsis">
+        <td data-column="agentId" title={visibleText(record.agentId)}>
+          {visibleText(record.agentId)}
+        </td>
+        <td
+          className="cell-ellipsis"
+          data-column="modelVersion"
+          title={record.modelVersion === null ? undefined : visibleText(record.modelVersion)}
+        >
           {record.modelVersion === null ? '—' : visibleText(record.modelVersion)}
         </td>
         <td>
-          <time dateTime={record.createdAt}>{formatTimestamp(record.createdAt)}</time>
+          <Timestamp iso={record.createdAt} />
         </td>
         <td>{ageOf(record.createdAt, now)}</td>
         <td>
@@ -348,6 +425,7 @@ export function StagingQueue() {
             ))}
           </ul>
         </div>
+        <OfflineWriteNotice actions="opening for review, signing and promotion" />
 
         <div className="queue-filters">
           <label className="inline-field">
@@ -372,7 +450,7 @@ export function StagingQueue() {
               type="search"
               value={search}
               onChange={(event) => setSearch(event.target.value)}
-              placeholder="kind, study, agent, model, id  ( / )"
+              placeholder="record, change, kind, study, agent, model, id  ( / )"
               aria-label="Search the queue"
             />
           </label>
@@ -384,7 +462,15 @@ export function StagingQueue() {
             />{' '}
             Group by study
           </label>
-          <button type="button" className="button" onClick={() => void reload()} disabled={loading}>
+          <button
+            type="button"
+            className="button"
+            onClick={() => {
+              beginAction();
+              void reload();
+            }}
+            disabled={loading}
+          >
             Refresh
           </button>
         </div>
@@ -401,8 +487,8 @@ export function StagingQueue() {
           <button
             type="button"
             className="button"
-            disabled={selectedIn('proposed').length === 0}
-            onClick={() => void openForReview()}
+            disabled={selectedIn('proposed').length === 0 || openingForReview}
+            onClick={() => void openForReview(selectedIn('proposed'))}
           >
             Open for review ({selectedIn('proposed').length})
           </button>
@@ -432,14 +518,19 @@ export function StagingQueue() {
           </button>
         </div>
 
-        {error !== null && (
+        {loadError !== null && (
           <p className="notice notice-error" role="alert">
-            {error}
+            {loadError}
           </p>
         )}
-        {notice.length > 0 && (
-          <div className="notice" role="status">
-            {notice.map((line) => (
+        {report?.kind === 'error' && (
+          <p className="notice notice-error action-report" role="alert">
+            {report.lines.join(' ')}
+          </p>
+        )}
+        {report?.kind === 'notice' && (
+          <div className="notice action-report" role="status">
+            {report.lines.map((line) => (
               <p key={line}>{line}</p>
             ))}
           </div>
@@ -448,7 +539,8 @@ export function StagingQueue() {
         <div className="table-scroll queue-scroll" ref={scrollRef}>
           <table className="table queue-table">
             <caption className="visually-hidden">
-              Staged proposals. Keys: j and k move, space selects, Enter opens, s signs the selection.
+              Staged proposals. Keys: j and k move, space selects, Enter opens, r opens for review, s signs
+              the selection.
             </caption>
             <thead>
               <tr>
@@ -474,6 +566,7 @@ export function StagingQueue() {
                   return (
                     <th
                       key={header.id}
+                      data-column={header.id}
                       scope="col"
                       aria-sort={sorted === 'asc' ? 'ascending' : sorted === 'desc' ? 'descending' : 'none'}
                     >
@@ -498,7 +591,7 @@ export function StagingQueue() {
             <tbody>
               {paddingTop > 0 && (
                 <tr className="spacer-row" style={{ height: paddingTop }}>
-                  <td colSpan={9} />
+                  <td colSpan={11} />
                 </tr>
               )}
               {items.map((item) => {
@@ -507,12 +600,12 @@ export function StagingQueue() {
               })}
               {paddingBottom > 0 && (
                 <tr className="spacer-row" style={{ height: paddingBottom }}>
-                  <td colSpan={9} />
+                  <td colSpan={11} />
                 </tr>
               )}
               {load.done && rows.length === 0 && (
                 <tr>
-                  <td colSpan={9} className="muted">
+                  <td colSpan={11} className="muted">
                     {load.rows.length === 0
                       ? 'No staged proposals are visible to you.'
                       : 'Nothing matches the filter.'}
@@ -533,7 +626,13 @@ export function StagingQueue() {
       </section>
 
       {openRecord !== null && (
-        <RecordDetail id={openRecord} generation={generation} onClose={() => setOpenRecord(null)} />
+        <RecordDetail
+          id={openRecord}
+          generation={generation}
+          onClose={() => setOpenRecord(null)}
+          onOpenForReview={(id) => void openForReview([id])}
+          openingForReview={openingForReview}
+        />
       )}
 
       {signing !== null && (
@@ -548,9 +647,4 @@ export function StagingQueue() {
       )}
     </div>
   );
-}
-
-function formatTimestamp(iso: string): string {
-  const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString();
 }

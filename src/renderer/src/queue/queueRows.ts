@@ -25,7 +25,7 @@ function searchTextOf(row: QueueRow): string {
   let text = searchTexts.get(row);
   if (text === undefined) {
     text =
-      `${row.id} ${row.state} ${row.entityKind} ${row.studyCode} ${row.agentId} ${row.modelVersion ?? ''}`.toLowerCase();
+      `${row.id} ${row.state} ${row.entityKind} ${row.studyCode} ${row.agentId} ${row.modelVersion ?? ''} ${row.targetTitle ?? ''} ${row.changeSummary ?? ''}`.toLowerCase();
     searchTexts.set(row, text);
   }
   return text;
@@ -54,9 +54,54 @@ export function filterRows(rows: QueueRow[], state: StagingState | '', search: s
   });
 }
 
+/** Searches remembered per list of rows and state filter (each a list of row references). */
+const rememberedSearches = 32;
+
+/**
+ * filterRows as a person types: a search that extends an earlier one (more letters, another word)
+ * is looked for among that search's rows only, and a search typed before (backspacing) is answered
+ * from memory. Every word of the earlier search is contained in a word of the longer one, so its
+ * rows include every row the longer one can match. Forgets everything when the rows or the state
+ * filter change.
+ */
+export function createRowFilter(): (
+  rows: QueueRow[],
+  state: StagingState | '',
+  search: string,
+) => QueueRow[] {
+  let source: QueueRow[] | null = null;
+  let sourceState: StagingState | '' = '';
+  const found = new Map<string, QueueRow[]>();
+  return (rows, state, search) => {
+    if (rows !== source || state !== sourceState) {
+      source = rows;
+      sourceState = state;
+      found.clear();
+    }
+    const key = search.toLowerCase();
+    const known = found.get(key);
+    if (known) return known;
+    let narrowest: QueueRow[] | null = null;
+    let narrowestLength = -1;
+    for (const [earlier, earlierRows] of found) {
+      if (earlier.length > narrowestLength && key.startsWith(earlier)) {
+        narrowest = earlierRows;
+        narrowestLength = earlier.length;
+      }
+    }
+    // The earlier search's rows are already in the state asked for.
+    const result = narrowest === null ? filterRows(rows, state, search) : filterRows(narrowest, '', search);
+    if (found.size >= rememberedSearches) found.delete(found.keys().next().value as string);
+    found.set(key, result);
+    return result;
+  };
+}
+
 /** The queue's sortable columns (the column ids of StagingQueue.tsx). */
 export const queueSortColumns = [
   'state',
+  'targetTitle',
+  'changeSummary',
   'entityKind',
   'studyCode',
   'agentId',
@@ -84,6 +129,10 @@ function textOf(row: QueueRow, column: QueueSortColumn): string {
       return row.studyCode;
     case 'agentId':
       return row.agentId;
+    case 'targetTitle':
+      return row.targetTitle ?? '';
+    case 'changeSummary':
+      return row.changeSummary ?? '';
     default:
       return row.modelVersion ?? '';
   }
@@ -100,7 +149,7 @@ function sortKeys(rows: QueueRow[], column: QueueSortColumn): Float64Array {
     });
     return keys;
   }
-  // Few distinct values (states, kinds, studies, agents, models): collate those, then compare ranks.
+  // Distinct values (few for states, kinds, studies, agents, models): collate those, then compare ranks.
   // Texts the collator holds equal (HHT-9, hht-9) share a rank, so they stay in their order.
   const distinct = [...new Set(rows.map((row) => textOf(row, column)))].sort(collator.compare);
   const rank = new Map<string, number>();

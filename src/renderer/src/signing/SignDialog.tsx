@@ -1,11 +1,13 @@
 // The Part 11 signing ceremony as the signer sees it: the manifest (how many records, each with its
-// content hash), the meaning of signature, the attestation, then password and authenticator code.
-// One ceremony signs the whole batch; the server verifies everything and the result shows the
-// signature's manifestation. A modal <dialog>: Escape cancels, focus stays inside.
-import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
+// content hash), who is signing, the meaning of signature (chosen, never preset), for a rejection its
+// reason and explanation, the attestation, then password and authenticator code. One ceremony signs
+// the whole batch; the server verifies everything and the result shows the signature's
+// manifestation. A modal <dialog>: Escape cancels, focus stays inside.
+import { type FormEvent, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { Manifest, SignatureManifestation, SigningStatus } from '../../../shared/contract';
 import { api } from '../common/api';
 import { messageOf } from '../common/messageOf';
+import { ManifestTable } from './ManifestTable';
 import { SignatureManifestation as Manifestation } from './SignatureManifestation';
 import { TotpEnrolment } from './TotpEnrolment';
 
@@ -15,17 +17,27 @@ export interface SignDialogProps {
   onClose: (changed: boolean) => void;
 }
 
+const plural = (count: number, noun: string) =>
+  `${count.toLocaleString('en')} ${noun}${count === 1 ? '' : 's'}`;
+
 export function SignDialog({ stagingIds, intent, onClose }: SignDialogProps) {
   const dialog = useRef<HTMLDialogElement>(null);
+  const passwordField = useRef<HTMLInputElement>(null);
+  const codeField = useRef<HTMLInputElement>(null);
   const [status, setStatus] = useState<SigningStatus | null>(null);
   const [manifest, setManifest] = useState<Manifest | null>(null);
   const [meaning, setMeaning] = useState('');
+  const [reason, setReason] = useState('');
+  const [explanation, setExplanation] = useState('');
   const [comment, setComment] = useState('');
   const [password, setPassword] = useState('');
   const [totpCode, setTotpCode] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [result, setResult] = useState<SignatureManifestation | null>(null);
+  /** The field to focus once a refusal has cleared it. */
+  const [refocus, setRefocus] = useState<'password' | 'code' | null>(null);
+  const rejecting = intent === 'reject';
 
   const load = useCallback(async () => {
     setError(null);
@@ -36,35 +48,58 @@ export function SignDialog({ stagingIds, intent, onClose }: SignDialogProps) {
       ]);
       setStatus(nextStatus);
       setManifest(nextManifest);
-      setMeaning(
-        (current) => current || (nextStatus.meanings.find((m) => m.intent === intent)?.meaning ?? ''),
-      );
     } catch (caught) {
       setError(messageOf(caught));
     }
-  }, [stagingIds, intent]);
+  }, [stagingIds]);
 
   useEffect(() => {
     dialog.current?.showModal();
     void load();
   }, [load]);
 
+  useEffect(() => {
+    if (refocus === null) return;
+    (refocus === 'password' ? passwordField : codeField).current?.focus();
+    setRefocus(null);
+  }, [refocus]);
+
   const close = () => {
     dialog.current?.close();
     onClose(result !== null);
   };
 
+  const count = manifest?.entries.length ?? 0;
+  // What still stops the ceremony, in the order the form asks for it: the Sign button says so.
+  const missing = !meaning
+    ? 'Choose the meaning of your signature.'
+    : rejecting && !reason
+      ? 'Choose the reason for the rejection.'
+      : rejecting && !explanation.trim()
+        ? 'Explain the reason for the rejection.'
+        : !password
+          ? 'Enter your password.'
+          : !totpCode.trim()
+            ? 'Enter the code from your authenticator.'
+            : null;
+
   const sign = async (event: FormEvent) => {
     event.preventDefault();
     if (!manifest) return;
+    if (missing !== null) {
+      setError(missing);
+      return;
+    }
     setBusy(true);
     setError(null);
+    let clear: 'password' | 'code' | 'both' = 'both';
     try {
       const outcome = await api['signing.sign']({
         ceremonyId: manifest.ceremonyId,
         intent,
         meaning,
         comment: comment.trim() === '' ? null : comment,
+        rejection: rejecting ? { reason, explanation } : null,
         entries: manifest.entries.map((entry) => ({
           stagingRecordId: entry.stagingRecordId,
           contentHash: entry.contentHash,
@@ -77,13 +112,18 @@ export function SignDialog({ stagingIds, intent, onClose }: SignDialogProps) {
       } else {
         setError(outcome.error);
         if (outcome.locked) setStatus((current) => (current ? { ...current, locked: true } : current));
+        // A wrong code keeps the password typed, a wrong password keeps the code; anything else
+        // (the code may have been spent) asks for a new code.
+        else clear = outcome.field ?? 'code';
       }
     } catch (caught) {
       setError(messageOf(caught));
+      clear = 'code';
     } finally {
-      // The password and the code never outlive the attempt.
-      setPassword('');
-      setTotpCode('');
+      // A code is never kept after an attempt, nor a password after a wrong one or a signature.
+      if (clear !== 'password') setTotpCode('');
+      if (clear !== 'code') setPassword('');
+      setRefocus(clear === 'both' ? null : clear);
       setBusy(false);
     }
   };
@@ -97,9 +137,12 @@ export function SignDialog({ stagingIds, intent, onClose }: SignDialogProps) {
     }
   };
 
-  const verb = intent === 'approve' ? 'Sign' : 'Reject';
+  const verb = rejecting ? 'Reject' : 'Sign';
   const meanings = status?.meanings.filter((m) => m.intent === intent) ?? [];
-  const count = manifest?.entries.length ?? 0;
+  const outcome = useMemo(
+    () => (result ? new Map(result.records.map((record) => [record.stagingRecordId, record.state])) : null),
+    [result],
+  );
 
   return (
     <dialog
@@ -112,7 +155,7 @@ export function SignDialog({ stagingIds, intent, onClose }: SignDialogProps) {
       }}
     >
       <h2 id="sign-heading">
-        {verb} {count} record{count === 1 ? '' : 's'} — electronic signature
+        {verb} {plural(count, 'record')} — electronic signature
       </h2>
 
       {error !== null && (
@@ -124,8 +167,7 @@ export function SignDialog({ stagingIds, intent, onClose }: SignDialogProps) {
       {result !== null ? (
         <section aria-label="Signature recorded">
           <p className="notice notice-success" role="status">
-            {result.records.length} record{result.records.length === 1 ? '' : 's'}{' '}
-            {intent === 'approve' ? 'signed' : 'rejected'}.
+            {plural(result.records.length, 'record')} {rejecting ? 'rejected' : 'signed'}.
             {result.replayed ? ' (The server had already recorded this ceremony.)' : ''}
           </p>
           <Manifestation
@@ -134,14 +176,11 @@ export function SignDialog({ stagingIds, intent, onClose }: SignDialogProps) {
             intent={result.intent}
             signedAt={result.signedAt}
             comment={result.comment}
+            rejection={result.rejection}
           />
-          <ul className="signed-records">
-            {result.records.map((record) => (
-              <li key={record.stagingRecordId}>
-                <code>{record.stagingRecordId}</code> → {record.state}
-              </li>
-            ))}
-          </ul>
+          {manifest && outcome && (
+            <ManifestTable entries={manifest.entries} caption="What was signed" outcome={outcome} />
+          )}
         </section>
       ) : status === null || manifest === null ? (
         error === null && <p className="muted">Preparing the manifest…</p>
@@ -155,7 +194,7 @@ export function SignDialog({ stagingIds, intent, onClose }: SignDialogProps) {
       ) : status.totp !== 'confirmed' ? (
         <TotpEnrolment onConfirmed={() => void load()} />
       ) : (
-        <form onSubmit={(event) => void sign(event)}>
+        <form onSubmit={(event) => void sign(event)} noValidate>
           {manifest.problems.length > 0 && (
             <div className="notice notice-error">
               <p>Not included:</p>
@@ -166,35 +205,10 @@ export function SignDialog({ stagingIds, intent, onClose }: SignDialogProps) {
               </ul>
             </div>
           )}
-          <div className="table-scroll manifest-scroll">
-            <table className="table manifest-table">
-              <caption>Manifest: what you are signing</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Study</th>
-                  <th scope="col">Change to</th>
-                  <th scope="col">Record</th>
-                  <th scope="col">Content hash (SHA-256)</th>
-                </tr>
-              </thead>
-              <tbody>
-                {manifest.entries.map((entry) => (
-                  <tr key={entry.stagingRecordId}>
-                    <td>{entry.studyCode}</td>
-                    <td>
-                      {entry.entityKind} {entry.entityId === null ? '(new)' : ''}
-                    </td>
-                    <td>
-                      <code>{entry.stagingRecordId.slice(0, 8)}</code>
-                    </td>
-                    <td>
-                      <code className="hash">{entry.contentHash}</code>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <ManifestTable
+            entries={manifest.entries}
+            caption={`Manifest: what you are signing (${plural(count, 'record')})`}
+          />
 
           <div className="field">
             <label htmlFor="sign-meaning">Meaning of signature</label>
@@ -204,6 +218,9 @@ export function SignDialog({ stagingIds, intent, onClose }: SignDialogProps) {
               onChange={(event) => setMeaning(event.target.value)}
               required
             >
+              <option value="" disabled>
+                Choose the meaning of your signature…
+              </option>
               {meanings.map((m) => (
                 <option key={m.meaning} value={m.meaning}>
                   {m.meaning}
@@ -211,6 +228,39 @@ export function SignDialog({ stagingIds, intent, onClose }: SignDialogProps) {
               ))}
             </select>
           </div>
+          {rejecting && (
+            <>
+              <div className="field">
+                <label htmlFor="sign-reason">Reason for rejection</label>
+                <select
+                  id="sign-reason"
+                  value={reason}
+                  onChange={(event) => setReason(event.target.value)}
+                  required
+                >
+                  <option value="" disabled>
+                    Choose the reason for the rejection…
+                  </option>
+                  {status.rejectionReasons.map((choice) => (
+                    <option key={choice} value={choice}>
+                      {choice}
+                    </option>
+                  ))}
+                </select>
+              </div>
+              <div className="field">
+                <label htmlFor="sign-explanation">Explanation (required)</label>
+                <textarea
+                  id="sign-explanation"
+                  value={explanation}
+                  maxLength={2000}
+                  rows={2}
+                  required
+                  onChange={(event) => setExplanation(event.target.value)}
+                />
+              </div>
+            </>
+          )}
           <div className="field">
             <label htmlFor="sign-comment">Comment (optional)</label>
             <textarea
@@ -221,10 +271,17 @@ export function SignDialog({ stagingIds, intent, onClose }: SignDialogProps) {
               onChange={(event) => setComment(event.target.value)}
             />
           </div>
-          <p className="attestation">{status.attestation}</p>
+          <section className="signing-as" aria-label="Who is signing">
+            <p>
+              Signing as <strong>{status.signer.printedName}</strong>{' '}
+              <span className="signing-as-email">({status.signer.email})</span>
+            </p>
+            <p className="attestation">{status.attestation}</p>
+          </section>
           <div className="field">
             <label htmlFor="sign-password">Password</label>
             <input
+              ref={passwordField}
               id="sign-password"
               type="password"
               autoComplete="current-password"
@@ -237,6 +294,7 @@ export function SignDialog({ stagingIds, intent, onClose }: SignDialogProps) {
           <div className="field">
             <label htmlFor="sign-totp">Authenticator code</label>
             <input
+              ref={codeField}
               id="sign-totp"
               inputMode="numeric"
               autoComplete="one-time-code"
@@ -252,15 +310,21 @@ export function SignDialog({ stagingIds, intent, onClose }: SignDialogProps) {
             )}
           </div>
           <div className="dialog-actions">
+            {missing !== null && !busy && (
+              <p className="sign-missing muted" id="sign-missing">
+                {missing}
+              </p>
+            )}
             <button type="button" className="button button-quiet" onClick={close}>
               Cancel
             </button>
             <button
               type="submit"
               className="button button-primary"
-              disabled={busy || count === 0 || !meaning}
+              disabled={busy || count === 0 || missing !== null}
+              aria-describedby={missing !== null ? 'sign-missing' : undefined}
             >
-              {busy ? 'Signing…' : `${verb} ${count} record${count === 1 ? '' : 's'}`}
+              {busy ? 'Signing…' : `${verb} ${plural(count, 'record')}`}
             </button>
           </div>
         </form>

@@ -1,6 +1,7 @@
 // How a signature is shown wherever it appears (21 CFR 11.50): printed name, date and time in UTC
-// and in local time, and the meaning. All of it is data from the server, rendered as text.
-import { formatLocal, formatUtc } from '../common/formatTime';
+// and in local time, and the meaning; a rejection also with its reason and explanation. All of it
+// is data from the server, rendered as text.
+import { formatLocal, formatUtc, localTitle } from '../common/formatTime';
 import { visibleText } from '../common/visibleText';
 
 export interface ManifestationProps {
@@ -9,6 +10,8 @@ export interface ManifestationProps {
   intent: string;
   signedAt: string;
   comment?: string | null;
+  /** A rejection's reason (one of the configured list) and the signer's explanation. */
+  rejection?: { reason: string; explanation: string } | null;
   contentHash?: string;
 }
 
@@ -19,9 +22,17 @@ export function SignatureManifestation(props: ManifestationProps) {
         <strong>{visibleText(props.printedName)}</strong> — <em>{visibleText(props.meaning)}</em>
       </p>
       <p className="manifestation-time muted">
-        <time dateTime={props.signedAt}>{formatUtc(props.signedAt)}</time> · local{' '}
-        {formatLocal(props.signedAt)}
+        <time dateTime={props.signedAt} title={localTitle(props.signedAt)}>
+          {formatUtc(props.signedAt)}
+        </time>{' '}
+        · local {formatLocal(props.signedAt)}
       </p>
+      {props.rejection ? (
+        <p className="manifestation-rejection">
+          Reason for rejection: <strong>{visibleText(props.rejection.reason)}</strong> —{' '}
+          {visibleText(props.rejection.explanation)}
+        </p>
+      ) : null}
       {props.comment ? <p className="manifestation-comment">Comment: {visibleText(props.comment)}</p> : null}
       {props.contentHash ? (
         <p className="manifestation-hash muted">

@@ -21,8 +21,8 @@ function QrCode({ size, modules }: TotpEnrolmentOffer['qr']) {
       role="img"
       aria-label="QR code of the authenticator set-up link"
     >
-      <rect width={extent} height={extent} fill="#fff" />
-      <path d={path} fill="#000" />
+      <rect className="qr-light" width={extent} height={extent} />
+      <path className="qr-dark" d={path} />
     </svg>
   );
 }

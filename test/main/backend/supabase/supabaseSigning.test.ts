@@ -233,11 +233,82 @@ describe('SupabaseSigningBackend requests and errors', () => {
       meaning: 'I approve this change',
       signature_comment: null,
       manifest: [{ staging_record_id: stagingId, content_hash: 'a'.repeat(64) }],
+      rejection_reason: null,
+      rejection_explanation: null,
     });
     expect(result.records).toEqual([
       { stagingRecordId: stagingId, signatureId: attemptId, contentHash: 'a'.repeat(64), state: 'signed' },
     ]);
+    expect(result.rejection).toBeNull();
     expect(JSON.stringify(fake.rpcCalls('sign_batch')[0]?.body)).not.toContain('ignored');
+  });
+
+  it('sends a rejection with its reason and explanation, and reads them back [SIGN-REJECT-REASON]', async () => {
+    const rejection = { reason: 'Duplicate of another proposal', explanation: 'Same KPI as the March one.' };
+    const fake = new FakeSupabase()
+      .onRpc('sign_batch', () => ({
+        status: 200,
+        body: {
+          ...signResult,
+          intent: 'reject',
+          meaning: 'I reject this change',
+          records: [{ ...signResult.records[0], state: 'rejected' }],
+          rejection_reason: rejection.reason,
+          rejection_explanation: rejection.explanation,
+        },
+      }))
+      .onRpc('rejection_reasons', () => ({
+        status: 200,
+        body: [rejection.reason, 'Other (explained below)'],
+      }));
+    const backend = (await signedIn(fake)).signingBackend();
+    expect(await backend.rejectionReasons()).toEqual([rejection.reason, 'Other (explained below)']);
+    const result = await backend.signBatch(
+      {
+        ceremonyId,
+        nonce: 'n'.repeat(24),
+        intent: 'reject',
+        meaning: 'I reject this change',
+        comment: null,
+        rejection,
+        manifest: [{ stagingRecordId: stagingId, contentHash: 'a'.repeat(64) }],
+      },
+      'ignored',
+    );
+    expect(fake.rpcCalls('sign_batch')[0]?.body).toMatchObject({
+      intent: 'reject',
+      rejection_reason: rejection.reason,
+      rejection_explanation: rejection.explanation,
+    });
+    expect(result.rejection).toEqual(rejection);
+  });
+
+  it('asks the server for a 10,000-record manifest 5,000 records at a time (its limit per call)', async () => {
+    const ids = Array.from(
+      { length: 10_000 },
+      (_, i) => `12345678-1234-4234-8234-${String(i).padStart(12, '0')}`,
+    );
+    const fake = new FakeSupabase().onRpc('signing_subjects', (body) => ({
+      status: 200,
+      body: (body as { staging_ids: string[] }).staging_ids.map((id) => ({
+        staging_record_id: id,
+        study_id: '7a6b5c4d-3e2f-4a1b-8c9d-0e1f2a3b4c5d',
+        study_code: 'CS-001',
+        entity_kind: 'study_kpi',
+        entity_id: null,
+        state: 'reviewing',
+        proposed_state: { label: 'Enrolment' },
+        live_row: null,
+      })),
+    }));
+    const backend = (await signedIn(fake)).signingBackend();
+    const subjects = await backend.subjects(ids);
+    expect(subjects.map((s) => s.stagingRecordId)).toEqual(ids);
+    expect(
+      fake
+        .rpcCalls('signing_subjects')
+        .map((call) => (call.body as { staging_ids: string[] }).staging_ids.length),
+    ).toEqual([5000, 5000]);
   });
 
   it('resends the very same ceremony after a dropped connection (the ceremony service retries)', async () => {

@@ -186,7 +186,7 @@ describe.skipIf(e2eServer() === null)('the record detail and the queue, for the 
     await screenshot(page, 'record-agent-reasons');
   });
 
-  it('changes nothing on the server by opening a record; r starts the review and says so [UI-REVIEW-STEP]', async () => {
+  it('changes nothing on the server by opening a record; r starts the review and says so, the record staying on screen [UI-REVIEW-STEP, UI-DETAIL-REFRESH]', async () => {
     expect(await detail().locator('.badge').first().innerText()).toBe('proposed');
     await detail().getByText('Not in review yet.').waitFor();
     expect(await page.getByText(/is now in review/).count()).toBe(0);

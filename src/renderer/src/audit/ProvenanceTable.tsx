@@ -39,6 +39,13 @@ interface ProvenanceTableProps {
   onOpenTrail: (stagingId: string) => void;
 }
 
+/** The model that made an agent's event, as "provider model"; null for a person's. */
+function modelOf(row: { modelProvider: string | null; modelId: string | null }): string | null {
+  return row.modelProvider !== null || row.modelId !== null
+    ? visibleText(`${row.modelProvider ?? ''} ${row.modelId ?? ''}`.trim())
+    : null;
+}
+
 export function ProvenanceTable({ scope, generation, onOpenTrail }: ProvenanceTableProps) {
   // biome-ignore lint/correctness/useExhaustiveDependencies: generation is the reload trigger
   const readPage = useCallback(
@@ -80,11 +87,7 @@ export function ProvenanceTable({ scope, generation, onOpenTrail }: ProvenanceTa
             <td>
               <PersonName id={row.actorId} kind={row.actorKind} stacked />
             </td>
-            <td>
-              {row.modelProvider !== null || row.modelId !== null
-                ? visibleText(`${row.modelProvider ?? ''} ${row.modelId ?? ''}`.trim())
-                : '—'}
-            </td>
+            <td title={modelOf(row) ?? undefined}>{modelOf(row) ?? '—'}</td>
             <td title={`${visibleText(row.subjectKind)} ${visibleText(row.subjectId)}`}>
               <span className="muted">{visibleText(row.subjectKind)}</span>{' '}
               <code>{visibleText(row.subjectId)}</code>

@@ -12,7 +12,8 @@ function isoMillis(value: unknown): string {
   return Number.isNaN(date.getTime()) ? String(value) : date.toISOString();
 }
 
-function parsed(text: string | null): unknown {
+/** A cached JSON text (a document, a live row), or null when there is none or it does not parse. */
+export function parsed(text: string | null): unknown {
   if (text === null) return null;
   try {
     return JSON.parse(text);

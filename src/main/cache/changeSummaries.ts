@@ -5,6 +5,7 @@
 import type { Database } from 'better-sqlite3-multiple-ciphers';
 import { changeSummaryOf, targetTitleOf } from '../../shared/changeSummary';
 import type { EntityKind } from '../../shared/domain';
+import { parsed } from './cachedStagingDetail';
 
 interface StaleRow {
   rowid: number;
@@ -15,15 +16,6 @@ interface StaleRow {
   proposed: string;
   liveDoc: string | null;
   liveXid: string | null;
-}
-
-function parsed(text: string | null): unknown {
-  if (text === null) return null;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
 }
 
 /** Rows read and written per step: bounds the memory a first sync of 100,000 proposals needs. */

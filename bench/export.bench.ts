@@ -1,6 +1,8 @@
 // export.packet / export.verify: an inspection packet of one study with 10,000 staging records and
-// their history (proposed, reviewing, signed; a signature and a provenance event each: 40,001 audit
-// entries), built from an encrypted cache written here with the server's formulas. export.packet is
+// their history (proposed, reviewing, signed; a signature and a provenance event each) and the
+// study's protocol build B1 with its three transitions (40,004 audit entries), built from an encrypted
+// cache written here with the server's formulas; every value names build B1 and every signature is
+// of content-hash version 2, as since migration 0054. export.packet is
 // the time to build it (chain verification from genesis, content, PDF, ODM, CSV, manifest, ZIP and
 // the self-check the export always runs) and its size; export.verify is the time to verify it from
 // its bytes, against plain SHA-256 of the same bytes in the same process.
@@ -59,8 +61,74 @@ export const benchmark: Benchmark = {
         prev = entryHash;
         return occurredAt;
       };
+      const buildId = uuidOf('build B1');
       db.transaction(() => {
         append('db:postgres', 'genesis', { chain: 'countersign audit_log' });
+        // The study's INITIAL build, completed before any value (as createStudy and the demo make it).
+        const configuration = {
+          forms: [
+            {
+              code: 'study_milestone',
+              kind: 'entity',
+              title: 'study_milestone',
+              fields: ['title', 'due_date', 'status', 'notes'].map((code) => ({ code, type: 'text' })),
+            },
+          ],
+        };
+        const configurationSha256 = sha(canonicalJson(configuration));
+        let buildAt = '';
+        for (const [from, to] of [
+          [null, 'DRAFT'],
+          ['DRAFT', 'IN_PROGRESS'],
+          ['IN_PROGRESS', 'COMPLETED'],
+        ] as const) {
+          buildAt = append(userId, 'study_build.transition', {
+            build_id: buildId,
+            study_id: studyId,
+            build_number: 'B1',
+            build_version: '1.0',
+            build_type: 'INITIAL',
+            from_status: from,
+            to_status: to,
+            completed_sequence: to === 'COMPLETED' ? 1 : null,
+            configuration_sha256: configurationSha256,
+            error_count: 0,
+          });
+        }
+        db.prepare(
+          `insert into study_build (id, study_id, build_number, build_version, build_status, build_type,
+             completed_sequence, doc, sync_xid) values (?, ?, 'B1', '1.0', 'COMPLETED', 'INITIAL', 1, ?, '1')`,
+        ).run(
+          buildId,
+          studyId,
+          JSON.stringify({
+            id: buildId,
+            study_id: studyId,
+            build_number: 'B1',
+            build_version: '1.0',
+            build_status: 'COMPLETED',
+            build_description: 'Benchmark build',
+            build_type: 'INITIAL',
+            amendment_reference: null,
+            build_start_time: buildAt,
+            build_end_time: buildAt,
+            build_duration_seconds: 0,
+            configuration_snapshot: configuration,
+            configuration_sha256: configurationSha256,
+            total_visits: 0,
+            total_forms: 1,
+            total_fields: 4,
+            validation_rules_count: 0,
+            visits_built: 0,
+            forms_built: 1,
+            error_count: 0,
+            error_log: [],
+            completed_sequence: 1,
+            built_by: userId,
+            created_at: buildAt,
+            updated_at: buildAt,
+          }),
+        );
         db.prepare(
           `insert into live_row (entity_kind, id, study_id, doc, sync_xid) values ('study', ?, ?, ?, '1')`,
         ).run(studyId, studyId, JSON.stringify({ id: studyId, code: 'BENCH-001', title: 'Benchmark study' }));
@@ -69,12 +137,13 @@ export const benchmark: Benchmark = {
         );
         const staging = db.prepare(
           `insert into staging_record (id, entity_kind, entity_id, study_id, agent_id, model_version_id, provenance_id, state,
-             proposed_state, created_at, updated_at, created_by, sync_xid) values (?, 'study_milestone', null, ?, ?, null, ?, 'signed', ?, ?, ?, ?, '1')`,
+             proposed_state, created_at, updated_at, created_by, build_id, sync_xid)
+           values (?, 'study_milestone', null, ?, ?, null, ?, 'signed', ?, ?, ?, ?, ?, '1')`,
         );
         const provenance = db.prepare(
           `insert into provenance_event (id, study_id, actor_kind, actor_id, model_provider, model_id, model_version_id, action,
-             subject_kind, subject_id, retrieved_context, reviewer_user_id, signature_id, occurred_at, payload, sync_xid)
-           values (?, ?, 'agent', ?, 'bench', 'model-1', null, 'propose', 'staging_record', ?, ?, null, null, ?, '{}', '1')`,
+             subject_kind, subject_id, retrieved_context, reviewer_user_id, signature_id, occurred_at, payload, build_id, sync_xid)
+           values (?, ?, 'agent', ?, 'bench', 'model-1', null, 'propose', 'staging_record', ?, ?, null, null, ?, '{}', ?, '1')`,
         );
         const signature = db.prepare(
           `insert into signature_event (id, study_id, subject_kind, subject_id, signed_at, doc, sync_xid)
@@ -96,6 +165,7 @@ export const benchmark: Benchmark = {
             entity_id: null,
             agent_id: agent,
             proposed_state_sha256: proposedSha,
+            build_id: buildId,
           });
           append(signer, 'staging.reviewing', {
             staging_id: id,
@@ -106,6 +176,7 @@ export const benchmark: Benchmark = {
             entity_id: null,
             signature_id: null,
             proposed_state_sha256: proposedSha,
+            build_id: buildId,
           });
           const signatureId = uuidOf(`signature ${i}`);
           const hashOfContent = contentHash({
@@ -115,6 +186,7 @@ export const benchmark: Benchmark = {
             entityId: null,
             proposedState: proposed,
             liveRow: null,
+            buildId,
           });
           const signedAt = new Date(clock + 500).toISOString();
           append(signer, 'signature.recorded', {
@@ -139,6 +211,7 @@ export const benchmark: Benchmark = {
             entity_id: null,
             signature_id: signatureId,
             proposed_state_sha256: proposedSha,
+            build_id: buildId,
           });
           const provenanceId = uuidOf(`provenance ${i}`);
           staging.run(
@@ -150,6 +223,7 @@ export const benchmark: Benchmark = {
             createdAt,
             updatedAt,
             agent,
+            buildId,
           );
           provenance.run(
             provenanceId,
@@ -158,6 +232,7 @@ export const benchmark: Benchmark = {
             id,
             JSON.stringify([{ source: 'visit-report.pdf', chunk: i % 40 }]),
             createdAt,
+            buildId,
           );
           signature.run(
             signatureId,
@@ -176,6 +251,7 @@ export const benchmark: Benchmark = {
               re_auth_at: signedAt,
               study_id: studyId,
               content_hash: hashOfContent,
+              content_hash_version: 2,
               ceremony_id: null,
             }),
           );

@@ -63,7 +63,13 @@ export const benchmark: Benchmark = {
                    '2026-01-01', '2027-01-01', '2027-02-01', 1000000, 250000, 1100000, 'EUR', $1) returning id`,
           [adminId],
         );
-        return rows[0]?.id as string;
+        const id = rows[0]?.id as string;
+        // A study accepts proposals only under a completed protocol build (migration 0054).
+        await op.query(`select cs_private.complete_initial_build($1, $2, 'Bench INITIAL build')`, [
+          id,
+          adminId,
+        ]);
+        return id;
       });
       await op.query('begin');
       const agentId = await provisionPerson(op, {

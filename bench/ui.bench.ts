@@ -261,8 +261,9 @@ async function seed(owner: pg.Client): Promise<Seeded> {
   const documents = reviewDocuments();
 
   // Bulk SQL in a bootstrap session with row triggers off (session_replication_role): the benchmark
-  // measures the UI, not 100,000 audited proposals; sync_xid still gets its column default. The live
-  // row is written the same way (live tables otherwise change only by promotion).
+  // measures the UI, not 100,000 audited proposals; sync_xid still gets its column default, and the
+  // protocol build the triggers would stamp is set here (the study's current one, migration 0054). The
+  // live row is written the same way (live tables otherwise change only by promotion).
   await owner.query('begin');
   await owner.query(`set local countersign.bootstrap = 'on'`);
   await owner.query('set local session_replication_role = replica');
@@ -279,7 +280,7 @@ async function seed(owner: pg.Client): Promise<Seeded> {
   );
   await owner.query(
     `insert into cro.staging_record (entity_kind, entity_id, study_id, agent_id, model_version_id, state,
-       proposed_state, created_at, updated_at, created_by)
+       proposed_state, created_at, updated_at, created_by, build_id)
      select k.kind, case when k.kind = 'study_risk' then r.id end, coalesce(r.study_id, b.study), b.agent, $3,
             (case when n % 6 = 0 then 'reviewing' else 'proposed' end)::cro.staging_state,
             case k.kind
@@ -296,7 +297,8 @@ async function seed(owner: pg.Client): Promise<Seeded> {
               else jsonb_build_object('document_title', 'Bench document ' || n, 'document_type', 'monitoring_report',
                 'storage_uri', 'tmf://bench/' || n, 'metadata', '{}'::jsonb)
             end,
-            now() - make_interval(secs => n * 61), now() - make_interval(secs => n * 61), $2
+            now() - make_interval(secs => n * 61), now() - make_interval(secs => n * 61), $2,
+            cs_private.current_build(coalesce(r.study_id, b.study))
        from generate_series(1, $6::int) as n
       cross join lateral (select ($5::text[])[1 + n % 5] as kind) k
       cross join lateral (select ($4::text[])[1 + (n / 7) % 4] as agent,
@@ -321,17 +323,17 @@ async function seed(owner: pg.Client): Promise<Seeded> {
   );
   const provenanceId = await id(
     `insert into cro.provenance_event (study_id, actor_kind, actor_id, model_provider, model_id, model_version_id,
-       action, subject_kind, subject_id, retrieved_context, occurred_at, payload)
+       action, subject_kind, subject_id, retrieved_context, occurred_at, payload, build_id)
      select $1, 'agent', $2, m.provider, m.model_id, m.id, 'propose', 'live_essential_document', $4::text,
-            '[]'::jsonb, now() - interval '1 hour', '{"proposal": "update"}'::jsonb
+            '[]'::jsonb, now() - interval '1 hour', '{"proposal": "update"}'::jsonb, cs_private.current_build($1)
        from cro.model_registry_version m where m.id = $3 returning id`,
     [studyId, demoAgentId, model, liveId],
   );
   const diffRecordId = await id(
     `insert into cro.staging_record (entity_kind, entity_id, study_id, agent_id, model_version_id, provenance_id,
-       state, proposed_state, created_at, updated_at, created_by)
+       state, proposed_state, created_at, updated_at, created_by, build_id)
      values ('live_essential_document', $1, $2, $3, $4, $5, 'proposed', $6, now() - interval '1 hour',
-             now() - interval '1 hour', $7) returning id`,
+             now() - interval '1 hour', $7, cs_private.current_build($2)) returning id`,
     [liveId, studyId, demoAgentId, model, provenanceId, JSON.stringify(documents.proposed), agentUser],
   );
   // Already in review (the insert trigger files every proposal as proposed; row triggers are off for

@@ -117,7 +117,7 @@ async function exportCommand(args: string[]) {
       `${[
         `wrote ${values.out} (${result.zip.length} bytes, SHA-256 ${result.packetSha256})`,
         `scope: ${result.content.cover.scope.description}`,
-        `records: ${counts.stagingRecords} staging (${counts.signatures} signatures), ${counts.diaryRecords} diary (${counts.annotations} annotations)`,
+        `records: ${counts.stagingRecords} staging (${counts.signatures} signatures), ${counts.diaryRecords} diary (${counts.annotations} annotations); ${counts.builds ?? 0} protocol builds`,
         `document hash: ${result.documentHash}`,
         `audit chain head: seq ${chain.headSeq} ${chain.headHash}${chain.broken ? ` (BROKEN at seq ${chain.broken.firstBadSeq}, flagged on every page)` : ''}`,
       ].join('\n')}\n`,
@@ -162,8 +162,13 @@ function verifyCommand(args: string[]) {
         `  signature ${s.ok ? 'ok ' : 'BAD'} ${s.id} content hash ${s.contentHash} at chain seq ${s.chainSeq ?? '-'}${s.recomputed ? ' (recomputed from the signed content)' : ' (bound by the chain)'}`,
       );
     }
+    for (const b of report.builds) {
+      out.push(
+        `  build ${b.ok ? 'ok ' : 'BAD'} ${b.name} of ${b.studyCode} ${b.status} ${b.id} at chain seq ${b.chainSeqs.join(', ') || '-'}`,
+      );
+    }
     out.push(
-      `  records: ${report.records.staging} staging, ${report.records.diary} diary; ${report.records.eventsMatched} events matched to the chain; ${report.pages.count} PDF pages checked`,
+      `  records: ${report.records.staging} staging, ${report.records.diary} diary; ${report.records.eventsMatched} events matched to the chain; ${report.records.buildsChecked} values' protocol builds matched to the chain; ${report.pages.count} PDF pages checked`,
     );
     if (report.declaredChainBreak) {
       out.push(

@@ -162,7 +162,7 @@ async function main(): Promise<void> {
         made++;
         console.log(
           `demo agent: proposed ${proposal.entityId === null ? 'a new' : 'an update of'} ${proposal.entityKind} ` +
-            `in ${proposal.studyCode} (staging ${proposal.stagingId}` +
+            `in ${proposal.studyCode} under build ${proposal.buildNumber} (staging ${proposal.stagingId}` +
             `${proposal.sponsorRequestId ? `, answering sponsor request ${proposal.sponsorRequestId}` : ''})`,
         );
       } catch (error) {

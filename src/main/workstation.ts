@@ -22,7 +22,9 @@ import { describeTransport } from './backend/postgres/postgresTls';
 import { loginRoleName } from './backend/provisioning';
 import { describeProject } from './backend/supabase/supabaseConfig';
 import { SupabaseSession } from './backend/supabase/supabaseSession';
+import { studyBuildDiff } from './builds/studyBuilds';
 import { cachedAuditEntries } from './cache/cachedAuditEntries';
+import { cachedStudyBuilds } from './cache/cachedBuilds';
 import { cachedPeople } from './cache/cachedPeople';
 import { cachedSigningSubjects } from './cache/cachedSigningSubjects';
 import { cachedStagingDetail } from './cache/cachedStagingDetail';
@@ -299,6 +301,18 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
     session: session ? { ...session.identity } : sync.offlineIdentity ? { ...sync.offlineIdentity } : null,
   });
 
+  /** The builds the person may read: from the cache once it holds a sync, else from the server. */
+  const studyBuildsFor = async (studyId: string | null) => {
+    if (sync.cacheReady) return cachedStudyBuilds(sync.cache(), studyId);
+    if (!session) throw new UserFacingError('Sign in to see the protocol builds.');
+    if (sync.status().workOffline) {
+      throw new UserFacingError(
+        'The protocol builds are not in your cache yet: go online and sync to see them.',
+      );
+    }
+    return session.studyBuilds(studyId);
+  };
+
   const handlers: ContractHandlers = {
     'backend.status': async () => status(),
     'backend.configure': async (profile) => {
@@ -516,10 +530,15 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
         return { people: [] };
       }
     },
+    // Protocol builds (issue 20): the cache once it holds a sync; before that, and in hosted mode
+    // (no cache), the server as the person (RLS).
+    'builds.list': async ({ studyId }) => ({ builds: await studyBuildsFor(studyId) }),
+    'builds.diff': async ({ fromBuildId, toBuildId }) =>
+      studyBuildDiff(await studyBuildsFor(null), fromBuildId, toBuildId),
     'studies.list': async () => ({ studies: cachedStudies(sync.cache()) }),
     'diary.records': async (request) => ({ rows: cachedDiaryRecords(sync.cache(), request) }),
     'diary.annotate': async (request) => sync.annotate(request),
-    'diary.patients': async () => cachedDiaryPatients(sync.cache()),
+    'diary.patients': async (request) => cachedDiaryPatients(sync.cache(), request),
     'diary.history': async ({ eventUuid }) => cachedDiaryHistory(sync.cache(), eventUuid),
     'diary.resolve': async (request) => sync.resolveAnnotation(request),
     'outbox.list': async ({ includeSent }) => ({ items: listOutbox(sync.cache(), { includeSent }) }),

@@ -83,11 +83,110 @@ export const ChangePasswordRequest = z.object({
 
 export const StagingQueueCursor = z.object({ createdAt: isoTimestamp, id: uuid });
 
+// ── Protocol builds (issue 20, server migration 0054) ──────────────────────────────────────────────
+export const buildStatuses = ['DRAFT', 'IN_PROGRESS', 'COMPLETED', 'FAILED', 'CANCELLED'] as const;
+export const buildTypes = ['INITIAL', 'AMENDMENT', 'CORRECTION'] as const;
+
+/** What the workstation shows beside a value: the build it was captured under. */
+export const BuildRef = z.object({
+  id: uuid,
+  number: z.string(),
+  version: z.string(),
+  /** A later build of the same study has completed since: the value was captured under an older protocol. */
+  superseded: z.boolean(),
+});
+export type BuildRef = z.infer<typeof BuildRef>;
+
+export const BuildFieldDefinition = z.object({
+  code: z.string(),
+  label: z.string(),
+  type: z.string(),
+  required: z.boolean(),
+  values: z.array(z.string()).nullable(),
+  min: z.number().nullable(),
+  max: z.number().nullable(),
+  maxLength: z.number().int().nullable(),
+});
+export type BuildFieldDefinition = z.infer<typeof BuildFieldDefinition>;
+
+export const BuildFormDefinition = z.object({
+  code: z.string(),
+  kind: z.string(),
+  title: z.string(),
+  fields: z.array(BuildFieldDefinition),
+});
+export type BuildFormDefinition = z.infer<typeof BuildFormDefinition>;
+
+export const BuildError = z.object({
+  path: z.string().nullable(),
+  field: z.string().nullable(),
+  message: z.string(),
+});
+
+export const StudyBuild = z.object({
+  id: uuid,
+  studyId: uuid,
+  studyCode: z.string(),
+  buildNumber: z.string(),
+  buildVersion: z.string(),
+  status: z.enum(buildStatuses),
+  type: z.enum(buildTypes),
+  amendmentReference: z.string().nullable(),
+  description: z.string(),
+  /** Place among the study's COMPLETED builds (1, 2, ...); null until completed. */
+  completedSequence: z.number().int().nullable(),
+  /** The study's latest COMPLETED build: new values are captured under it. */
+  current: z.boolean(),
+  superseded: z.boolean(),
+  startedAt: isoTimestamp.nullable(),
+  endedAt: isoTimestamp.nullable(),
+  durationSeconds: z.number().int().nullable(),
+  totalForms: z.number().int(),
+  totalFields: z.number().int(),
+  validationRules: z.number().int(),
+  errorCount: z.number().int(),
+  /** One entry per failed attempt, oldest first. */
+  errorLog: z.array(
+    z.object({
+      attempt: z.number().int(),
+      at: isoTimestamp.nullable(),
+      by: uuid.nullable(),
+      errors: z.array(BuildError),
+    }),
+  ),
+  builtBy: uuid,
+  createdAt: isoTimestamp,
+  configurationSha256: z.string(),
+  /** The configuration's forms (a draft's may be incomplete: read leniently). */
+  forms: z.array(BuildFormDefinition),
+});
+export type StudyBuild = z.infer<typeof StudyBuild>;
+
+/** What changed from one build to another (src/shared/buildDiff.ts). */
+export const BuildDiffChange = z.object({
+  form: z.string(),
+  /** null: the whole form was added or removed. */
+  field: z.string().nullable(),
+  change: z.enum(['added', 'removed', 'changed']),
+  /** For a changed field: each rule that differs, e.g. "max: 1440 → 240", "values: + other". */
+  details: z.array(z.string()),
+});
+export type BuildDiffChange = z.infer<typeof BuildDiffChange>;
+
+export const BuildDiff = z.object({
+  fromBuildId: uuid,
+  toBuildId: uuid,
+  changes: z.array(BuildDiffChange),
+});
+export type BuildDiff = z.infer<typeof BuildDiff>;
+
 export const StagingQueueRequest = z.object({
   limit: z.number().int().min(1).max(20000).default(500),
   after: StagingQueueCursor.nullable().default(null),
   states: z.array(z.enum(stagingStates)).max(stagingStates.length).default([]),
   studyId: uuid.nullable().default(null),
+  /** Only proposals written under this protocol build. */
+  buildId: uuid.nullable().optional(),
 });
 
 export const StagingQueueRow = z.object({
@@ -101,6 +200,8 @@ export const StagingQueueRow = z.object({
   modelVersion: z.string().nullable(),
   createdAt: isoTimestamp,
   updatedAt: isoTimestamp,
+  /** The protocol build the proposal was written under (null: a source that does not say). */
+  build: BuildRef.nullable().default(null),
 });
 export type StagingQueueRow = z.infer<typeof StagingQueueRow>;
 
@@ -109,6 +210,8 @@ export type QueueRow = Pick<
   StagingQueueRow,
   'id' | 'state' | 'entityKind' | 'studyId' | 'studyCode' | 'agentId' | 'modelVersion' | 'createdAt'
 > & {
+  /** The protocol build it was written under; null: not known. */
+  build: BuildRef | null;
   /** One line on what the proposal changes ("status: mitigating → open; +1 field"); null: not known yet. */
   changeSummary: string | null;
   /** The title of the record it changes (or creates); null: not known yet. */
@@ -139,6 +242,9 @@ export const StagingQueueColumns = z
     changeSummary: z.array(dictionaryIndex.nullable()),
     /** Index into `targetTitles`; null: not known. */
     targetTitle: z.array(dictionaryIndex.nullable()),
+    /** Index into `builds`; null: not known. */
+    build: z.array(dictionaryIndex.nullable()),
+    builds: z.array(BuildRef),
     studies: z.array(z.object({ id: uuid, code: z.string() })),
     agents: z.array(z.string()),
     modelVersions: z.array(z.string()),
@@ -156,6 +262,7 @@ export const StagingQueueColumns = z
       'modelVersion',
       'changeSummary',
       'targetTitle',
+      'build',
     ] as const) {
       if (columns[name].length !== length)
         context.addIssue({
@@ -172,6 +279,7 @@ export const StagingQueueColumns = z
       ['modelVersion', columns.modelVersions.length],
       ['changeSummary', columns.changeSummaries.length],
       ['targetTitle', columns.targetTitles.length],
+      ['build', columns.builds.length],
     ] as const) {
       const at = outOfRange(columns[name], size);
       if (at !== -1)
@@ -233,6 +341,8 @@ export const ManifestEntry = z.object({
   entityId: uuid.nullable(),
   state: z.string(),
   contentHash: sha256Hex,
+  /** The protocol build the record was written under; its content hash binds it (version 2). */
+  build: BuildRef.nullable().default(null),
 });
 export type ManifestEntry = z.infer<typeof ManifestEntry>;
 
@@ -312,6 +422,8 @@ export const StagingSignature = z.object({
   ceremonyId: uuid.nullable(),
   /** A rejection's reason and explanation (0050); null for approvals and older rejections. */
   rejection: RejectionReason.nullable().optional(),
+  /** What the content hash covers (0054): 1 without the build, 2 with it; absent: 1. */
+  contentHashVersion: z.number().int().min(1).max(2).optional(),
 });
 export type StagingSignature = z.infer<typeof StagingSignature>;
 
@@ -341,7 +453,11 @@ export const SignedContentCheck = z.object({
     entity_id: uuid.nullable(),
     proposed_state: z.unknown(),
     live_row_sha256: sha256Hex.nullable(),
+    /** Present from content-hash version 2 (0054): the build the record was written under. */
+    build_id: uuid.nullable().optional(),
   }),
+  /** The version the signature recorded, and so the one recomputed (1: without the build). */
+  contentHashVersion: z.number().int().min(1).max(2).default(1),
   recomputedHash: sha256Hex.nullable(),
   /** matches: the signed hash recomputes; differs: it does not; unknown: the live row it covered is not known. */
   verdict: z.enum(['matches', 'differs', 'unknown']),
@@ -373,6 +489,8 @@ export const StagingDetail = z.object({
       retrievedContext: z.unknown(),
       /** Untrusted where an agent wrote it; the server adds citation_grounding and live_row_before. */
       payload: z.unknown(),
+      /** The protocol build it was recorded under; null: none recorded. */
+      build: BuildRef.nullable().default(null),
     }),
   ),
 });
@@ -456,6 +574,8 @@ export const ProvenanceRow = z.object({
   occurredAt: isoTimestamp,
   retrievedContext: jsonValue,
   payload: jsonValue,
+  /** The protocol build it was recorded under; null: none (no study, or before builds). */
+  build: BuildRef.nullable().default(null),
 });
 
 /** A person as this workstation may name them (public.people_directory, migration 0052; cached). */
@@ -491,6 +611,10 @@ export const DiaryRecordRow = z.object({
   lastAuditId: z.number().int(),
   isDeleted: z.boolean(),
   currentData: z.record(z.string(), jsonValue),
+  /** The build of the record's latest entry. */
+  build: BuildRef.nullable().default(null),
+  /** The record's entries were captured under more than one build. */
+  spansBuilds: z.boolean().default(false),
   annotations: z.array(
     z.object({
       annotationId: uuid,
@@ -607,6 +731,8 @@ export const DiaryHistoryEntry = z.object({
   changeReason: z.string(),
   clientTimestamp: isoTimestamp,
   serverTimestamp: isoTimestamp,
+  /** The protocol build the entry was captured under (superseded: an older protocol than the study's current one). */
+  build: BuildRef.nullable().default(null),
 });
 export type DiaryHistoryEntry = z.infer<typeof DiaryHistoryEntry>;
 
@@ -633,6 +759,8 @@ export const DiaryAnnotation = z.object({
   resolutions: z.array(OutboxItem),
   /** Every close and reopen the server recorded, oldest first, each with who, when and why. */
   resolutionHistory: z.array(ResolutionEvent),
+  /** The build it was written under; null while it waits in the outbox. */
+  build: BuildRef.nullable().default(null),
 });
 export type DiaryAnnotation = z.infer<typeof DiaryAnnotation>;
 
@@ -648,6 +776,8 @@ export const DiaryHistory = z.object({
   }),
   /** Oldest first. */
   entries: z.array(DiaryHistoryEntry),
+  /** The distinct builds of its entries, oldest first; more than one: the history spans builds. */
+  builds: z.array(BuildRef).default([]),
   /** Oldest first; replies come after the annotation they answer. */
   annotations: z.array(DiaryAnnotation),
 });
@@ -657,6 +787,8 @@ export const RecordTrail = z.object({
   stagingId: uuid,
   found: z.boolean(),
   state: z.string().nullable(),
+  /** The protocol build the record was written under (its latest proposal or revision); null: not known. */
+  build: BuildRef.nullable().default(null),
   provenance: z.array(ProvenanceRow),
   signatures: z.array(SignatureRow.extend({ inChain: z.boolean() })),
   chain: z.array(
@@ -778,6 +910,16 @@ export const cacheContract = {
   },
   /** The people this person may name (issue 19): from the cache, else the server; empty in neither. */
   'people.list': { request: Empty, response: z.object({ people: z.array(Person) }) },
+  /** A study's protocol builds (all studies when null), newest first within a study. */
+  'builds.list': {
+    request: z.object({ studyId: uuid.nullable().default(null) }).strict(),
+    response: z.object({ builds: z.array(StudyBuild) }),
+  },
+  /** What changed from one build to another of the same study. */
+  'builds.diff': {
+    request: z.object({ fromBuildId: uuid, toBuildId: uuid }).strict(),
+    response: BuildDiff,
+  },
   /** The studies in the cache (id and code), for filters. */
   'studies.list': {
     request: Empty,
@@ -789,12 +931,22 @@ export const cacheContract = {
         siteId: z.string().max(64).nullable().default(null),
         /** Only this patient's records (diary screen). */
         patientId: uuid.nullable().optional(),
+        /** Only records with at least one entry captured under this build. */
+        buildId: uuid.nullable().optional(),
         limit: z.number().int().min(1).max(5000).default(200),
       })
       .strict(),
     response: z.object({ rows: z.array(DiaryRecordRow) }),
   },
-  'diary.patients': { request: Empty, response: DiaryPatients },
+  'diary.patients': {
+    request: z
+      .object({
+        /** Only patients with a record that has an entry captured under this build. */
+        buildId: uuid.nullable().optional(),
+      })
+      .strict(),
+    response: DiaryPatients,
+  },
   'diary.history': { request: z.object({ eventUuid: uuid }).strict(), response: DiaryHistory },
   /** Close (resolved true) or reopen (false) an annotation, through the outbox: offline too. */
   'diary.resolve': { request: ResolveRequest, response: OutboxItem },

@@ -1,8 +1,8 @@
 // The queue page's columnar form (StagingQueueColumns in contract.ts): written by the main process
 // from row objects, whatever read them (the cache, PostgreSQL, Supabase), and read back into row
-// objects by the renderer. Studies, agents, model versions, change summaries and target titles go
-// once each, rows refer to them.
-import type { QueueRow, StagingQueueColumns } from './contract';
+// objects by the renderer. Studies, agents, model versions, change summaries, target titles and
+// protocol builds go once each, rows refer to them.
+import type { BuildRef, QueueRow, StagingQueueColumns } from './contract';
 
 /** Indexes of the distinct values of one field, in order of first appearance. */
 class Dictionary<K> {
@@ -27,6 +27,9 @@ export function queueColumnsOf(rows: readonly QueueRow[]): StagingQueueColumns {
   const modelVersions = new Dictionary<string>();
   const changeSummaries = new Dictionary<string>();
   const targetTitles = new Dictionary<string>();
+  // Builds by id (a row's BuildRef is one of a few objects shared by every row of a build).
+  const builds = new Dictionary<string>();
+  const buildRefs = new Map<string, BuildRef>();
   const columns: StagingQueueColumns = {
     id: new Array(rows.length),
     state: new Array(rows.length),
@@ -37,6 +40,8 @@ export function queueColumnsOf(rows: readonly QueueRow[]): StagingQueueColumns {
     modelVersion: new Array(rows.length),
     changeSummary: new Array(rows.length),
     targetTitle: new Array(rows.length),
+    build: new Array(rows.length),
+    builds: [],
     studies: [],
     agents: agents.values,
     modelVersions: modelVersions.values,
@@ -55,8 +60,15 @@ export function queueColumnsOf(rows: readonly QueueRow[]): StagingQueueColumns {
     columns.modelVersion[i] = row.modelVersion === null ? null : modelVersions.indexOf(row.modelVersion);
     columns.changeSummary[i] = row.changeSummary === null ? null : changeSummaries.indexOf(row.changeSummary);
     columns.targetTitle[i] = row.targetTitle === null ? null : targetTitles.indexOf(row.targetTitle);
+    const build = row.build;
+    if (build === null) columns.build[i] = null;
+    else {
+      columns.build[i] = builds.indexOf(build.id);
+      buildRefs.set(build.id, build);
+    }
   }
   columns.studies = studies.values.map((id) => ({ id, code: studyCodes.get(id) as string }));
+  columns.builds = builds.values.map((id) => buildRefs.get(id) as BuildRef);
   return columns;
 }
 
@@ -68,6 +80,7 @@ export function queueRowsOf(columns: StagingQueueColumns): QueueRow[] {
     const modelVersion = columns.modelVersion[i] as number | null;
     const changeSummary = columns.changeSummary[i] ?? null;
     const targetTitle = columns.targetTitle[i] ?? null;
+    const build = columns.build[i] ?? null;
     rows[i] = {
       id: columns.id[i] as string,
       state: columns.state[i] as QueueRow['state'],
@@ -79,6 +92,7 @@ export function queueRowsOf(columns: StagingQueueColumns): QueueRow[] {
       createdAt: columns.createdAt[i] as string,
       changeSummary: changeSummary === null ? null : (columns.changeSummaries[changeSummary] as string),
       targetTitle: targetTitle === null ? null : (columns.targetTitles[targetTitle] as string),
+      build: build === null ? null : (columns.builds[build] as BuildRef),
     };
   }
   return rows;

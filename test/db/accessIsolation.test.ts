@@ -152,14 +152,14 @@ describe('access isolation', () => {
         patient2,
         `insert into diary.record_audit (event_uuid, patient_id, site_id, operation, data, created_by, role,
            client_timestamp, parent_audit_id, change_reason)
-         values ($1, $2, 'A1', 'USER_UPDATE', '{"severity": 9}', $3, 'USER', now(), $4, 'edit')`,
+         values ($1, $2, 'A1', 'USER_UPDATE', '{"event_type": "headache", "date": "2026-03-02", "intensity": "severe"}', $3, 'USER', now(), $4, 'edit')`,
         [world.records.in.eventUuid, p1, world.patient2.id, world.records.in.auditId],
       );
       await expectRefused(
         patient2,
         `insert into diary.record_audit (event_uuid, patient_id, site_id, operation, data, created_by, role,
            client_timestamp, change_reason)
-         values ($1, $2, 'A1', 'USER_CREATE', '{}', $3, 'USER', now(), 'new')`,
+         values ($1, $2, 'A1', 'USER_CREATE', '{"event_type": "nausea", "date": "2026-03-04"}', $3, 'USER', now(), 'new')`,
         [randomUUID(), p1, world.patient2.id],
       );
     });

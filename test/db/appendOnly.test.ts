@@ -61,7 +61,7 @@ describe('append-only regulated history [CFR-11.10c, CFR-11.10e]', () => {
     await actingAs(db.operator, patientId, () =>
       db.operator.query(
         `insert into diary.record_audit (event_uuid, patient_id, site_id, operation, data, client_timestamp, change_reason)
-         values (gen_random_uuid(), $1, 'AO1', 'USER_CREATE', '{"event_type":"epistaxis"}', now(), 'initial entry')`,
+         values (gen_random_uuid(), $1, 'AO1', 'USER_CREATE', '{"event_type":"epistaxis","date":"2026-02-10"}', now(), 'initial entry')`,
         [patientId],
       ),
     );

@@ -1,9 +1,12 @@
 // The content hash a signer signs is computed by the workstation and recomputed by the server; the
-// two must agree byte for byte, on awkward content too (unicode, numbers, nesting, key order) and
-// on live rows with numerics, dates and timestamps.
+// two must agree byte for byte, on awkward content too (unicode, numbers, nesting, key order), on
+// live rows with numerics, dates and timestamps, and on the build (content-hash version 2, 0054) of a
+// record written under any build of its study; version 1 (before builds) stays computable for the
+// signatures made with it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contentHash, signingContent } from '../../src/main/signing/contentHash';
 import { canonicalJson } from '../../src/shared/canonicalJson';
+import { buildIn, standardConfiguration } from './support/buildActions';
 import { actingAs, propose } from './support/operatorActions';
 import { buildSigningWorld, password, type SigningWorld } from './support/signingWorld';
 import { createTestDatabase, type TestDatabase } from './support/testServer';
@@ -39,9 +42,12 @@ describe('content hash: workstation and server agree [SIGN-HASH]', () => {
       'select public.signing_content($1)::text as content',
       [id],
     );
-    const hashed = await db.operator.query<{ canonical: string; hash: string }>(
-      'select cs_private.canonical_json($1::jsonb) as canonical, cs_private.json_sha256($1::jsonb) as hash',
-      [rows[0]?.content],
+    await client.end();
+    const hashed = await db.operator.query<{ canonical: string; hash: string; stored: string; v1: string }>(
+      `select cs_private.canonical_json($1::jsonb) as canonical, cs_private.json_sha256($1::jsonb) as hash,
+              cs_private.signing_content_hash(s) as stored, cs_private.signing_content_hash_at(s, 1::smallint) as v1
+         from cro.staging_record s where s.id = $2`,
+      [rows[0]?.content, id],
     );
     return hashed.rows[0];
   }
@@ -64,6 +70,8 @@ describe('content hash: workstation and server agree [SIGN-HASH]', () => {
     const server = await serverContent(signer.email, id);
     expect(canonicalJson(signingContent(subject))).toBe(server?.canonical);
     expect(contentHash(subject)).toBe(server?.hash);
+    expect(contentHash(subject)).toBe(server?.stored);
+    expect(contentHash(subject, 1)).toBe(server?.v1);
   });
 
   it('for an update of a live row with numerics, dates, timestamps and JSON', async () => {
@@ -95,6 +103,44 @@ describe('content hash: workstation and server agree [SIGN-HASH]', () => {
     const server = await serverContent(signer.email, id);
     expect(canonicalJson(signingContent(subject))).toBe(server?.canonical);
     expect(contentHash(subject)).toBe(server?.hash);
+    expect(contentHash(subject, 1)).toBe(server?.v1);
+  });
+
+  it('for a record written under a non-initial build of its study [BUILD-SIGNING-MANIFEST]', async () => {
+    const signer = await world.newSigner();
+    const initial = await db.operator.query<{ id: string }>('select cs_private.current_build($1) as id', [
+      world.studyA,
+    ]);
+    const amendment = await actingAs(db.operator, world.adminId, async () =>
+      buildIn(db.operator, 'COMPLETED', {
+        study: world.studyA,
+        number: `B2-${db.tag}`.slice(0, 40),
+        configuration: await standardConfiguration(db.operator),
+      }),
+    );
+    expect(amendment.completed_sequence).toBe(2);
+    const id = await propose(db.operator, world.agentA, {
+      entityKind: 'study_kpi',
+      entityId: world.kpiA,
+      studyId: world.studyA,
+      proposedState: { value: '47%' },
+    });
+    const [subject] = await signer.backend.subjects([id]);
+    if (!subject) throw new Error('the signer cannot read the proposal');
+    // The server wrote it under the amendment, and the manifest names that build.
+    expect(subject.buildId).toBe(amendment.id);
+    expect(subject.buildId).not.toBe(initial.rows[0]?.id);
+    expect(subject.build).toMatchObject({
+      id: amendment.id,
+      number: amendment.build_number,
+      superseded: false,
+    });
+    const server = await serverContent(signer.email, id);
+    expect(canonicalJson(signingContent(subject))).toBe(server?.canonical);
+    expect(server?.canonical).toContain(`"build_id":"${amendment.id}"`);
+    expect(contentHash(subject)).toBe(server?.stored);
+    // The same record under the initial build would hash otherwise: what is signed binds the build.
+    expect(contentHash({ ...subject, buildId: initial.rows[0]?.id as string })).not.toBe(server?.stored);
   });
 
   it('changes when either the proposal or the live row changes', async () => {
@@ -105,10 +151,38 @@ describe('content hash: workstation and server agree [SIGN-HASH]', () => {
       entityId: '00000000-0000-4000-8000-000000000003',
       proposedState: { value: '40%' },
       liveRow: { id: '00000000-0000-4000-8000-000000000003', value: '39%' },
+      buildId: '00000000-0000-4000-8000-000000000004',
     };
     const hash = contentHash(base);
     expect(contentHash({ ...base, proposedState: { value: '41%' } })).not.toBe(hash);
     expect(contentHash({ ...base, liveRow: { ...base.liveRow, value: '38%' } })).not.toBe(hash);
     expect(contentHash({ ...base, proposedState: { value: '40%' } })).toBe(hash);
+  });
+
+  it('binds the build from version 2 on, and version 1 never did [BUILD-SIGNING-MANIFEST]', () => {
+    const base = {
+      stagingRecordId: '00000000-0000-4000-8000-000000000001',
+      studyId: '00000000-0000-4000-8000-000000000002',
+      entityKind: 'study_kpi',
+      entityId: null,
+      proposedState: { value: '40%' },
+      liveRow: null,
+      buildId: '00000000-0000-4000-8000-000000000004',
+    };
+    const otherBuild = { ...base, buildId: '00000000-0000-4000-8000-000000000005' };
+    expect(contentHash(otherBuild)).not.toBe(contentHash(base));
+    expect(contentHash(otherBuild, 1)).toBe(contentHash(base, 1));
+    // RFC 8785 sorts build_id first; version 1 is the six keys of 0014.
+    expect(canonicalJson(signingContent(base))).toMatch(
+      /^\{"build_id":"00000000-0000-4000-8000-000000000004","entity_id"/,
+    );
+    expect(Object.keys(signingContent(base, 1)).sort()).toEqual([
+      'entity_id',
+      'entity_kind',
+      'live_row_sha256',
+      'proposed_state',
+      'staging_record_id',
+      'study_id',
+    ]);
   });
 });

@@ -24,6 +24,8 @@ describe('diary rules [DIARY-EVENTS]', () => {
        values ($1, $2, 'DR1', $3, $4, now() - interval '1 minute', $5, $6) returning audit_id`,
       [eventUuid, patientId, operation, JSON.stringify(data), parent, reason],
     );
+  /** An entry valid under the study's build (the standard diary form: event type and date required). */
+  const entry = (fields: object = {}) => ({ event_type: 'epistaxis', date: '2026-02-10', ...fields });
   const state = async () =>
     (await db.operator.query('select * from diary.record_state where event_uuid = $1', [eventUuid])).rows[0];
 
@@ -72,7 +74,7 @@ describe('diary rules [DIARY-EVENTS]', () => {
       patient,
       'USER_CREATE',
       null,
-      { event_type: 'epistaxis', duration_minutes: 15 },
+      entry({ duration_minutes: 15 }),
       'new entry',
     );
     const first = Number(created.rows[0]?.audit_id);
@@ -85,7 +87,7 @@ describe('diary rules [DIARY-EVENTS]', () => {
       patient,
       'USER_UPDATE',
       first,
-      { event_type: 'epistaxis', duration_minutes: 20 },
+      entry({ duration_minutes: 20 }),
       'corrected duration',
     );
     const second = Number(updated.rows[0]?.audit_id);
@@ -108,7 +110,7 @@ describe('diary rules [DIARY-EVENTS]', () => {
       patient,
       'USER_UPDATE',
       stale,
-      { duration_minutes: 99 },
+      entry({ duration_minutes: 99 }),
       'from a stale device',
     ).catch((e) => e);
     expect(error).toMatchObject({ code: 'CS409' });
@@ -117,23 +119,23 @@ describe('diary rules [DIARY-EVENTS]', () => {
   });
 
   it('refuses a second USER_CREATE of the same record, and an update of a record that does not exist', async () => {
-    await expect(insertEvent(patient, 'USER_CREATE', null, {}, 'again')).rejects.toMatchObject({
+    await expect(insertEvent(patient, 'USER_CREATE', null, entry(), 'again')).rejects.toMatchObject({
       code: 'CS409',
     });
     await expect(
       patient.query(
         `insert into diary.record_audit (event_uuid, patient_id, site_id, operation, data, client_timestamp, parent_audit_id, change_reason)
-         values (gen_random_uuid(), $1, 'DR1', 'USER_UPDATE', '{}', now(), 1, 'x')`,
-        [patientId],
+         values (gen_random_uuid(), $1, 'DR1', 'USER_UPDATE', $2, now(), 1, 'x')`,
+        [patientId, JSON.stringify(entry())],
       ),
     ).rejects.toMatchObject({ code: 'CS409' });
   });
 
   it('requires a change reason', async () => {
     const head = await state();
-    await expect(insertEvent(patient, 'USER_UPDATE', Number(head.last_audit_id), {}, '  ')).rejects.toThrow(
-      /change_reason/,
-    );
+    await expect(
+      insertEvent(patient, 'USER_UPDATE', Number(head.last_audit_id), entry(), '  '),
+    ).rejects.toThrow(/change_reason/);
   });
 
   it('annotations never modify patient data; the server fills whose record and which site', async () => {

@@ -17,12 +17,7 @@ import { cacheDir } from '../../src/main/cache/cacheLocation';
 import { openCache } from '../../src/main/cache/openCache';
 import { renderPacketFiles } from '../../src/main/export/exportPacket';
 import type { PacketContent } from '../../src/main/export/packetContent';
-import {
-  buildManifest,
-  manifestBytes,
-  type PacketManifest,
-  sha256OfBytes,
-} from '../../src/main/export/packetManifest';
+import { buildManifest, manifestBytes, sha256OfBytes } from '../../src/main/export/packetManifest';
 import { layoutPdfPages } from '../../src/main/export/pdfWriter';
 import { readStoredZip, writeStoredZip, type ZipEntry } from '../../src/main/export/storedZip';
 import { verifyPacket } from '../../src/main/export/verifyPacket';
@@ -31,26 +26,10 @@ import { createWorkstation, type Workstation } from '../../src/main/workstation'
 import { canonicalJson } from '../../src/shared/canonicalJson';
 import type { Channel, ExportProgress, RequestOf, ResponseOf } from '../../src/shared/contract';
 import { queueRowsOf } from '../../src/shared/stagingQueueColumns';
+import { forgePacket, forgePacketContent } from './support/forgedPacket';
 import { freePort } from './support/freePort';
 
 const run = promisify(execFile);
-
-/** What a forger can do: change files, then recompute every hash in the manifest. */
-function forge(entries: ZipEntry[], change: (files: Map<string, Buffer>) => void, rerender = false): Buffer {
-  const files = new Map<string, Buffer>(entries.map((e) => [e.path, Buffer.from(e.data)]));
-  change(files);
-  const packetJson = files.get('packet.json') as Buffer;
-  const content = JSON.parse(packetJson.toString('utf8')) as PacketContent;
-  const documentHash = sha256OfBytes(packetJson);
-  if (rerender) for (const [path, data] of renderPacketFiles(content, documentHash)) files.set(path, data);
-  const manifest = JSON.parse((files.get('manifest.json') as Buffer).toString('utf8')) as PacketManifest;
-  const listed = manifest.files.map((f) => {
-    const data = files.get(f.path) as Buffer;
-    return { path: f.path, sha256: sha256OfBytes(data), bytes: data.length };
-  });
-  files.set('manifest.json', manifestBytes(buildManifest(content, documentHash, listed)));
-  return writeStoredZip(entries.map((e) => ({ path: e.path, data: files.get(e.path) as Buffer })));
-}
 
 function flipByteOf(packet: Buffer, path: string): Buffer {
   const copy = Buffer.from(packet);
@@ -171,7 +150,7 @@ describe('inspection packet on the embedded demo', () => {
       // The forger also fixes the ZIP and recomputes the manifest: still caught at that file.
       if (path === 'manifest.json') continue;
       const entries = readStoredZip(packet);
-      const forged = forge(entries, (files) => {
+      const forged = forgePacket(entries, (files) => {
         const data = Buffer.from(files.get(path) as Buffer);
         // A letter or digit from the middle on: a flipped quote would leave packet.json unreadable
         // to the forger itself, not just to the verifier.
@@ -198,7 +177,7 @@ describe('inspection packet on the embedded demo', () => {
     const signed = content.stagingRecords.find((r) => r.signatures.length > 0);
     if (!signed) throw new Error('no signed record in the packet');
     const removed = signed.signatures[0]?.id as string;
-    const forged = forge(
+    const forged = forgePacket(
       entries,
       (files) => {
         const forgedContent = JSON.parse(canonicalJson(content)) as PacketContent;
@@ -221,7 +200,7 @@ describe('inspection packet on the embedded demo', () => {
 
   it('detects a reordered audit entry, in the chain file and in a record history [EXPORT-TAMPER]', () => {
     const entries = readStoredZip(packet);
-    const chainForged = forge(entries, (files) => {
+    const chainForged = forgePacket(entries, (files) => {
       const chainLines = (files.get('chain/audit_log.jsonl') as Buffer).toString('utf8').split('\n');
       [chainLines[5], chainLines[6]] = [chainLines[6] as string, chainLines[5] as string];
       files.set('chain/audit_log.jsonl', Buffer.from(chainLines.join('\n')));
@@ -233,7 +212,7 @@ describe('inspection packet on the embedded demo', () => {
     const record = content.stagingRecords.find(
       (r) => r.history.length >= 2,
     ) as PacketContent['stagingRecords'][number];
-    const historyForged = forge(
+    const historyForged = forgePacket(
       entries,
       (files) => {
         const forgedContent = JSON.parse(canonicalJson(content)) as PacketContent;
@@ -250,7 +229,7 @@ describe('inspection packet on the embedded demo', () => {
 
   it('detects a swapped PDF page and names it, even with the manifest recomputed [EXPORT-TAMPER]', () => {
     const entries = readStoredZip(packet);
-    const forged = forge(entries, (files) => {
+    const forged = forgePacket(entries, (files) => {
       const pdf = (files.get('packet.pdf') as Buffer).toString('latin1');
       // /Kids [6 0 R 8 0 R 10 0 R ...]: swap pages 2 and 3.
       files.set(
@@ -444,18 +423,10 @@ describe('inspection packet on the embedded demo', () => {
     expect(pdfText).toContain(`reason:${close.reasonLabel}(${close.reasonCode})`.replace(/\s+/g, ''));
 
     const rewritten = (change: (annotation: (typeof closedQueries)[number]) => void) =>
-      forge(
-        entries,
-        (files) => {
-          const forgedContent = JSON.parse(
-            (files.get('packet.json') as Buffer).toString('utf8'),
-          ) as PacketContent;
-          for (const d of forgedContent.diaryRecords)
-            for (const a of d.annotations) if (a.annotationId === query.annotationId) change(a);
-          files.set('packet.json', Buffer.from(canonicalJson(forgedContent)));
-        },
-        true,
-      );
+      forgePacketContent(packet, (forgedContent) => {
+        for (const d of forgedContent.diaryRecords)
+          for (const a of d.annotations) if (a.annotationId === query.annotationId) change(a);
+      });
     // Another reason, every hash and rendering recomputed: the chain still says the first one.
     const otherReason = verifyPacket(
       rewritten((a) => {
@@ -491,6 +462,54 @@ describe('inspection packet on the embedded demo', () => {
       (error: { code: number; stdout: string }) => error,
     );
     expect(failed).toMatchObject({ code: 1, stdout: expect.stringMatching(/FAIL csv\/signatures\.csv/) });
+  });
+
+  it("carries the demo HHT study's two builds and each value's, and the command line fails at a value whose build was changed [BUILD-PACKET, BUILD-VERIFY]", async () => {
+    const exported = await call('export.packet', { scope: { kind: 'study', studyCode: 'AUR-HHT-201' } });
+    const hht = readFileSync(exported.path);
+    expect(verifyPacket(hht).problems).toEqual([]);
+    const hhtContent = JSON.parse(
+      readStoredZip(hht)
+        .find((e) => e.path === 'packet.json')
+        ?.data.toString('utf8') ?? '',
+    ) as PacketContent;
+    const completed = (hhtContent.builds ?? []).filter((b) => b.completedSequence !== null);
+    expect(completed.map((b) => [b.number, b.type, b.superseded])).toEqual([
+      ['B1', 'INITIAL', true],
+      ['B2', 'AMENDMENT', false],
+    ]);
+    const [initial, amendment] = completed as [
+      NonNullable<PacketContent['builds']>[number],
+      NonNullable<PacketContent['builds']>[number],
+    ];
+    expect(amendment.errorLog.length).toBeGreaterThan(0);
+    const versions = hhtContent.diaryRecords.flatMap((d) => d.history);
+    expect(new Set(versions.map((v) => v.buildId))).toEqual(new Set([initial.id, amendment.id]));
+    const spanning = hhtContent.diaryRecords.find((d) => new Set(d.history.map((v) => v.buildId)).size > 1);
+    expect(spanning, 'a record whose history spans both builds').toBeDefined();
+
+    // One version said to be of the other build, every file and hash recomputed: named by the CLI.
+    const target = spanning as PacketContent['diaryRecords'][number];
+    const version = target.history[0] as PacketContent['diaryRecords'][number]['history'][number];
+    const forged = forgePacketContent(hht, (forgedContent) => {
+      const record = forgedContent.diaryRecords.find((d) => d.eventUuid === target.eventUuid);
+      const first = record?.history[0];
+      if (first) first.buildId = first.buildId === initial.id ? amendment.id : initial.id;
+    });
+    const forgedPath = join(dataDir, 'forged-build.zip');
+    (await import('node:fs')).writeFileSync(forgedPath, forged);
+    const failed = await run('npx', ['countersign', 'verify', forgedPath]).catch(
+      (error: { code: number; stdout: string }) => error,
+    );
+    expect(failed).toMatchObject({
+      code: 1,
+      stdout: expect.stringContaining(
+        `FAIL packet.json diary record ${target.eventUuid}: version audit ${version.auditId}: its build`,
+      ),
+    });
+    const { stdout } = await run('npx', ['countersign', 'verify', exported.path]);
+    expect(stdout).toMatch(/build ok {2}B1 \(1\.0\) of AUR-HHT-201 COMPLETED/);
+    expect(stdout).toMatch(/build ok {2}B2 \(2\.0\) of AUR-HHT-201 COMPLETED/);
   });
 
   it('exports from the command line with the cache opened offline by the password', async () => {

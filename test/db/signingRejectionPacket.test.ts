@@ -8,21 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoPerson } from '../../src/main/backend/demo/demoPeople';
-import { renderPacketFiles } from '../../src/main/export/exportPacket';
 import type { PacketContent } from '../../src/main/export/packetContent';
-import {
-  buildManifest,
-  manifestBytes,
-  type PacketManifest,
-  sha256OfBytes,
-} from '../../src/main/export/packetManifest';
-import { readStoredZip, writeStoredZip } from '../../src/main/export/storedZip';
+import { readStoredZip } from '../../src/main/export/storedZip';
 import { verifyPacket } from '../../src/main/export/verifyPacket';
 import { dispatchContractCall } from '../../src/main/ipc/dispatchContractCall';
 import { createWorkstation, type Workstation } from '../../src/main/workstation';
-import { canonicalJson } from '../../src/shared/canonicalJson';
 import type { Channel, RequestOf, ResponseOf } from '../../src/shared/contract';
 import { queueRowsOf } from '../../src/shared/stagingQueueColumns';
+import { forgePacketContent } from './support/forgedPacket';
 import { freePort } from './support/freePort';
 
 const rejection = {
@@ -165,29 +158,19 @@ describe('a rejection and its reason, from the dialog to the inspection packet [
   }, 120_000);
 
   it('fails verify at the signature whose explanation was changed, even with every file rendered again', () => {
-    const entries = readStoredZip(packet);
-    const files = new Map<string, Buffer>(entries.map((e) => [e.path, Buffer.from(e.data)]));
-    const content = JSON.parse((files.get('packet.json') as Buffer).toString('utf8')) as PacketContent;
-    const record = content.stagingRecords.find((r) => r.id === rejected[0]);
-    const signature = record?.signatures.find((s) => s.intent === 'reject');
-    if (!signature?.rejection) throw new Error('no rejection in the packet');
-    signature.rejection.explanation = 'The milestone looked fine to me.';
-    const packetJson = Buffer.from(canonicalJson(content));
-    files.set('packet.json', packetJson);
-    const documentHash = sha256OfBytes(packetJson);
-    for (const [path, data] of renderPacketFiles(content, documentHash)) files.set(path, data);
-    const manifest = JSON.parse((files.get('manifest.json') as Buffer).toString('utf8')) as PacketManifest;
-    const listed = manifest.files.map((f) => {
-      const data = files.get(f.path) as Buffer;
-      return { path: f.path, sha256: sha256OfBytes(data), bytes: data.length };
+    let signatureId = '';
+    const forged = forgePacketContent(packet, (content) => {
+      const record = content.stagingRecords.find((r) => r.id === rejected[0]);
+      const signature = record?.signatures.find((s) => s.intent === 'reject');
+      if (!signature?.rejection) throw new Error('no rejection in the packet');
+      signature.rejection.explanation = 'The milestone looked fine to me.';
+      signatureId = signature.id;
     });
-    files.set('manifest.json', manifestBytes(buildManifest(content, documentHash, listed)));
-    const forged = writeStoredZip(entries.map((e) => ({ path: e.path, data: files.get(e.path) as Buffer })));
 
     const report = verifyPacket(forged);
     expect(report.ok).toBe(false);
     expect(report.problems).toContainEqual({
-      where: expect.stringContaining(`signature ${signature.id}`),
+      where: expect.stringContaining(`signature ${signatureId}`),
       what: expect.stringContaining('does not match its signature.recorded audit entry'),
     });
   });

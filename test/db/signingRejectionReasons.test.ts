@@ -171,7 +171,9 @@ describe('a rejection names its reason [SIGN-REJECT-REASON]', () => {
       },
       {
         event_type: 'staging.signed',
+        // The build the proposal was written under (0054) is named by every staging entry since.
         keys: [
+          'build_id',
           'entity_id',
           'entity_kind',
           'from_state',

@@ -100,6 +100,17 @@ describe('hosted mode: signing with Supabase JWT claims through PostgREST [SEC-H
 
   async function manifestOf(claims: Claims, ids: string[]) {
     const subjects = await gateway.rpc<ServerSubject[]>(claims, 'signing_subjects', { staging_ids: ids });
+    // The build each record was written under, read as the hosted workstation reads it (PostgREST's
+    // GET /rest/v1/staging_record?select=id,build_id, schema cro): what is signed binds it (0054).
+    const builds = new Map(
+      (
+        await gateway.request<{ id: string; build_id: string }>(
+          claims,
+          'select id::text, build_id::text from cro.staging_record where id = any ($1::uuid[])',
+          [ids],
+        )
+      ).map((row) => [row.id, row.build_id]),
+    );
     return subjects.map((s) => {
       const subject: SigningSubject = {
         stagingRecordId: s.staging_record_id,
@@ -108,6 +119,7 @@ describe('hosted mode: signing with Supabase JWT claims through PostgREST [SEC-H
         entityId: s.entity_id,
         proposedState: s.proposed_state,
         liveRow: s.live_row,
+        buildId: builds.get(s.staging_record_id) ?? null,
       };
       return { staging_record_id: s.staging_record_id, content_hash: contentHash(subject) };
     });

@@ -18,7 +18,7 @@ describe('outbox and audit chain', () => {
     operatorTransaction(setup.db.operator, { sub: setup.world.people.patient.id }, async () => {
       const { rows } = await setup.db.operator.query<{ audit_id: string }>(
         `insert into diary.record_audit (event_uuid, patient_id, site_id, operation, data, client_timestamp, parent_audit_id, change_reason)
-         values ($1, $2, 'A1', 'USER_UPDATE', '{"symptom":"headache","severity":3}', now(), $3, 'worse today')
+         values ($1, $2, 'A1', 'USER_UPDATE', '{"event_type":"headache","date":"2026-03-02","intensity":"severe"}', now(), $3, 'worse today')
          returning audit_id::text`,
         [eventUuid, setup.world.people.patient.id, parentAuditId],
       );

@@ -225,7 +225,7 @@ describe('the outbox closes and reopens queries, offline too [SYNC-OUTBOX]', () 
     await operatorTransaction(setup.db.operator, { sub: setup.world.people.patient.id }, () =>
       setup.db.operator.query(
         `insert into diary.record_audit (event_uuid, patient_id, site_id, operation, data, client_timestamp, parent_audit_id, change_reason)
-         values ($1, $2, 'A1', 'USER_UPDATE', '{"intensity":"severe"}', now(), $3, 'felt worse')`,
+         values ($1, $2, 'A1', 'USER_UPDATE', '{"event_type":"headache","date":"2026-03-02","intensity":"severe"}', now(), $3, 'felt worse')`,
         [record.eventUuid, setup.world.people.patient.id, head],
       ),
     );

@@ -19,9 +19,9 @@ const taken = new Set(
 const kept = readdirSync(join(repo, 'docs/screenshots'));
 
 describe('the README shows the screens as the e2e run photographs them [DOC-SYSTEM-DOCUMENTATION]', () => {
-  it('shows the sign-in, the queue, the signing dialog, the audit screen and the diary', () => {
+  it('shows the sign-in, the queue, the signing dialog, the audit screen, the diary and the builds', () => {
     expect(new Set(shown)).toEqual(
-      new Set(['sign-in', 'queue', 'sign-dialog', 'qa-audit', 'investigator-diary']),
+      new Set(['sign-in', 'queue', 'sign-dialog', 'qa-audit', 'investigator-diary', 'builds']),
     );
   });
 

@@ -12,7 +12,15 @@ import { embeddedDatabase } from '../../src/main/backend/backendConfig';
 import { demoPerson } from '../../src/main/backend/demo/demoPeople';
 import { seriousViolations } from './support/axe';
 import { launchChromium } from './support/chromium';
-import { e2eServer, screenshot, signedInUserId, signInAs, signOut, workstationPage } from './support/e2ePage';
+import {
+  e2eServer,
+  screenshot,
+  selectOneInReview,
+  signedInUserId,
+  signInAs,
+  signOut,
+  workstationPage,
+} from './support/e2ePage';
 
 interface ThemePass {
   name: 'light' | 'dark' | 'contrast' | 'forced';
@@ -278,21 +286,7 @@ describe.skipIf(e2eServer() === null)('every screen passes axe in every theme [U
 
 /** Selects one record in review (opening one for review first if none is) and opens the signing dialog. */
 async function openSignDialog(page: Page): Promise<void> {
-  const stateFilter = page.getByLabel('Filter by state');
-  const firstCheckbox = page.getByRole('checkbox', { name: /^Select record / }).first();
-  await stateFilter.selectOption('reviewing');
-  const reviewing = await firstCheckbox.waitFor({ timeout: 3_000 }).then(
-    () => true,
-    () => false,
-  );
-  if (!reviewing) {
-    await stateFilter.selectOption('proposed');
-    await firstCheckbox.check();
-    await page.getByRole('button', { name: /^Open for review \(1\)/ }).click();
-    await page.getByText(/^1 record opened for review\.$/).waitFor();
-    await stateFilter.selectOption('reviewing');
-  }
-  await firstCheckbox.check();
+  await selectOneInReview(page);
   await page.getByRole('button', { name: /^Sign… \(1\)/ }).click();
   await page.getByRole('dialog').waitFor();
 }

@@ -11,7 +11,7 @@ import { embeddedDatabase } from '../../src/main/backend/backendConfig';
 import { demoPeople, demoPerson } from '../../src/main/backend/demo/demoPeople';
 import { setBackendRunning } from './support/backendControl';
 import { launchChromium } from './support/chromium';
-import { e2eServer, openWorkstation, screenshot, signInAs } from './support/e2ePage';
+import { e2eServer, endSession, openWorkstation, screenshot, signInAs } from './support/e2ePage';
 
 const investigator = demoPerson('investigator101');
 const siteId = 'HHT-101';
@@ -36,11 +36,7 @@ describe.skipIf(e2eServer() === null)(
       // Later test files need a backend and the sign-in screen (they start from it), whatever happened here.
       const server = e2eServer();
       if (server && backendStopped) await setBackendRunning(server.backendControl, true);
-      await page
-        ?.evaluate(
-          "fetch('/api/session.signOut', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' })",
-        )
-        .catch(() => undefined);
+      await endSession(page);
       await browser?.close();
     });
 

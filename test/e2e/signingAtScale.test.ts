@@ -83,6 +83,11 @@ async function seedScaleStudy(dataDir: string, pgPort: number): Promise<void> {
       [admin],
     );
     const studyId = study?.id as string;
+    // A study accepts proposals only under a completed protocol build (migration 0054).
+    await actAs(admin, `select cs_private.complete_initial_build($1, $2, 'Scale INITIAL build')`, [
+      studyId,
+      admin,
+    ]);
     await owner.query('begin');
     await provisionPerson(owner, {
       email: scaleSigner.email,

@@ -35,7 +35,7 @@ describe.skipIf(e2eServer() === null)('a status the person can trust', () => {
     await signInAs(page, demoPerson('signerB').email);
     await page.getByRole('heading', { name: 'Staging queue' }).waitFor();
     await expect.poll(() => connection().innerText(), { timeout: 30_000 }).toContain('Online');
-    expect(await tabs()).toEqual(['Queue', 'Provenance and audit']);
+    expect(await tabs()).toEqual(['Queue', 'Provenance and audit', 'Builds']);
 
     await page.getByLabel('Work offline').click();
     await expect.poll(() => connection().innerText()).toMatch(/Offline since/);
@@ -96,10 +96,10 @@ describe.skipIf(e2eServer() === null)('a status the person can trust', () => {
   it('offers each role only the screens it can use [UI-ROLE-SCREENS]', async () => {
     await signInAs(page, demoPerson('investigator101').email);
     await page.getByRole('navigation', { name: 'Patients by site' }).waitFor();
-    expect(await tabs()).toEqual(['Diaries']);
+    expect(await tabs()).toEqual(['Diaries', 'Builds']);
     await signInAs(page, demoPerson('inspector').email);
     await page.getByRole('heading', { name: 'Provenance and audit' }).waitFor();
-    expect(await tabs()).toEqual(['Queue', 'Provenance and audit', 'Diaries']);
+    expect(await tabs()).toEqual(['Queue', 'Provenance and audit', 'Diaries', 'Builds']);
     await signInAs(page, demoPerson('sponsorAurelia').email);
     await page.getByRole('heading', { name: 'Nothing to work on here yet' }).waitFor();
     expect(await page.getByRole('navigation', { name: 'Screens' }).count()).toBe(0);

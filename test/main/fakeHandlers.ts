@@ -24,6 +24,7 @@ export const stagingRow = {
   createdAt: '2025-01-01T00:00:00Z',
   changeSummary: 'health: green → red',
   targetTitle: 'CS-001',
+  build: null,
 } as const;
 
 export const offlineSyncStatus: SyncStatus = {
@@ -103,6 +104,8 @@ export function fakeHandlers(calls: RecordedCall[] = []): ContractHandlers {
     'signatures.list': noCache,
     'audit.list': noCache,
     'people.list': async () => ({ people: [] }),
+    'builds.list': noCache,
+    'builds.diff': noCache,
     'studies.list': noCache,
     'diary.records': noCache,
     'diary.annotate': noCache,

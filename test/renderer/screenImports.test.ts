@@ -1,5 +1,5 @@
 // The renderer is laid out by screen (README, Layout; CODE-LAYERS in docs/requirements.md). Imports look down only: the shell (app/)
-// composes the screens; a screen (queue/, audit/, diary/) uses the parts several screens share
+// composes the screens; a screen (queue/, audit/, diary/, builds/) uses the parts several screens share
 // (signing/, diff/) and common/; those parts use common/ only; common/ uses nothing of the
 // renderer but itself. No screen imports another, and nothing in the renderer reaches the main
 // process, the preload script or Node.js.
@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 const repo = resolve(import.meta.dirname, '../..');
 const rendererRoot = join(repo, 'src/renderer/src');
 
-const screens = ['queue', 'audit', 'diary'] as const;
+const screens = ['queue', 'audit', 'diary', 'builds'] as const;
 const parts = ['signing', 'diff'] as const;
 /** What each folder may import from, besides itself and src/shared. */
 const mayImport: Record<string, readonly string[]> = {

@@ -7,6 +7,18 @@ import { queueColumnsOf, queueRowsOf } from '../../src/shared/stagingQueueColumn
 
 const studyA = '7a6b5c4d-3e2f-4a1b-8c9d-0e1f2a3b4c5d';
 const studyB = '1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7a8b';
+const initialBuild = {
+  id: '0198a1b2-0000-7000-8000-000000000001',
+  number: 'B1',
+  version: '1.0',
+  superseded: true,
+};
+const amendment = {
+  id: '0198a1b2-0000-7000-8000-000000000002',
+  number: 'B2',
+  version: '2.0',
+  superseded: false,
+};
 
 function row(n: number, patch: Partial<QueueRow> = {}): QueueRow {
   return {
@@ -20,6 +32,7 @@ function row(n: number, patch: Partial<QueueRow> = {}): QueueRow {
     createdAt: `2026-11-20T10:00:${String(n % 60).padStart(2, '0')}.000000Z`,
     changeSummary: n % 2 ? `severity: low → high; +${n} fields` : null,
     targetTitle: n % 3 ? 'Courier strike delays IMP resupply' : null,
+    build: initialBuild,
     ...patch,
   };
 }
@@ -27,8 +40,8 @@ function row(n: number, patch: Partial<QueueRow> = {}): QueueRow {
 const rows = [
   row(0),
   row(1, { state: 'reviewing', studyId: studyB, studyCode: '<b>STUDY-B</b>', modelVersion: null }),
-  row(2, { agentId: 'agent:tmf-intake\u202e', entityKind: 'live_essential_document' }),
-  row(3, { studyId: studyB, studyCode: '<b>STUDY-B</b>', agentId: 'agent:tmf-intake\u202e' }),
+  row(2, { agentId: 'agent:tmf-intake\u202e', entityKind: 'live_essential_document', build: amendment }),
+  row(3, { studyId: studyB, studyCode: '<b>STUDY-B</b>', agentId: 'agent:tmf-intake\u202e', build: null }),
 ];
 
 describe('staging queue columns', () => {
@@ -53,6 +66,17 @@ describe('staging queue columns', () => {
     expect(queueRowsOf(queueColumnsOf([]))).toEqual([]);
   });
 
+  it('sends each protocol build once, every row its build by index, and gives the rows back with it [BUILD-HISTORY]', () => {
+    const columns = queueColumnsOf(rows);
+    expect(columns.builds).toEqual([initialBuild, amendment]);
+    // A row without a build (a source that does not say) has none.
+    expect(columns.build).toEqual([0, 0, 1, null]);
+    const back = queueRowsOf(
+      StagingQueuePage.parse({ columns, nextCursor: null, countsByState: null }).columns,
+    );
+    expect(back.map((r) => r.build)).toEqual([initialBuild, initialBuild, amendment, null]);
+  });
+
   it('refuses columns of different lengths and indexes past their dictionary', () => {
     const columns = queueColumnsOf(rows);
     const check = (broken: object) =>
@@ -73,6 +97,8 @@ describe('staging queue columns', () => {
     expect(check({ changeSummary: [null, 0, null, 2] }).success).toBe(false);
     expect(check({ targetTitle: [0, 0, 0, 0] }).success).toBe(true);
     expect(check({ targetTitle: [null, 5, null, null] }).success).toBe(false);
+    expect(check({ build: [0, 0, 2, null] }).success).toBe(false);
+    expect(check({ build: [0, 0] }).success).toBe(false);
     expect(check({}).success).toBe(true);
   });
 });

@@ -1,7 +1,7 @@
 // What the workstation needs from a signed-in person's session, whichever backend holds it: the
 // PostgreSQL session (embedded and postgres modes) and the Supabase session (hosted mode) both
 // provide it, so the services and the contract handlers do not depend on the mode.
-import type { StagingDetailRead } from '../../shared/contract';
+import type { StagingDetailRead, StudyBuild } from '../../shared/contract';
 import type { SigningBackend } from '../signing/signingBackend';
 import type { TotpEnrolmentOffer } from '../signing/totpEnrolment';
 import type { SessionIdentity, StagingQueueQuery, StagingQueueResult } from './postgres/postgresSession';
@@ -11,6 +11,8 @@ export interface BackendSession {
   signingBackend(): SigningBackend;
   stagingQueue(query: StagingQueueQuery): Promise<StagingQueueResult>;
   stagingDetail(id: string): Promise<StagingDetailRead>;
+  /** A study's protocol builds (every study's when null), read from the server before a cache holds them. */
+  studyBuilds(studyId: string | null): Promise<StudyBuild[]>;
   /**
    * Where the backend itself issues TOTP secrets (Supabase Auth's mfa.enroll), the offer comes from
    * the session; elsewhere the workstation generates the secret (signing/totpEnrolment.ts).

@@ -10,6 +10,7 @@ import { updateToSchemaVersion4 } from './migrations/0004_droppable_key_indexes'
 import { updateToSchemaVersion5 } from './migrations/0005_people';
 import { updateToSchemaVersion6 } from './migrations/0006_queue_change_summary';
 import { updateToSchemaVersion7 } from './migrations/0007_query_close_reasons';
+import { updateToSchemaVersion8 } from './migrations/0008_protocol_builds';
 
 export const cacheMigrations: ReadonlyArray<(db: Database) => void> = [
   updateToSchemaVersion1,
@@ -19,6 +20,7 @@ export const cacheMigrations: ReadonlyArray<(db: Database) => void> = [
   updateToSchemaVersion5,
   updateToSchemaVersion6,
   updateToSchemaVersion7,
+  updateToSchemaVersion8,
 ];
 export const cacheSchemaVersion = cacheMigrations.length;
 

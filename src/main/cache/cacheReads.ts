@@ -1,16 +1,20 @@
 // The read side of the cache: every view the renderer shows offline, answered from SQLite in the
 // shapes of the contract. JSON columns are parsed here, once, for the rows a view returns.
 import type { Database } from 'better-sqlite3-multiple-ciphers';
-import type { QueueRow } from '../../shared/contract';
+import type { BuildRef, QueueRow } from '../../shared/contract';
 import { type StagingState, stagingStates } from '../../shared/domain';
+import { buildRefFor } from '../builds/studyBuilds';
 import { signatureRejection } from '../signing/signatureRejection';
 import { entryHashInput, sha256Hex } from '../sync/chainVerifier';
+import { cachedBuildRefs } from './cachedBuilds';
 
 export interface StagingQueueQuery {
   limit: number;
   after: { createdAt: string; id: string } | null;
   states: StagingState[];
   studyId: string | null;
+  /** Only proposals written under this protocol build. */
+  buildId?: string | null;
 }
 
 /** How a study and a model registry version are named (from their cached documents). */
@@ -44,11 +48,18 @@ type QueueSelect = [
   createdAt: string,
   changeSummary: string | null,
   targetTitle: string | null,
+  buildId: string | null,
 ];
 
 export function cachedStagingQueue(db: Database, query: StagingQueueQuery) {
   const filters = ['(? is null or s.study_id = ?)'];
   const params: unknown[] = [query.studyId, query.studyId];
+  const buildId = query.buildId ?? null;
+  // Read from the covering index, which holds build_id (cache schema 8): no table row is read.
+  if (buildId !== null) {
+    filters.push('s.build_id = ?');
+    params.push(buildId);
+  }
   if (query.states.length > 0) {
     filters.push(`s.state in (${query.states.map(() => '?').join(', ')})`);
     params.push(...query.states);
@@ -77,12 +88,13 @@ export function cachedStagingQueue(db: Database, query: StagingQueueQuery) {
       }[]
     ).map((row) => [row.id, row.label]),
   );
+  const builds = cachedBuildRefs(db);
   // Rows come as arrays (better-sqlite3's raw mode) and are built here in one loop: at 100,000 rows
   // per load this is a third of the time of named rows reshaped with a spread per row.
   const raw = db
     .prepare(
       `select s.id, s.state, s.entity_kind, s.study_id, s.agent_id, s.model_version_id, s.created_at,
-              s.change_summary, s.target_title
+              s.change_summary, s.target_title, s.build_id
        from staging_record s
        where ${filters.join(' and ')}
        order by s.created_at, s.id
@@ -92,8 +104,18 @@ export function cachedStagingQueue(db: Database, query: StagingQueueQuery) {
     .all(...params, query.limit + 1) as QueueSelect[];
   const rows: QueueRow[] = new Array(raw.length);
   for (let i = 0; i < raw.length; i++) {
-    const [id, state, entityKind, studyId, agentId, modelVersionId, createdAt, changeSummary, targetTitle] =
-      raw[i] as QueueSelect;
+    const [
+      id,
+      state,
+      entityKind,
+      studyId,
+      agentId,
+      modelVersionId,
+      createdAt,
+      changeSummary,
+      targetTitle,
+      rowBuildId,
+    ] = raw[i] as QueueSelect;
     rows[i] = {
       id,
       state,
@@ -105,6 +127,7 @@ export function cachedStagingQueue(db: Database, query: StagingQueueQuery) {
       createdAt,
       changeSummary,
       targetTitle,
+      build: buildRefFor(builds, rowBuildId),
     };
   }
   // The counts scan the whole queue: once per load (with its first page), not once per page.
@@ -116,9 +139,10 @@ export function cachedStagingQueue(db: Database, query: StagingQueueQuery) {
     >;
     const counts = db
       .prepare(
-        'select state, count(*) as n from staging_record where (? is null or study_id = ?) group by state',
+        `select state, count(*) as n from staging_record
+          where (? is null or study_id = ?) and (? is null or build_id = ?) group by state`,
       )
-      .all(query.studyId, query.studyId) as { state: StagingState; n: number }[];
+      .all(query.studyId, query.studyId, buildId, buildId) as { state: StagingState; n: number }[];
     for (const row of counts) countsByState[row.state] = row.n;
   }
   const page = rows.slice(0, query.limit);
@@ -148,6 +172,8 @@ export interface ProvenanceRow {
   occurredAt: string;
   retrievedContext: unknown;
   payload: unknown;
+  /** The protocol build it was recorded under; null: none (no study). */
+  build: BuildRef | null;
 }
 
 /** Keyset position in a newest-first list of events: the time and id of the last one shown. */
@@ -170,7 +196,7 @@ export function cachedProvenance(db: Database, query: TimelineQuery): Provenance
   const rows = db
     .prepare(
       `select id, study_id, actor_kind, actor_id, model_provider, model_id, action, subject_kind, subject_id,
-              signature_id, occurred_at, retrieved_context, payload
+              signature_id, occurred_at, retrieved_context, payload, build_id
        from provenance_event
        where (? is null or subject_id = ? or json_extract(payload, '$.staging_id') = ?)
          and (? is null or study_id = ?)
@@ -188,6 +214,7 @@ export function cachedProvenance(db: Database, query: TimelineQuery): Provenance
       before?.id ?? null,
       query.limit,
     ) as Record<string, string | null>[];
+  const builds = cachedBuildRefs(db);
   return rows.map((r) => ({
     id: r.id as string,
     studyId: r.study_id ?? null,
@@ -202,6 +229,7 @@ export function cachedProvenance(db: Database, query: TimelineQuery): Provenance
     occurredAt: r.occurred_at as string,
     retrievedContext: parse(r.retrieved_context ?? null),
     payload: parse(r.payload ?? null),
+    build: buildRefFor(builds, r.build_id ?? null),
   }));
 }
 
@@ -265,6 +293,10 @@ export interface DiaryRecordRow {
   lastAuditId: number;
   isDeleted: boolean;
   currentData: Record<string, unknown>;
+  /** The build of the record's latest entry. */
+  build: BuildRef | null;
+  /** Its entries were captured under more than one build. */
+  spansBuilds: boolean;
   annotations: {
     annotationId: string;
     kind: string;
@@ -279,16 +311,26 @@ export interface DiaryRecordRow {
 
 export function cachedDiaryRecords(
   db: Database,
-  query: { siteId: string | null; patientId?: string | null; limit: number },
+  query: { siteId: string | null; patientId?: string | null; buildId?: string | null; limit: number },
 ): DiaryRecordRow[] {
   const patientId = query.patientId ?? null;
+  const buildId = query.buildId ?? null;
+  // Builds per record from its history (index on record_audit (event_uuid, build_id), cache schema 8).
   const records = db
     .prepare(
-      `select event_uuid, patient_id, site_id, version, last_audit_id, is_deleted, current_data
-       from record_state where (? is null or site_id = ?) and (? is null or patient_id = ?)
-       order by site_id, event_uuid limit ?`,
+      `select r.event_uuid, r.patient_id, r.site_id, r.version, r.last_audit_id, r.is_deleted, r.current_data,
+              r.build_id,
+              (select count(distinct a.build_id) from record_audit a where a.event_uuid = r.event_uuid) as builds
+       from record_state r
+       where (? is null or r.site_id = ?) and (? is null or r.patient_id = ?)
+         and (? is null or exists (select 1 from record_audit a where a.event_uuid = r.event_uuid and a.build_id = ?))
+       order by r.site_id, r.event_uuid limit ?`,
     )
-    .all(query.siteId, query.siteId, patientId, patientId, query.limit) as Record<string, string | number>[];
+    .all(query.siteId, query.siteId, patientId, patientId, buildId, buildId, query.limit) as Record<
+    string,
+    string | number | null
+  >[];
+  const builds = cachedBuildRefs(db);
   const annotationsOf = db.prepare(
     `select annotation_id, parent_audit_id, doc from annotation where event_uuid = ?
      order by json_extract(doc, '$.created_at'), annotation_id`,
@@ -301,6 +343,8 @@ export function cachedDiaryRecords(
     lastAuditId: r.last_audit_id as number,
     isDeleted: r.is_deleted === 1,
     currentData: JSON.parse(r.current_data as string) as Record<string, unknown>,
+    build: buildRefFor(builds, (r.build_id as string | null) ?? null),
+    spansBuilds: Number(r.builds) > 1,
     annotations: (
       annotationsOf.all(r.event_uuid) as { annotation_id: string; parent_audit_id: number; doc: string }[]
     ).map((a) => {
@@ -323,6 +367,8 @@ export interface RecordTrail {
   stagingId: string;
   found: boolean;
   state: string | null;
+  /** The build the record was written under (its latest proposal or revision); null: not known. */
+  build: BuildRef | null;
   provenance: ProvenanceRow[];
   signatures: (SignatureRow & { inChain: boolean })[];
   chain: {
@@ -346,8 +392,8 @@ export interface RecordTrail {
  * only if a signature.recorded entry with the same content hash is in the chain.
  */
 export function cachedRecordTrail(db: Database, stagingId: string): RecordTrail {
-  const record = db.prepare('select state from staging_record where id = ?').get(stagingId) as
-    | { state: string }
+  const record = db.prepare('select state, build_id from staging_record where id = ?').get(stagingId) as
+    | { state: string; build_id: string | null }
     | undefined;
   const provenanceRows = cachedProvenance(db, { subjectId: stagingId, limit: 1000 });
   const head = db.prepare('select seq from chain_head where id = 1').get() as { seq: number } | undefined;
@@ -411,6 +457,7 @@ export function cachedRecordTrail(db: Database, stagingId: string): RecordTrail 
     stagingId,
     found: record !== undefined,
     state: record?.state ?? null,
+    build: buildRefFor(cachedBuildRefs(db), record?.build_id ?? null),
     provenance: provenanceRows,
     signatures,
     chain,

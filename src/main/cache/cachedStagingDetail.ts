@@ -1,9 +1,14 @@
 // One staging record from the cache, shaped like the server's answer (public.staging_detail): the
 // proposal, the live row it changes, its signatures, its provenance (with the agent's retrieved
 // context and the payloads the server completed) and its model registry version, for reading offline.
+// The record names the protocol build it was written under, and each signature the content-hash
+// version it was computed at (0054).
 import type { Database } from 'better-sqlite3-multiple-ciphers';
 import type { ModelRegistryEntry, StagingDetailRead, StagingQueueRow } from '../../shared/contract';
+import { buildRefFor } from '../builds/studyBuilds';
+import { contentHashVersionOf } from '../signing/contentHash';
 import { signatureRejection } from '../signing/signatureRejection';
+import { cachedBuildRefs } from './cachedBuilds';
 import { stagingRowColumns, stagingRowSource } from './cacheReads';
 
 /** Timestamps as the contract carries them: UTC with milliseconds. */
@@ -41,21 +46,23 @@ export function cachedStagingDetail(db: Database, id: string): StagingDetailRead
   const record = db
     .prepare(
       `select ${stagingRowColumns}, s.proposed_state as proposed, s.provenance_id as provenanceId,
-              l.doc as liveDoc, m.doc as modelDoc
+              s.build_id as buildId, l.doc as liveDoc, m.doc as modelDoc
          from ${stagingRowSource}
          left join live_row l on l.entity_kind = s.entity_kind and l.id = s.entity_id
         where s.id = ?`,
     )
     .get(id) as
-    | (StagingQueueRow & {
+    | (Omit<StagingQueueRow, 'build'> & {
         proposed: string;
         provenanceId: string | null;
+        buildId: string | null;
         liveDoc: string | null;
         modelDoc: string | null;
       })
     | undefined;
   if (!record) return null;
-  const { proposed, provenanceId, liveDoc, modelDoc, ...row } = record;
+  const { proposed, provenanceId, buildId, liveDoc, modelDoc, ...row } = record;
+  const builds = cachedBuildRefs(db);
   const signatures = (
     db
       .prepare(
@@ -75,13 +82,14 @@ export function cachedStagingDetail(db: Database, id: string): StagingDetailRead
       contentHash: String(s.content_hash),
       ceremonyId: typeof s.ceremony_id === 'string' ? s.ceremony_id : null,
       rejection: signatureRejection(s),
+      contentHashVersion: contentHashVersionOf(s.content_hash_version),
     };
   });
   const provenance = (
     db
       .prepare(
         `select id, action, actor_kind as actorKind, actor_id as actorId, occurred_at as occurredAt,
-                retrieved_context as retrievedContext, payload
+                retrieved_context as retrievedContext, payload, build_id as buildId
            from provenance_event
           where subject_id = ? or id = ? or json_extract(payload, '$.staging_id') = ?
           order by occurred_at, id`,
@@ -94,16 +102,19 @@ export function cachedStagingDetail(db: Database, id: string): StagingDetailRead
       occurredAt: string;
       retrievedContext: string;
       payload: string;
+      buildId: string | null;
     }[]
-  ).map((event) => ({
+  ).map(({ buildId: eventBuildId, ...event }) => ({
     ...event,
     occurredAt: isoMillis(event.occurredAt),
     retrievedContext: parsed(event.retrievedContext),
     payload: parsed(event.payload),
+    build: buildRefFor(builds, eventBuildId),
   }));
   return {
     record: {
       ...row,
+      build: buildRefFor(builds, buildId),
       proposedState: JSON.parse(proposed),
       liveRow: liveDoc === null ? null : JSON.parse(liveDoc),
       provenanceId,

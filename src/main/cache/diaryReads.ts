@@ -1,17 +1,21 @@
 // The diary screen's reads, answered from the cache (online and offline alike): patients by site,
 // and one diary record's patient-entered history (record_audit, field by field against the entry
 // before) beside its annotations, merged with what this workstation's outbox still holds for it.
+// Every entry and annotation names the protocol build it was captured under (cache schema 8).
 import type { Database } from 'better-sqlite3-multiple-ciphers';
 import { canonicalJson } from '../../shared/canonicalJson';
 import type {
+  BuildRef,
   DiaryAnnotation,
   DiaryHistory,
   DiaryHistoryEntry,
   DiaryPatients,
   ResolutionEvent,
 } from '../../shared/contract';
+import { buildRefFor } from '../builds/studyBuilds';
 import { listOutbox, type OutboxItem } from '../sync/outbox';
 import { UserFacingError } from '../userFacingError';
+import { cachedBuildRefs } from './cachedBuilds';
 
 type Json = Record<string, unknown>;
 
@@ -39,7 +43,9 @@ export function diaryFieldChanges(before: Json | null, after: Json): DiaryHistor
   return changes;
 }
 
-export function cachedDiaryPatients(db: Database): DiaryPatients {
+/** Patients by site; with `buildId`, only patients with a record that has an entry captured under it. */
+export function cachedDiaryPatients(db: Database, query: { buildId?: string | null } = {}): DiaryPatients {
+  const buildId = query.buildId ?? null;
   const sites = db
     .prepare(
       `select site_id, json_extract(doc, '$.site_name') as site_name, json_extract(doc, '$.site_number') as site_number
@@ -50,8 +56,10 @@ export function cachedDiaryPatients(db: Database): DiaryPatients {
   const patients = db
     .prepare(
       `with patient as (
-         select patient_id, site_id from enrolment
-         union select distinct patient_id, site_id from record_state
+         select patient_id, site_id from enrolment where @build is null
+         union select distinct r.patient_id, r.site_id from record_state r
+          where @build is null
+             or exists (select 1 from record_audit a where a.event_uuid = r.event_uuid and a.build_id = @build)
        ),
        records as (
          select patient_id, site_id, count(*) as n, max(json_extract(current_data, '$.date')) as last_date
@@ -75,7 +83,7 @@ export function cachedDiaryPatients(db: Database): DiaryPatients {
        left join waiting w on w.patient_id = p.patient_id
        order by p.site_id, e.subject_code is null, e.subject_code, p.patient_id`,
     )
-    .all() as {
+    .all({ build: buildId }) as {
     site_id: string;
     patient_id: string;
     subject_code: string | null;
@@ -170,12 +178,14 @@ export function cachedDiaryHistory(db: Database, eventUuid: string): DiaryHistor
     | { user_id: string }
     | undefined;
 
+  const builds = cachedBuildRefs(db);
   let previous: Json | null = null;
   const entries = (
     db
-      .prepare('select audit_id, doc from record_audit where event_uuid = ? order by audit_id')
+      .prepare('select audit_id, build_id, doc from record_audit where event_uuid = ? order by audit_id')
       .all(eventUuid) as {
       audit_id: number;
+      build_id: string | null;
       doc: string;
     }[]
   ).map((row): DiaryHistoryEntry => {
@@ -196,10 +206,15 @@ export function cachedDiaryHistory(db: Database, eventUuid: string): DiaryHistor
       changeReason: String(doc.change_reason ?? ''),
       clientTimestamp: String(doc.client_timestamp ?? ''),
       serverTimestamp: String(doc.server_timestamp ?? ''),
+      build: buildRefFor(builds, row.build_id),
     };
     previous = data;
     return entry;
   });
+  // The builds the history spans, in the order its entries first name them (entries are in the
+  // order they were written, and a study's current build only ever moves on).
+  const recordBuilds = new Map<string, BuildRef>();
+  for (const entry of entries) if (entry.build) recordBuilds.set(entry.build.id, entry.build);
 
   const outbox = listOutbox(db, { includeSent: true }).filter(
     (item) => item.eventUuid === eventUuid && item.state !== 'discarded',
@@ -247,10 +262,15 @@ export function cachedDiaryHistory(db: Database, eventUuid: string): DiaryHistor
   const onServer = (
     db
       .prepare(
-        `select annotation_id, parent_audit_id, doc from annotation where event_uuid = ?
+        `select annotation_id, parent_audit_id, build_id, doc from annotation where event_uuid = ?
          order by json_extract(doc, '$.created_at'), annotation_id`,
       )
-      .all(eventUuid) as { annotation_id: string; parent_audit_id: number; doc: string }[]
+      .all(eventUuid) as {
+      annotation_id: string;
+      parent_audit_id: number;
+      build_id: string | null;
+      doc: string;
+    }[]
   ).map((row): DiaryAnnotation => {
     const doc = JSON.parse(row.doc) as Json;
     return {
@@ -269,6 +289,7 @@ export function cachedDiaryHistory(db: Database, eventUuid: string): DiaryHistor
       outbox: createdBy.get(row.annotation_id) ?? null,
       resolutions: resolutionsOf.get(row.annotation_id) ?? [],
       resolutionHistory: historyOf.get(row.annotation_id) ?? [],
+      build: buildRefFor(builds, row.build_id),
     };
   });
   const pulled = new Set(onServer.map((annotation) => annotation.annotationId));
@@ -291,6 +312,8 @@ export function cachedDiaryHistory(db: Database, eventUuid: string): DiaryHistor
         outbox: item,
         resolutions: resolutionsOf.get(item.annotationId as string) ?? [],
         resolutionHistory: [],
+        // The server sets it when the annotation arrives: not known while it waits here.
+        build: null,
       }),
     );
 
@@ -305,6 +328,7 @@ export function cachedDiaryHistory(db: Database, eventUuid: string): DiaryHistor
       isDeleted: record.is_deleted === 1,
     },
     entries,
+    builds: [...recordBuilds.values()],
     annotations: threadOrder([...onServer, ...madeHere]),
   };
 }

@@ -1,7 +1,9 @@
 // CSV per entity (RFC 4180: comma, CRLF, every field quoted, quotes doubled), rendered from the
 // packet content. Values are written exactly (no spreadsheet-formula prefixing: these are copies of
 // records); JSON values are written as RFC 8785 text. The verifier renders them again to check them.
+import { buildFormsOf } from '../../shared/buildForms';
 import { canonicalJson } from '../../shared/canonicalJson';
+import { buildName, type PacketBuild } from './packetBuilds';
 import type { PacketContent } from './packetContent';
 
 function field(value: unknown): string {
@@ -24,6 +26,16 @@ export function renderCsvFiles(content: PacketContent): Map<string, string> {
   const files = new Map<string, string>();
   // Name columns come with the people a packet names (packets made before issue 19 have neither).
   const named = Array.isArray(content.people);
+  // Build columns come with the builds (format 2): the id, and the build's number and version.
+  const built = Array.isArray(content.builds);
+  const buildsById = new Map((content.builds ?? []).map((b) => [b.id, b]));
+  const buildColumns = built ? ['build_id', 'build'] : [];
+  const buildCells = (id: string | null | undefined): unknown[] => {
+    if (!built) return [];
+    const build = id ? buildsById.get(id) : undefined;
+    return [id ?? null, build ? buildName(build) : null];
+  };
+  if (content.builds) writeBuildFiles(files, content.builds);
   if (content.people) {
     files.set(
       'csv/people.csv',
@@ -49,6 +61,7 @@ export function renderCsvFiles(content: PacketContent): Map<string, string> {
         'proposed_state',
         'proposed_state_sha256',
         'live_row',
+        ...buildColumns,
       ],
       staging.map((r) => [
         r.id,
@@ -62,6 +75,7 @@ export function renderCsvFiles(content: PacketContent): Map<string, string> {
         r.proposedState,
         r.proposedStateSha256,
         r.liveRow,
+        ...buildCells(r.buildId),
       ]),
     ),
   );
@@ -85,6 +99,7 @@ export function renderCsvFiles(content: PacketContent): Map<string, string> {
         'from_state',
         'to_state',
         'signature_id',
+        ...buildColumns,
       ],
       staging.flatMap((r) =>
         r.history.map((h) => [
@@ -97,6 +112,7 @@ export function renderCsvFiles(content: PacketContent): Map<string, string> {
           h.fromState,
           h.toState,
           h.signatureId,
+          ...buildCells(h.buildId),
         ]),
       ),
     ),
@@ -121,6 +137,7 @@ export function renderCsvFiles(content: PacketContent): Map<string, string> {
         'ceremony_id',
         'chain_seq',
         'signing_content',
+        ...(built ? ['content_hash_version', ...buildColumns] : []),
       ],
       staging.flatMap((r) =>
         r.signatures.map((s) => [
@@ -140,6 +157,7 @@ export function renderCsvFiles(content: PacketContent): Map<string, string> {
           s.ceremonyId,
           s.chainSeq,
           s.signingContent,
+          ...(built ? [s.contentHashVersion ?? 1, ...buildCells(s.buildId)] : []),
         ]),
       ),
     ),
@@ -161,6 +179,7 @@ export function renderCsvFiles(content: PacketContent): Map<string, string> {
         'model_version',
         'citations',
         'payload',
+        ...buildColumns,
       ],
       staging.flatMap((r) =>
         r.provenance.map((p) => [
@@ -177,6 +196,7 @@ export function renderCsvFiles(content: PacketContent): Map<string, string> {
           p.model.version,
           p.citations,
           p.payload,
+          ...buildCells(p.buildId),
         ]),
       ),
     ),
@@ -185,8 +205,26 @@ export function renderCsvFiles(content: PacketContent): Map<string, string> {
   files.set(
     'csv/diary_records.csv',
     table(
-      ['event_uuid', 'patient_id', 'site_id', 'version', 'is_deleted', 'current_data'],
-      diary.map((d) => [d.eventUuid, d.patientId, d.siteId, d.version, d.isDeleted, d.currentData]),
+      [
+        'event_uuid',
+        'patient_id',
+        'site_id',
+        'version',
+        'is_deleted',
+        'current_data',
+        ...buildColumns,
+        ...(built ? ['spans_builds'] : []),
+      ],
+      diary.map((d) => [
+        d.eventUuid,
+        d.patientId,
+        d.siteId,
+        d.version,
+        d.isDeleted,
+        d.currentData,
+        ...buildCells(d.buildId),
+        ...(built ? [new Set(d.history.map((v) => v.buildId ?? null)).size > 1] : []),
+      ]),
     ),
   );
   files.set(
@@ -207,6 +245,7 @@ export function renderCsvFiles(content: PacketContent): Map<string, string> {
         'field',
         'old_value',
         'new_value',
+        ...buildColumns,
       ],
       diary.flatMap((d) =>
         d.history.flatMap((v) =>
@@ -225,6 +264,7 @@ export function renderCsvFiles(content: PacketContent): Map<string, string> {
             c.field,
             c.old,
             c.new,
+            ...buildCells(v.buildId),
           ]),
         ),
       ),
@@ -246,6 +286,7 @@ export function renderCsvFiles(content: PacketContent): Map<string, string> {
         'resolved',
         'created_at',
         'chain_seqs',
+        ...buildColumns,
       ],
       diary.flatMap((d) =>
         d.annotations.map((a) => [
@@ -261,6 +302,7 @@ export function renderCsvFiles(content: PacketContent): Map<string, string> {
           a.resolved,
           a.createdAt,
           a.events.map((e) => e.seq).join(' '),
+          ...buildCells(a.buildId),
         ]),
       ),
     ),
@@ -302,4 +344,129 @@ export function renderCsvFiles(content: PacketContent): Map<string, string> {
     );
   }
   return files;
+}
+
+/**
+ * builds.csv: each build with its status, timeline, who built it, its configuration (and hash),
+ * error log and audit entries; build_fields.csv: each field of each build's forms with its rules;
+ * build_changes.csv: what changed from each build's previous one.
+ */
+function writeBuildFiles(files: Map<string, string>, builds: PacketBuild[]) {
+  files.set(
+    'csv/builds.csv',
+    table(
+      [
+        'build_id',
+        'study_code',
+        'build_number',
+        'build_version',
+        'build_type',
+        'status',
+        'completed_sequence',
+        'current',
+        'superseded',
+        'amendment_reference',
+        'description',
+        'created_at',
+        'started_at',
+        'ended_at',
+        'duration_seconds',
+        'built_by',
+        'built_by_name',
+        'total_forms',
+        'total_fields',
+        'validation_rules',
+        'error_count',
+        'error_log',
+        'configuration_sha256',
+        'configuration',
+        'previous_build_id',
+        'chain_seqs',
+      ],
+      builds.map((b) => [
+        b.id,
+        b.studyCode,
+        b.number,
+        b.version,
+        b.type,
+        b.status,
+        b.completedSequence,
+        b.current,
+        b.superseded,
+        b.amendmentReference,
+        b.description,
+        b.timeline.createdAt,
+        b.timeline.startedAt,
+        b.timeline.endedAt,
+        b.timeline.durationSeconds,
+        b.builtBy,
+        b.builtByName,
+        b.counts.forms,
+        b.counts.fields,
+        b.counts.validationRules,
+        b.counts.errors,
+        b.errorLog,
+        b.configurationSha256,
+        b.configuration,
+        b.previousBuildId,
+        b.events.map((e) => e.seq).join(' '),
+      ]),
+    ),
+  );
+  files.set(
+    'csv/build_fields.csv',
+    table(
+      [
+        'build_id',
+        'build',
+        'form_code',
+        'form_kind',
+        'form_title',
+        'field_code',
+        'label',
+        'type',
+        'required',
+        'values',
+        'min',
+        'max',
+        'max_length',
+      ],
+      builds.flatMap((b) =>
+        buildFormsOf(b.configuration).flatMap((form) =>
+          form.fields.map((f) => [
+            b.id,
+            buildName(b),
+            form.code,
+            form.kind,
+            form.title,
+            f.code,
+            f.label,
+            f.type,
+            f.required,
+            f.values,
+            f.min,
+            f.max,
+            f.maxLength,
+          ]),
+        ),
+      ),
+    ),
+  );
+  files.set(
+    'csv/build_changes.csv',
+    table(
+      ['build_id', 'build', 'previous_build_id', 'form_code', 'field_code', 'change', 'details'],
+      builds.flatMap((b) =>
+        b.changesFromPrevious.map((c) => [
+          b.id,
+          buildName(b),
+          b.previousBuildId,
+          c.form,
+          c.field,
+          c.change,
+          c.details.join('; '),
+        ]),
+      ),
+    ),
+  );
 }

@@ -53,7 +53,7 @@ export async function exportPacketToDataDir(
   writeFileSync(path, result.zip, { mode: 0o600 });
   const chain = result.content.cover.chain;
   options.log(
-    `countersign export: user ${identity.userId} exported a ${request.scope.kind} packet (${result.content.cover.counts.stagingRecords} staging, ${result.content.cover.counts.diaryRecords} diary records; ${result.zip.length} bytes; document ${result.documentHash.slice(0, 16)}; chain head ${chain.headSeq}${chain.broken ? `, BREAK FLAGGED at ${chain.broken.firstBadSeq}` : ''})`,
+    `countersign export: user ${identity.userId} exported a ${request.scope.kind} packet (${result.content.cover.counts.stagingRecords} staging, ${result.content.cover.counts.diaryRecords} diary records, ${result.content.cover.counts.builds ?? 0} protocol builds; ${result.zip.length} bytes; document ${result.documentHash.slice(0, 16)}; chain head ${chain.headSeq}${chain.broken ? `, BREAK FLAGGED at ${chain.broken.firstBadSeq}` : ''})`,
   );
   return {
     path,

@@ -9,13 +9,25 @@ import type { Person } from '../../shared/contract';
 import { queryReasonLabels } from '../../shared/domain';
 import { peopleByActorId } from '../../shared/personNaming';
 import { cachedPeople } from '../cache/cachedPeople';
-import { contentHash, sha256Hex, signingContent } from '../signing/contentHash';
+import {
+  type ContentHashVersion,
+  contentHash,
+  contentHashVersionOf,
+  type SigningSubject,
+  sha256Hex,
+  signingContent,
+} from '../signing/contentHash';
 import { signatureRejection } from '../signing/signatureRejection';
 import type { ChainVerification } from '../sync/chainVerifier';
+import { ChainBuilds } from './chainBuilds';
+import type { ChainRef } from './chainRef';
+import { gatherPacketBuilds, type PacketBuild } from './packetBuilds';
 import { describeScope, type PacketScope, selectScope } from './packetScope';
+import { isoMillis, localTime } from './packetTime';
 
 export const packetFormat = 'countersign.inspection-packet';
-export const packetFormatVersion = 1;
+/** 2: protocol builds (issue 20); a packet of format 1 has none and still verifies. */
+export const packetFormatVersion = 2;
 
 export interface FieldChange {
   field: string;
@@ -23,13 +35,7 @@ export interface FieldChange {
   new: unknown;
 }
 
-export interface ChainRef {
-  seq: number;
-  eventType: string;
-  occurredAt: string;
-  actor: string;
-  actorName: string | null;
-}
+export type { ChainRef } from './chainRef';
 
 export interface PacketSignature {
   id: string;
@@ -50,6 +56,10 @@ export interface PacketSignature {
   /** What was signed, when the cache still holds it (the live row it was reviewed against). */
   signingContent: Record<string, unknown> | null;
   signingContentNote: string;
+  /** What the content hash covers: 1 (before builds), 2 (with build_id). Absent in format 1. */
+  contentHashVersion?: ContentHashVersion;
+  /** The build of the proposal as it was signed (bound by the hash from version 2). Absent in format 1. */
+  buildId?: string | null;
 }
 
 export interface PacketProvenance {
@@ -63,6 +73,8 @@ export interface PacketProvenance {
   model: { provider: string | null; modelId: string | null; versionId: string | null; version: unknown };
   citations: unknown;
   payload: unknown;
+  /** The build it was recorded under (its staging record's); absent in format 1. */
+  buildId?: string | null;
 }
 
 export interface PacketStagingRecord {
@@ -79,9 +91,17 @@ export interface PacketStagingRecord {
   proposedStateSha256: string;
   liveRow: unknown;
   changes: FieldChange[];
-  history: (ChainRef & { fromState: string | null; toState: string | null; signatureId: string | null })[];
+  history: (ChainRef & {
+    fromState: string | null;
+    toState: string | null;
+    signatureId: string | null;
+    /** The build the chain entry names (null: an entry from before build tracking); absent in format 1. */
+    buildId?: string | null;
+  })[];
   signatures: PacketSignature[];
   provenance: PacketProvenance[];
+  /** The build its current proposal was written under; absent in format 1. */
+  buildId?: string | null;
 }
 
 export interface PacketDiaryVersion {
@@ -98,6 +118,8 @@ export interface PacketDiaryVersion {
   changeReason: string;
   data: Record<string, unknown>;
   changes: FieldChange[];
+  /** The build this version was captured under; absent in format 1. */
+  buildId?: string | null;
 }
 
 export interface PacketAnnotation {
@@ -115,6 +137,8 @@ export interface PacketAnnotation {
   events: ChainRef[];
   /** Every close and reopen with who, when and why (0051); absent in packets made before reasons. */
   resolutions?: PacketResolution[];
+  /** The build it was written under (the study's current one then); absent in format 1. */
+  buildId?: string | null;
 }
 
 export interface PacketResolution {
@@ -139,6 +163,8 @@ export interface PacketDiaryRecord {
   currentData: Record<string, unknown>;
   history: PacketDiaryVersion[];
   annotations: PacketAnnotation[];
+  /** The build of its latest version; absent in format 1. */
+  buildId?: string | null;
 }
 
 export interface PacketChainState {
@@ -172,7 +198,14 @@ export interface PacketContent {
     timeZone: string;
     cacheSyncedAt: string | null;
     chain: PacketChainState;
-    counts: { stagingRecords: number; signatures: number; diaryRecords: number; annotations: number };
+    counts: {
+      stagingRecords: number;
+      signatures: number;
+      diaryRecords: number;
+      annotations: number;
+      /** Absent in format 1. */
+      builds?: number;
+    };
   };
   studies: { id: string; code: string; doc: unknown }[];
   sites: { siteId: string; studyId: string; doc: unknown }[];
@@ -183,6 +216,11 @@ export interface PacketContent {
    * 19 have none, and their renderings name people by id only).
    */
   people?: PacketPerson[];
+  /**
+   * The protocol builds of the packet's studies and of every value it holds, each with its
+   * configuration and its audit entries (format 2; a format 1 packet has none, nor build fields).
+   */
+  builds?: PacketBuild[];
 }
 
 export interface GatherOptions {
@@ -200,33 +238,6 @@ function packetName(person: Person | undefined): string | null {
   if (person.roles.includes('patient'))
     return person.subjectCode === null ? null : `subject ${person.subjectCode}`;
   return person.printedName;
-}
-
-/** UTC with milliseconds, as the contract and the chain print time. */
-export function isoMillis(value: unknown): string {
-  const date = new Date(String(value));
-  return Number.isNaN(date.getTime()) ? String(value) : date.toISOString();
-}
-
-export function localTime(isoUtc: string, timeZone: string): string {
-  const date = new Date(isoUtc);
-  if (Number.isNaN(date.getTime())) return isoUtc;
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-CA', {
-      timeZone,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-      hourCycle: 'h23',
-      timeZoneName: 'longOffset',
-    })
-      .formatToParts(date)
-      .map((part) => [part.type, part.value]),
-  );
-  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second} ${timeZone} (${parts.timeZoneName})`;
 }
 
 export function fieldChanges(before: unknown, after: unknown): FieldChange[] {
@@ -247,6 +258,10 @@ interface ChainIndex {
   stagingInRange: Set<string>;
   diaryInRange: Set<string>;
   stagingPayload: Map<number, Record<string, unknown>>;
+  /** Which build was current when, from the builds' transitions. */
+  builds: ChainBuilds;
+  /** study_build.transition and study_build.configured entries, per build id. */
+  buildEvents: Map<string, { ref: ChainRef; payload: Record<string, unknown> }[]>;
 }
 
 /** One pass over the cached chain: which entries belong to which record. */
@@ -259,6 +274,8 @@ function indexChain(db: Database, scope: PacketScope, names: Map<string, string>
     stagingInRange: new Set(),
     diaryInRange: new Set(),
     stagingPayload: new Map(),
+    builds: new ChainBuilds(),
+    buildEvents: new Map(),
   };
   const push = <K>(map: Map<K, ChainRef[]>, key: K, ref: ChainRef) => {
     const list = map.get(key);
@@ -273,9 +290,19 @@ function indexChain(db: Database, scope: PacketScope, names: Map<string, string>
     const isStaging = eventType.startsWith('staging.');
     const isSignature = eventType === 'signature.recorded';
     const isDiary = eventType.startsWith('diary.');
-    if (!isStaging && !isSignature && !isDiary) continue;
+    const isBuild = eventType.startsWith('study_build.');
+    if (!isStaging && !isSignature && !isDiary && !isBuild) continue;
     const payload = JSON.parse(payloadText) as Record<string, unknown>;
     const ref: ChainRef = { seq, eventType, occurredAt, actor, actorName: names.get(actor) ?? null };
+    if (isBuild) {
+      index.builds.observe(seq, eventType, payload);
+      if (typeof payload.build_id === 'string') {
+        const list = index.buildEvents.get(payload.build_id) ?? [];
+        list.push({ ref, payload });
+        index.buildEvents.set(payload.build_id, list);
+      }
+      continue;
+    }
     const inRange = (!scope.from || occurredAt >= scope.from) && (!scope.to || occurredAt <= scope.to);
     if (isStaging && typeof payload.staging_id === 'string') {
       push(index.byStaging, payload.staging_id, ref);
@@ -421,18 +448,49 @@ export function gatherPacketContent(db: Database, options: GatherOptions): Packe
     if (!row) continue;
     const proposedState = JSON.parse(row.proposed_state as string) as unknown;
     const liveRow = row.live_doc ? (JSON.parse(row.live_doc) as unknown) : null;
-    const subject = {
+    const buildId = row.build_id ?? null;
+    const subject: SigningSubject = {
       stagingRecordId: id,
       studyId: row.study_id as string,
       entityKind: row.entity_kind as string,
       entityId: row.entity_id,
       proposedState,
       liveRow,
+      buildId,
     };
-    const recomputedHash = contentHash(subject);
+    const history = (chainIndex.byStaging.get(id) ?? []).map((ref) => {
+      const payload = chainIndex.stagingPayload.get(ref.seq) ?? {};
+      return {
+        ...ref,
+        fromState: strOrNull(payload.from_state),
+        toState: strOrNull(payload.to_state) ?? (ref.eventType === 'staging.proposed' ? 'proposed' : null),
+        signatureId: strOrNull(payload.signature_id),
+        buildId: strOrNull(payload.build_id),
+      };
+    });
+    // The build a signature was made under: the one the record's last audit entry before it names.
+    const buildWhenSigned = (chainSeq: number | null): string | null => {
+      const before = chainSeq === null ? undefined : history.findLast((h) => h.seq < chainSeq);
+      if (!before) return buildId;
+      return chainIndex.builds.namedBy(
+        chainIndex.stagingPayload.get(before.seq) ?? {},
+        row.study_id as string,
+      );
+    };
+    const recomputedHashes = new Map<ContentHashVersion, string>();
+    const recomputedHashAt = (version: ContentHashVersion) => {
+      let hash = recomputedHashes.get(version);
+      if (hash === undefined) {
+        hash = contentHash(subject, version);
+        recomputedHashes.set(version, hash);
+      }
+      return hash;
+    };
     const signatures: PacketSignature[] = (signaturesOf.get(id) ?? []).map((s) => {
       const signedAtUtc = isoMillis(s.signed_at);
-      const matches = recomputedHash === s.content_hash;
+      const version = contentHashVersionOf(s.content_hash_version);
+      const matches = recomputedHashAt(version) === s.content_hash;
+      const chainSeq = chainIndex.signatureSeq.get(str(s.id)) ?? null;
       return {
         id: str(s.id),
         userId: str(s.user_id),
@@ -446,22 +504,17 @@ export function gatherPacketContent(db: Database, options: GatherOptions): Packe
         reAuthAtUtc: isoMillis(s.re_auth_at),
         contentHash: str(s.content_hash),
         ceremonyId: strOrNull(s.ceremony_id),
-        chainSeq: chainIndex.signatureSeq.get(str(s.id)) ?? null,
-        signingContent: matches ? signingContent(subject) : null,
+        chainSeq,
+        signingContent: matches ? signingContent(subject, version) : null,
         signingContentNote: matches
-          ? 'recomputed from this record: the proposal and the hash of the live row it was reviewed against'
+          ? version >= 2
+            ? 'recomputed from this record: the proposal, the hash of the live row it was reviewed against and the protocol build it was written under'
+            : 'recomputed from this record: the proposal and the hash of the live row it was reviewed against (content hash version 1: signed before builds, so the build is not part of it)'
           : row.entity_id !== null && (row.state === 'promoted' || liveRow !== null)
             ? 'the live row it was reviewed against has changed since (for example by its promotion); the hash is bound by the audit chain, and the proposal by its proposed_state_sha256 entries'
             : 'the signed content differs from the current proposal (revised since); the hash is bound by the audit chain',
-      };
-    });
-    const history = (chainIndex.byStaging.get(id) ?? []).map((ref) => {
-      const payload = chainIndex.stagingPayload.get(ref.seq) ?? {};
-      return {
-        ...ref,
-        fromState: strOrNull(payload.from_state),
-        toState: strOrNull(payload.to_state) ?? (ref.eventType === 'staging.proposed' ? 'proposed' : null),
-        signatureId: strOrNull(payload.signature_id),
+        contentHashVersion: version,
+        buildId: buildWhenSigned(chainSeq),
       };
     });
     const provenance: PacketProvenance[] = (provenanceOf.get(id) ?? []).map((p) => {
@@ -481,6 +534,7 @@ export function gatherPacketContent(db: Database, options: GatherOptions): Packe
         },
         citations: p.retrieved_context ? JSON.parse(p.retrieved_context) : [],
         payload: p.payload ? JSON.parse(p.payload) : null,
+        buildId: p.build_id ?? null,
       };
     });
     stagingRecords.push({
@@ -502,6 +556,7 @@ export function gatherPacketContent(db: Database, options: GatherOptions): Packe
       history,
       signatures,
       provenance,
+      buildId,
     });
     tick();
   }
@@ -515,22 +570,30 @@ export function gatherPacketContent(db: Database, options: GatherOptions): Packe
   const versionsOf = new Map<string, Record<string, unknown>[]>();
   for (const row of db
     .prepare(
-      'select event_uuid, doc from record_audit where event_uuid in (select value from json_each(?)) order by audit_id',
+      'select event_uuid, doc, build_id from record_audit where event_uuid in (select value from json_each(?)) order by audit_id',
     )
-    .iterate(JSON.stringify(eventUuids)) as IterableIterator<{ event_uuid: string; doc: string }>) {
+    .iterate(JSON.stringify(eventUuids)) as IterableIterator<{
+    event_uuid: string;
+    doc: string;
+    build_id: string | null;
+  }>) {
     const list = versionsOf.get(row.event_uuid) ?? [];
-    list.push(parseDoc(row.doc));
+    list.push({ ...parseDoc(row.doc), build_id: row.build_id });
     versionsOf.set(row.event_uuid, list);
   }
   const annotationsOf = new Map<string, Record<string, unknown>[]>();
   for (const row of db
     .prepare(
-      `select event_uuid, doc from annotation where event_uuid in (select value from json_each(?))
+      `select event_uuid, doc, build_id from annotation where event_uuid in (select value from json_each(?))
         order by json_extract(doc, '$.created_at'), annotation_id`,
     )
-    .iterate(JSON.stringify(eventUuids)) as IterableIterator<{ event_uuid: string; doc: string }>) {
+    .iterate(JSON.stringify(eventUuids)) as IterableIterator<{
+    event_uuid: string;
+    doc: string;
+    build_id: string | null;
+  }>) {
     const list = annotationsOf.get(row.event_uuid) ?? [];
-    list.push(parseDoc(row.doc));
+    list.push({ ...parseDoc(row.doc), build_id: row.build_id });
     annotationsOf.set(row.event_uuid, list);
   }
   const resolutionsOf = new Map<string, PacketResolution[]>();
@@ -584,6 +647,7 @@ export function gatherPacketContent(db: Database, options: GatherOptions): Packe
         changeReason: str(v.change_reason),
         data,
         changes: fieldChanges(previous, data),
+        buildId: strOrNull(v.build_id),
       };
       previous = data;
       return version;
@@ -601,6 +665,7 @@ export function gatherPacketContent(db: Database, options: GatherOptions): Packe
       createdAt: isoMillis(a.created_at),
       events: chainIndex.annotationEvents.get(str(a.annotation_id)) ?? [],
       resolutions: resolutionsOf.get(str(a.annotation_id)) ?? [],
+      buildId: strOrNull(a.build_id),
     }));
     tick();
     return {
@@ -613,7 +678,31 @@ export function gatherPacketContent(db: Database, options: GatherOptions): Packe
       currentData: JSON.parse(row.current_data as string) as Record<string, unknown>,
       history,
       annotations,
+      buildId: strOrNull(row.build_id),
     };
+  });
+
+  const namedBuildIds = new Set<string>();
+  const name = (id: string | null | undefined) => {
+    if (id) namedBuildIds.add(id);
+  };
+  for (const r of stagingRecords) {
+    name(r.buildId);
+    for (const h of r.history) name(h.buildId);
+    for (const s of r.signatures) name(s.buildId);
+    for (const p of r.provenance) name(p.buildId);
+  }
+  for (const d of diaryRecords) {
+    name(d.buildId);
+    for (const v of d.history) name(v.buildId);
+    for (const a of d.annotations) name(a.buildId);
+  }
+  const builds = gatherPacketBuilds(db, {
+    studyIds: selection.studyIds,
+    namedBuildIds,
+    studyCode: (id) => studyCode.get(id) ?? '(study not cached)',
+    nameOf,
+    eventsOf: (id) => chainIndex.buildEvents.get(id) ?? [],
   });
 
   const synced = db.prepare(`select value from sync_meta where name = 'last_synced_at'`).get() as
@@ -648,13 +737,15 @@ export function gatherPacketContent(db: Database, options: GatherOptions): Packe
         signatures: stagingRecords.reduce((n, r) => n + r.signatures.length, 0),
         diaryRecords: diaryRecords.length,
         annotations: diaryRecords.reduce((n, r) => n + r.annotations.length, 0),
+        builds: builds.length,
       },
     },
     studies,
     sites,
     stagingRecords,
     diaryRecords,
-    people: peopleNamedIn(stagingRecords, diaryRecords, options.generatedBy, directory, names),
+    people: peopleNamedIn(stagingRecords, diaryRecords, builds, options.generatedBy, directory, names),
+    builds,
   };
 }
 
@@ -662,11 +753,17 @@ export function gatherPacketContent(db: Database, options: GatherOptions): Packe
 function peopleNamedIn(
   stagingRecords: PacketStagingRecord[],
   diaryRecords: PacketDiaryRecord[],
+  builds: PacketBuild[],
   generatedBy: GatherOptions['generatedBy'],
   directory: Map<string, Person>,
   names: Map<string, string>,
 ): PacketPerson[] {
   const ids = new Set<string>([generatedBy.userId]);
+  for (const b of builds) {
+    ids.add(b.builtBy);
+    for (const e of b.events) ids.add(e.actor);
+    for (const attempt of b.errorLog) if (attempt.by) ids.add(attempt.by);
+  }
   for (const r of stagingRecords) {
     for (const h of r.history) ids.add(h.actor);
     for (const s of r.signatures) ids.add(s.userId);

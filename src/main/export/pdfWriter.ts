@@ -7,6 +7,7 @@
 // standard fonts have no other glyphs); packet.json holds the exact values.
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../../shared/canonicalJson';
+import { buildName, type PacketBuild } from './packetBuilds';
 import type { PacketContent, PacketDiaryRecord, PacketStagingRecord } from './packetContent';
 
 export interface PdfLine {
@@ -64,6 +65,33 @@ const show = (value: unknown) => (typeof value === 'string' ? value : canonicalJ
 /** "Name (id)" when the packet names the person, else the id alone (and packets made before names). */
 const named = (name: string | null | undefined, id: string) => (name ? `${name} (${id})` : id);
 
+/**
+ * How a value's build is written beside it: "B2 (2.0)", marked when a later build has superseded
+ * it; nothing at all in a packet made before builds (format 1).
+ */
+class BuildNames {
+  private readonly byId: Map<string, PacketBuild> | null;
+  constructor(content: PacketContent) {
+    this.byId = Array.isArray(content.builds) ? new Map(content.builds.map((b) => [b.id, b])) : null;
+  }
+  get shown(): boolean {
+    return this.byId !== null;
+  }
+  of(id: string | null | undefined): string {
+    if (!id) return 'none recorded';
+    const build = this.byId?.get(id);
+    if (!build) return id;
+    return build.superseded ? `${build.number} (${build.version}; superseded)` : buildName(build);
+  }
+  /** " [build B2 (2.0)]" after a line, or nothing before builds. */
+  suffix(id: string | null | undefined): string {
+    return this.shown ? ` [build ${this.of(id)}]` : '';
+  }
+}
+
+/** The diff's arrows and minus signs in Latin-1, so that the standard fonts can show them. */
+const latinDiff = (text: string) => text.replaceAll('\u2192', '->').replaceAll('\u2212', '-');
+
 class Layout {
   readonly blocks: PdfLine[][] = [];
   private current: PdfLine[] = [];
@@ -77,11 +105,13 @@ class Layout {
   }
 }
 
-function stagingBlock(layout: Layout, r: PacketStagingRecord) {
+function stagingBlock(layout: Layout, r: PacketStagingRecord, builds: BuildNames) {
   layout.line(`STAGING RECORD ${r.id}`, '', true);
   layout.line(
     `Study ${r.studyCode}   entity ${r.entityKind} ${r.entityId ?? '(new row)'}   state ${r.state}`,
   );
+  if (builds.shown)
+    layout.line(`Protocol build: ${builds.of(r.buildId)}${r.buildId ? ` (${r.buildId})` : ''}`);
   layout.line(`Proposed by agent ${r.agentId}   created ${r.createdAt}   updated ${r.updatedAt}`);
   layout.line('Current value (proposed state):', '', true);
   const proposed = (r.proposedState ?? {}) as Record<string, unknown>;
@@ -93,7 +123,7 @@ function stagingBlock(layout: Layout, r: PacketStagingRecord) {
   layout.line('History (audit trail):', '', true);
   for (const h of r.history) {
     layout.line(
-      `#${h.seq} ${h.occurredAt} ${h.eventType} ${h.fromState ?? '-'} -> ${h.toState ?? '-'} by ${h.actorName ?? h.actor}${h.actorName ? ` (${h.actor})` : ''}${h.signatureId ? ` signature ${h.signatureId}` : ''}`,
+      `#${h.seq} ${h.occurredAt} ${h.eventType} ${h.fromState ?? '-'} -> ${h.toState ?? '-'} by ${h.actorName ?? h.actor}${h.actorName ? ` (${h.actor})` : ''}${h.signatureId ? ` signature ${h.signatureId}` : ''}${builds.suffix(h.buildId)}`,
       '  ',
     );
   }
@@ -110,6 +140,13 @@ function stagingBlock(layout: Layout, r: PacketStagingRecord) {
     }
     if (s.comment) layout.line(`Comment: ${s.comment}`, '    ');
     layout.line(`Content hash: ${s.contentHash} (audit_log seq ${s.chainSeq ?? 'missing'})`, '    ');
+    if (builds.shown) {
+      const version = s.contentHashVersion ?? 1;
+      layout.line(
+        `Protocol build: ${builds.of(s.buildId)}; ${version >= 2 ? `bound by the content hash (version ${version})` : 'content hash version 1 (signed before builds: the build is not part of what was signed)'}`,
+        '    ',
+      );
+    }
     layout.line(`Content check: ${s.signingContentNote}`, '    ');
   }
   layout.line('Provenance:', '', true);
@@ -121,7 +158,7 @@ function stagingBlock(layout: Layout, r: PacketStagingRecord) {
         : 'no model';
     const version = (p.model.version ?? null) as Record<string, unknown> | null;
     layout.line(
-      `${p.occurredAt} ${p.action} by ${named(p.actorName, `${p.actorKind} ${p.actorId}`)}; model ${model}${version?.prompt_version ? ` (prompt ${show(version.prompt_version)})` : ''}${p.model.versionId ? ` version ${p.model.versionId}` : ''}`,
+      `${p.occurredAt} ${p.action} by ${named(p.actorName, `${p.actorKind} ${p.actorId}`)}; model ${model}${version?.prompt_version ? ` (prompt ${show(version.prompt_version)})` : ''}${p.model.versionId ? ` version ${p.model.versionId}` : ''}${builds.suffix(p.buildId)}`,
       '  ',
     );
     const citations = Array.isArray(p.citations) ? p.citations : [];
@@ -130,18 +167,24 @@ function stagingBlock(layout: Layout, r: PacketStagingRecord) {
   layout.endBlock();
 }
 
-function diaryBlock(layout: Layout, d: PacketDiaryRecord) {
+function diaryBlock(layout: Layout, d: PacketDiaryRecord, builds: BuildNames) {
   layout.line(`DIARY RECORD ${d.eventUuid}`, '', true);
   layout.line(
     `Patient ${d.patientId}   site ${d.siteId}   version ${d.version}${d.isDeleted ? '   DELETED' : ''}`,
   );
+  if (builds.shown) {
+    const spanned = [...new Set(d.history.map((v) => v.buildId ?? null))];
+    layout.line(
+      `Protocol build (latest version): ${builds.of(d.buildId)}${spanned.length > 1 ? `; its versions span builds ${spanned.map((id) => builds.of(id)).join(', ')}` : ''}`,
+    );
+  }
   layout.line('Current value:', '', true);
   for (const key of Object.keys(d.currentData).sort())
     layout.line(`${key}: ${show(d.currentData[key])}`, '  ');
   layout.line('History (old -> new, who, when, why):', '', true);
   for (const v of d.history) {
     layout.line(
-      `audit ${v.auditId} (audit_log seq ${v.chainSeq ?? 'missing'}) ${v.operation} by ${named(v.createdByName, v.createdBy)} as ${v.role} at ${v.serverTimestamp} (device ${v.clientTimestamp})`,
+      `audit ${v.auditId} (audit_log seq ${v.chainSeq ?? 'missing'}) ${v.operation} by ${named(v.createdByName, v.createdBy)} as ${v.role} at ${v.serverTimestamp} (device ${v.clientTimestamp})${builds.suffix(v.buildId)}`,
       '  ',
     );
     layout.line(`Reason: ${v.changeReason}`, '    ');
@@ -151,7 +194,7 @@ function diaryBlock(layout: Layout, d: PacketDiaryRecord) {
   if (d.annotations.length === 0) layout.line('(none)', '  ');
   for (const a of d.annotations) {
     layout.line(
-      `${a.createdAt} ${a.kind} by ${named(a.investigatorName, a.investigatorId)} on audit ${a.parentAuditId}${a.requiresResponse ? ', response required' : ''}${a.resolved ? ', resolved' : ''} (audit_log seq ${a.events.map((e) => e.seq).join(', ') || 'missing'})`,
+      `${a.createdAt} ${a.kind} by ${named(a.investigatorName, a.investigatorId)} on audit ${a.parentAuditId}${a.requiresResponse ? ', response required' : ''}${a.resolved ? ', resolved' : ''} (audit_log seq ${a.events.map((e) => e.seq).join(', ') || 'missing'})${builds.suffix(a.buildId)}`,
       '  ',
     );
     layout.line(a.text, '    ');
@@ -184,7 +227,7 @@ function coverBlock(layout: Layout, content: PacketContent, documentHash: string
   if (c.chain.broken)
     layout.line(`CHAIN BROKEN at seq ${c.chain.broken.firstBadSeq}: ${c.chain.broken.problem}`, '', true);
   layout.line(
-    `Contents: ${c.counts.stagingRecords} staging record(s), ${c.counts.signatures} signature(s), ${c.counts.diaryRecords} diary record(s), ${c.counts.annotations} annotation(s)`,
+    `Contents: ${c.counts.stagingRecords} staging record(s), ${c.counts.signatures} signature(s), ${c.counts.diaryRecords} diary record(s), ${c.counts.annotations} annotation(s)${c.counts.builds === undefined ? '' : `, ${c.counts.builds} protocol build(s)`}`,
   );
   layout.line(`Document hash (SHA-256 of packet.json): ${documentHash}`);
   layout.line('');
@@ -210,13 +253,79 @@ function peopleBlock(layout: Layout, content: PacketContent) {
   layout.endBlock();
 }
 
+/** The protocol builds (packets since issue 20): one block each, after the people. */
+function buildsBlocks(layout: Layout, content: PacketContent) {
+  if (!Array.isArray(content.builds)) return;
+  const byId = new Map(content.builds.map((b) => [b.id, b]));
+  layout.line(
+    'PROTOCOL BUILDS (each build, its status and timeline, and what changed from the one before)',
+    '',
+    true,
+  );
+  if (content.builds.length === 0) layout.line('(none)', '  ');
+  for (const b of content.builds) {
+    const standing = b.current ? ', current' : b.superseded ? ', superseded' : '';
+    layout.line(`BUILD ${buildName(b)} of study ${b.studyCode}: ${b.type}, ${b.status}${standing}`, '', true);
+    layout.line(`Build id: ${b.id}`, '  ');
+    if (b.completedSequence !== null)
+      layout.line(`Completed build number ${b.completedSequence} of its study`, '  ');
+    if (b.amendmentReference) layout.line(`Amendment: ${b.amendmentReference}`, '  ');
+    if (b.description) layout.line(`Description: ${b.description}`, '  ');
+    layout.line(`Built by: ${named(b.builtByName, b.builtBy)}`, '  ');
+    layout.line(
+      `Timeline: created ${b.timeline.createdAt}; started ${b.timeline.startedAt ?? '-'}; ended ${b.timeline.endedAt ?? '-'}${b.timeline.durationSeconds === null ? '' : ` (${b.timeline.durationSeconds} s)`}`,
+      '  ',
+    );
+    layout.line(
+      `Forms ${b.counts.forms}, fields ${b.counts.fields}, validation rules ${b.counts.validationRules}; configuration SHA-256 ${b.configurationSha256}`,
+      '  ',
+    );
+    for (const attempt of b.errorLog) {
+      layout.line(
+        `Failed attempt ${attempt.attempt} at ${attempt.at ?? '-'}${attempt.by ? ` by ${named(attempt.byName, attempt.by)}` : ''}:`,
+        '  ',
+      );
+      for (const e of attempt.errors) layout.line(`${e.path ?? '(build)'}: ${e.message}`, '    ');
+    }
+    layout.line('Audit trail:', '  ');
+    if (b.events.length === 0) layout.line('(none)', '    ');
+    for (const e of b.events) {
+      const change =
+        e.eventType === 'study_build.transition'
+          ? `${e.fromStatus ?? 'created'} -> ${e.toStatus ?? '-'}`
+          : `configuration changed (${e.toStatus ?? '-'})`;
+      layout.line(
+        `#${e.seq} ${e.occurredAt} ${change} by ${named(e.actorName, e.actor)}; configuration ${e.configurationSha256 ?? '-'}`,
+        '    ',
+      );
+    }
+    const previous = b.previousBuildId ? byId.get(b.previousBuildId) : undefined;
+    layout.line(
+      previous ? `What changed from ${buildName(previous)}:` : 'What it defines (no earlier build):',
+      '  ',
+    );
+    if (b.changesFromPrevious.length === 0) layout.line('(no change)', '    ');
+    for (const c of b.changesFromPrevious) {
+      layout.line(
+        latinDiff(
+          `${c.field === null ? `form ${c.form}` : `${c.form}.${c.field}`}: ${c.change}${c.details.length > 0 ? ` (${c.details.join('; ')})` : ''}`,
+        ),
+        '    ',
+      );
+    }
+    layout.endBlock();
+  }
+}
+
 /** The pages of the PDF: content alone decides them. */
 export function layoutPdfPages(content: PacketContent, documentHash: string): PdfPage[] {
   const layout = new Layout();
+  const builds = new BuildNames(content);
   coverBlock(layout, content, documentHash);
   peopleBlock(layout, content);
-  for (const r of content.stagingRecords) stagingBlock(layout, r);
-  for (const d of content.diaryRecords) diaryBlock(layout, d);
+  buildsBlocks(layout, content);
+  for (const r of content.stagingRecords) stagingBlock(layout, r, builds);
+  for (const d of content.diaryRecords) diaryBlock(layout, d, builds);
   const bodies: PdfLine[][] = [];
   let page: PdfLine[] = [];
   for (const [index, block] of layout.blocks.entries()) {

@@ -7,7 +7,9 @@
 //     that recorded it (hashes of the data, of the change reason, of the text; a signature's
 //     content hash, recomputed from what was signed where the packet holds it), and every audit
 //     entry about a record of the packet is in the packet (a removed row is found);
-//  6. the PDF (page by page), the ODM XML and the CSVs are exactly the renderings of packet.json,
+//  6. every protocol build matches its audit entries, and every value's build is the one the chain
+//     records for it (verifyPacketBuilds.ts);
+//  7. the PDF (page by page), the ODM XML and the CSVs are exactly the renderings of packet.json,
 //     and the manifest is exactly the one packet.json and the files give.
 // Trust anchor: the chain head (seq and hash) on the cover, which the inspector compares with the
 // server's audit.audit_log; everything else follows from it by recomputation.
@@ -20,6 +22,7 @@ import { fieldChanges, type PacketContent } from './packetContent';
 import { buildManifest, chainFilePath, manifestFormat, type PacketManifest } from './packetManifest';
 import { layoutPdfPages, pageLines, readPdfPageLines, renderPdf } from './pdfWriter';
 import { readStoredZip, type ZipEntry } from './storedZip';
+import { type BuildCheck, verifyPacketBuilds } from './verifyPacketBuilds';
 
 export interface VerifyProblem {
   /** The file (and the place in it) where the packet fails. */
@@ -49,7 +52,15 @@ export interface VerifyReport {
     recomputed: boolean;
     ok: boolean;
   }[];
-  records: { staging: number; diary: number; eventsMatched: number };
+  records: {
+    staging: number;
+    diary: number;
+    eventsMatched: number;
+    /** Values whose protocol build was compared with the chain. */
+    buildsChecked: number;
+  };
+  /** Each protocol build of the packet, checked against its audit entries. */
+  builds: BuildCheck[];
   pages: { count: number; ok: boolean };
   /** The packet says its chain is broken here, and it is: intact, but not a clean chain. */
   declaredChainBreak: { firstBadSeq: number; problem: string } | null;
@@ -84,7 +95,8 @@ export function verifyPacket(bytes: Buffer): VerifyReport {
     files: [],
     chain: { entries: 0, linksChecked: 0, headSeq: null, headHash: null, ok: false, links: [] },
     signatures: [],
-    records: { staging: 0, diary: 0, eventsMatched: 0 },
+    records: { staging: 0, diary: 0, eventsMatched: 0, buildsChecked: 0 },
+    builds: [],
     pages: { count: 0, ok: false },
     declaredChainBreak: null,
     problems: [],
@@ -513,7 +525,16 @@ export function verifyPacket(bytes: Buffer): VerifyReport {
     }
   }
 
-  // 6. the renderings and the manifest
+  // 6. the protocol builds, and the build of every value
+  try {
+    const builds = verifyPacketBuilds(content, verifiedEntry, boundSeq, problem);
+    report.builds = builds.builds;
+    report.records.buildsChecked = builds.valuesChecked;
+  } catch (error) {
+    problem('packet.json', `its protocol builds cannot be checked: ${(error as Error).message}`);
+  }
+
+  // 7. the renderings and the manifest
   const expectedFiles = new Map<string, Buffer>();
   try {
     for (const [path, text] of renderCsvFiles(content)) expectedFiles.set(path, Buffer.from(text, 'utf8'));

@@ -3,10 +3,18 @@
 // a promoted record that row is the one the promotion replaced, which the server keeps in the
 // promotion's provenance since migration 0053 (`live_row_before`, null for a new record); for any
 // other record it is the live row as it is now, so a mismatch there means the row (or the proposal)
-// changed after signing, which promotion would refuse as a conflict.
+// changed after signing, which promotion would refuse as a conflict. Each signature is recomputed at
+// the content-hash version it recorded (0054): version 1 without the build, version 2 with the build
+// the record was written under.
 import { canonicalJson } from '../../shared/canonicalJson';
 import type { SignedContentCheck, StagingDetailRead } from '../../shared/contract';
-import { sha256Hex, signingContent } from './contentHash';
+import {
+  type ContentHashVersion,
+  contentHashVersionOf,
+  type SigningSubject,
+  sha256Hex,
+  signingContent,
+} from './contentHash';
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -44,30 +52,41 @@ function signedAgainst(
   return { entityId: record.entityId, liveRow: record.liveRow, basis: 'the live row as it is now' };
 }
 
-/** The signing content (its shape is cs_private.signing_content's, fixed by contentHash.ts). */
-function contentOf(subject: Parameters<typeof signingContent>[0]): SignedContentCheck['content'] {
-  return signingContent(subject) as SignedContentCheck['content'];
+/** The signing content at a version (its shape is cs_private.signing_content_hash_at's, fixed by contentHash.ts). */
+function contentOf(subject: SigningSubject, version: ContentHashVersion): SignedContentCheck['content'] {
+  return signingContent(subject, version) as SignedContentCheck['content'];
 }
 
 export function signedContentChecks(detail: StagingDetailRead): SignedContentCheck[] {
   const { record } = detail;
   const against = signedAgainst(detail);
   return detail.signatures.map((signature) => {
-    const subject = {
+    const contentHashVersion = contentHashVersionOf(signature.contentHashVersion);
+    const subject: SigningSubject = {
       stagingRecordId: record.id,
       studyId: record.studyId,
       entityKind: record.entityKind,
       entityId: 'unknown' in against ? record.entityId : against.entityId,
       proposedState: record.proposedState,
       liveRow: 'unknown' in against ? null : against.liveRow,
+      buildId: record.build?.id ?? null,
     };
-    const base = { signatureId: signature.id };
-    if ('unknown' in against) {
-      const content = { ...contentOf({ ...subject, liveRow: null }), live_row_sha256: null };
-      return { ...base, content, recomputedHash: null, verdict: 'unknown' as const, basis: against.unknown };
+    const base = { signatureId: signature.id, contentHashVersion };
+    const unknown = (basis: string) => ({
+      ...base,
+      content: { ...contentOf({ ...subject, liveRow: null }, contentHashVersion), live_row_sha256: null },
+      recomputedHash: null,
+      verdict: 'unknown' as const,
+      basis,
+    });
+    if ('unknown' in against) return unknown(against.unknown);
+    if (contentHashVersion >= 2 && subject.buildId === null) {
+      return unknown(
+        'the build the record was written under is not known here: the hash cannot be recomputed',
+      );
     }
     try {
-      const content = contentOf(subject);
+      const content = contentOf(subject, contentHashVersion);
       const recomputedHash = sha256Hex(canonicalJson(content));
       return {
         ...base,
@@ -78,13 +97,7 @@ export function signedContentChecks(detail: StagingDetailRead): SignedContentChe
       };
     } catch {
       // Text JSON cannot carry canonically (a lone surrogate): the server would have refused it too.
-      return {
-        ...base,
-        content: { ...contentOf({ ...subject, liveRow: null }), live_row_sha256: null },
-        recomputedHash: null,
-        verdict: 'unknown' as const,
-        basis: 'the content cannot be put in canonical form',
-      };
+      return unknown('the content cannot be put in canonical form');
     }
   });
 }

@@ -2,6 +2,7 @@
 // (src/main/backend/postgres/postgresSigning.ts) proves the password by a fresh login; a Supabase
 // adapter proves it with signInWithPassword and MFA. Passwords and codes pass through these calls
 // and are kept nowhere.
+import type { BuildRef } from '../../shared/contract';
 import type { SigningSubject } from './contentHash';
 
 export type SignatureIntent = 'approve' | 'reject';
@@ -22,6 +23,8 @@ export interface SigningStatus {
 export interface ManifestSubject extends SigningSubject {
   state: string;
   studyCode: string;
+  /** The build it was written under, as the manifest shows it (its id is `buildId`); null: not known. */
+  build: BuildRef | null;
 }
 
 export type ReauthFailureReason =

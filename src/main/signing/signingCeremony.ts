@@ -4,7 +4,7 @@
 // which the server answers with the first result instead of signing twice. The password and the
 // code live only for the duration of sign(); they are never logged, cached or returned.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { maxRecordsPerCeremony } from '../../shared/contract';
+import { type BuildRef, maxRecordsPerCeremony } from '../../shared/contract';
 import { UserFacingError } from '../userFacingError';
 import { contentHash } from './contentHash';
 import {
@@ -25,6 +25,8 @@ export interface ManifestEntry {
   entityId: string | null;
   state: string;
   contentHash: string;
+  /** The build the record was written under: the hash binds it (content-hash version 2). */
+  build: BuildRef | null;
 }
 
 export interface Manifest {
@@ -176,6 +178,7 @@ export class SigningCeremonies {
         entityId: subject.entityId,
         state: subject.state,
         contentHash: contentHash(subject),
+        build: subject.build,
       });
     }
     const ceremonyId = randomUUID();

@@ -4,13 +4,14 @@
 // as text (parsed once, where a view needs it); timestamps as ISO text in UTC.
 import { z } from 'zod';
 import { canonicalJson } from '../../shared/canonicalJson';
+import { buildStatuses, buildTypes } from '../../shared/contract';
 import { entityKinds, queryReasonCodes, stagingStates } from '../../shared/domain';
 import {
   provenanceEventKeyIndexSql,
   provenanceSubjectIndexSql,
   stagingRecordKeyIndexSql,
 } from '../cache/migrations/0004_droppable_key_indexes';
-import { stagingQueueIndexSql } from '../cache/migrations/0006_queue_change_summary';
+import { stagingQueueIndexSql } from '../cache/migrations/0008_protocol_builds';
 
 export interface StreamDefinition {
   name: string;
@@ -86,6 +87,7 @@ const stagingRecord: StreamDefinition = {
     isoOf('created_at'),
     isoOf('updated_at'),
     't.created_by',
+    't.build_id',
   ].join(', '),
   schema: rowSchema({
     id: guid,
@@ -100,10 +102,12 @@ const stagingRecord: StreamDefinition = {
     created_at: iso,
     updated_at: iso,
     created_by: guid,
+    // Set by the server from the study's current build (0054): every proposal has one.
+    build_id: guid,
   }),
   insertSql: `insert or replace into staging_record (id, entity_kind, entity_id, study_id, agent_id,
-    model_version_id, provenance_id, state, proposed_state, created_at, updated_at, created_by, sync_xid)
-    values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    model_version_id, provenance_id, state, proposed_state, created_at, updated_at, created_by, build_id,
+    sync_xid) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   params: (r, xid) => [
     r.id,
     r.entity_kind,
@@ -117,6 +121,7 @@ const stagingRecord: StreamDefinition = {
     r.created_at,
     r.updated_at,
     r.created_by,
+    r.build_id,
     xid,
   ],
   clearSql: 'delete from staging_record',
@@ -148,6 +153,7 @@ const provenanceEvent: StreamDefinition = {
     't.signature_id',
     isoOf('occurred_at'),
     't.payload::text as payload',
+    't.build_id',
   ].join(', '),
   schema: rowSchema({
     id: guid,
@@ -165,10 +171,13 @@ const provenanceEvent: StreamDefinition = {
     signature_id: guid.nullable(),
     occurred_at: iso,
     payload: jsonText,
+    // A staging record's build, else the study's current one; none without a study (0054).
+    build_id: guid.nullable(),
   }),
   insertSql: `insert or replace into provenance_event (id, study_id, actor_kind, actor_id, model_provider,
     model_id, model_version_id, action, subject_kind, subject_id, retrieved_context, reviewer_user_id,
-    signature_id, occurred_at, payload, sync_xid) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    signature_id, occurred_at, payload, build_id, sync_xid)
+    values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   params: (r, xid) => [
     r.id,
     r.study_id,
@@ -185,6 +194,7 @@ const provenanceEvent: StreamDefinition = {
     r.signature_id,
     r.occurred_at,
     r.payload,
+    r.build_id,
     xid,
   ],
   clearSql: 'delete from provenance_event',
@@ -256,6 +266,45 @@ const sponsorRequest: StreamDefinition = {
   clearSql: 'delete from sponsor_request',
 };
 
+/**
+ * A study's protocol builds (0054): every status, for the build panel; the server row whole in `doc`
+ * (configuration snapshot, error log, timeline, counts), as to_jsonb renders it.
+ */
+const studyBuild: StreamDefinition = {
+  name: 'study_build',
+  serverTable: 'cro.study_database_build',
+  cursor: 'xid',
+  keyColumn: 'id',
+  keyType: 'uuid',
+  selectList:
+    't.id, t.study_id, t.build_number, t.build_version, t.build_status::text as build_status, ' +
+    `t.build_type::text as build_type, t.completed_sequence, ${docOf}`,
+  schema: rowSchema({
+    id: guid,
+    study_id: guid,
+    build_number: z.string().min(1).max(50),
+    build_version: z.string().min(1).max(50),
+    build_status: z.enum(buildStatuses),
+    build_type: z.enum(buildTypes),
+    completed_sequence: z.number().int().positive().nullable(),
+    doc: jsonObjectText,
+  }),
+  insertSql: `insert or replace into study_build (id, study_id, build_number, build_version, build_status, build_type,
+    completed_sequence, doc, sync_xid) values (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  params: (r, xid) => [
+    r.id,
+    r.study_id,
+    r.build_number,
+    r.build_version,
+    r.build_status,
+    r.build_type,
+    r.completed_sequence,
+    r.doc,
+    xid,
+  ],
+  clearSql: 'delete from study_build',
+};
+
 const site: StreamDefinition = {
   name: 'site',
   serverTable: 'diary.sites',
@@ -305,7 +354,7 @@ const recordState: StreamDefinition = {
   keyType: 'uuid',
   selectList:
     't.event_uuid, t.patient_id, t.site_id, t.current_data::text as current_data, t.version, ' +
-    't.last_audit_id::text as last_audit_id, t.is_deleted',
+    't.last_audit_id::text as last_audit_id, t.is_deleted, t.build_id',
   schema: rowSchema({
     event_uuid: guid,
     patient_id: guid,
@@ -314,9 +363,11 @@ const recordState: StreamDefinition = {
     version: z.number().int().positive(),
     last_audit_id: bigintText,
     is_deleted: z.boolean(),
+    /** The build of the record's latest entry (0054). */
+    build_id: guid,
   }),
   insertSql: `insert or replace into record_state (event_uuid, patient_id, site_id, current_data, version,
-    last_audit_id, is_deleted, sync_xid) values (?, ?, ?, ?, ?, ?, ?, ?)`,
+    last_audit_id, is_deleted, build_id, sync_xid) values (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   params: (r, xid) => [
     r.event_uuid,
     r.patient_id,
@@ -325,6 +376,7 @@ const recordState: StreamDefinition = {
     r.version,
     Number(r.last_audit_id),
     r.is_deleted ? 1 : 0,
+    r.build_id,
     xid,
   ],
   clearSql: 'delete from record_state',
@@ -336,10 +388,11 @@ const recordAudit: StreamDefinition = {
   cursor: 'xid',
   keyColumn: 'audit_id',
   keyType: 'bigint',
-  selectList: `t.audit_id::text as audit_id, t.event_uuid, ${docOf}`,
-  schema: rowSchema({ audit_id: bigintText, event_uuid: guid, doc: jsonObjectText }),
-  insertSql: 'insert or replace into record_audit (audit_id, event_uuid, doc, sync_xid) values (?, ?, ?, ?)',
-  params: (r, xid) => [Number(r.audit_id), r.event_uuid, r.doc, xid],
+  selectList: `t.audit_id::text as audit_id, t.event_uuid, t.build_id, ${docOf}`,
+  schema: rowSchema({ audit_id: bigintText, event_uuid: guid, build_id: guid, doc: jsonObjectText }),
+  insertSql:
+    'insert or replace into record_audit (audit_id, event_uuid, build_id, doc, sync_xid) values (?, ?, ?, ?, ?)',
+  params: (r, xid) => [Number(r.audit_id), r.event_uuid, r.build_id, r.doc, xid],
   clearSql: 'delete from record_audit',
 };
 
@@ -349,21 +402,23 @@ const annotation: StreamDefinition = {
   cursor: 'xid',
   keyColumn: 'annotation_id',
   keyType: 'uuid',
-  selectList: `t.annotation_id, t.event_uuid, t.parent_audit_id::text as parent_audit_id, t.client_request_id, ${docOf}`,
+  selectList: `t.annotation_id, t.event_uuid, t.parent_audit_id::text as parent_audit_id, t.client_request_id, t.build_id, ${docOf}`,
   schema: rowSchema({
     annotation_id: guid,
     event_uuid: guid,
     parent_audit_id: bigintText,
     client_request_id: guid.nullable(),
+    build_id: guid,
     doc: jsonObjectText,
   }),
-  insertSql: `insert or replace into annotation (annotation_id, event_uuid, parent_audit_id, client_request_id, doc, sync_xid)
-    values (?, ?, ?, ?, ?, ?)`,
+  insertSql: `insert or replace into annotation (annotation_id, event_uuid, parent_audit_id, client_request_id, build_id,
+    doc, sync_xid) values (?, ?, ?, ?, ?, ?, ?)`,
   params: (r, xid) => [
     r.annotation_id,
     r.event_uuid,
     Number(r.parent_audit_id),
     r.client_request_id,
+    r.build_id,
     r.doc,
     xid,
   ],
@@ -462,6 +517,7 @@ export const streamDefinitions: readonly StreamDefinition[] = [
   ...entityKinds.map(liveRowStream),
   modelRegistryVersion,
   sponsorRequest,
+  studyBuild,
   site,
   enrolment,
   recordState,

@@ -305,7 +305,7 @@ export const tableProbes: Record<string, TableProbe> = {
           patient_id: patient.id,
           site_id: site,
           operation: correction ? 'ADMIN_CORRECTION' : 'USER_CREATE',
-          data: JSON.stringify({ symptom: 'nausea', severity: 1 }),
+          data: JSON.stringify({ event_type: 'nausea', date: '2026-03-03', intensity: 'mild' }),
           created_by: patient.id,
           role: correction ? 'ADMIN' : 'USER',
           client_timestamp: now(),
@@ -467,6 +467,55 @@ export const tableProbes: Record<string, TableProbe> = {
     rows: (w, a) => ({ in: ownPerson(w, a).id, out: otherPerson(w, a).id }),
     candidates: (w) => both(() => ({ user_id: w.spareUserId, secret_base32: 'KRSXG5CTMVRXEZLU' })),
     update: "secret_base32 = 'KRSXG5CTMVRXEZLU'",
+  },
+  'cro.study_database_build': {
+    key: 'id::text',
+    rows: (w) => w.rows.build,
+    // A person's insert may not name its author (the server sets built_by from auth.uid()); the owner,
+    // acting for nobody (anon's candidate), must.
+    candidates: (w, a) =>
+      both((s) => ({
+        study_id: studies(w)[s],
+        build_number: `B9-${s}`,
+        build_version: '9.0',
+        build_type: 'AMENDMENT',
+        amendment_reference: 'Amendment 9',
+        build_description: 'Candidate build',
+        ...(a.self ? {} : { built_by: w.spareUserId }),
+      })),
+    update: "build_description = 'changed'",
+  },
+  'cro.build_form': {
+    key: "build_id::text || '/' || form_code",
+    rows: (w) => w.rows.buildForm,
+    // Written only by a build's completion: not even the owner inserts one directly.
+    candidates: (w) =>
+      both((s) => ({
+        build_id: w.initialBuild[s],
+        form_code: 'candidate_form',
+        form_kind: 'diary',
+        title: 'Candidate',
+        ordinal: 9,
+        field_codes: '{note}',
+      })),
+    update: "title = 'changed'",
+    ownerCanInsert: false,
+  },
+  'cro.build_form_field': {
+    key: "build_id::text || '/' || form_code || '/' || field_code",
+    rows: (w) => w.rows.buildFormField,
+    candidates: (w) =>
+      both((s) => ({
+        build_id: w.initialBuild[s],
+        form_code: 'diary_entry',
+        field_code: 'candidate_field',
+        ordinal: 99,
+        label: 'Candidate',
+        data_type: 'text',
+        required: false,
+      })),
+    update: 'max_length = 1',
+    ownerCanInsert: false,
   },
   'countersign_meta.schema_migrations': {
     key: 'name',

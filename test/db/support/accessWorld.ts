@@ -37,6 +37,8 @@ export interface World {
   db: TestDatabase;
   studyA: string;
   studyB: string;
+  /** Each study's completed INITIAL build (migration 0054): its current build. */
+  initialBuild: Pair;
   /** The person of each role in scope A (admin: global). */
   people: Record<AppRole, Person>;
   /** The person of each scoped role in scope B (sponsor S2, study B, site B1). */
@@ -76,6 +78,11 @@ export interface World {
     signInFailure: Pair;
     signInLock: Pair;
     securitySetting: Pair;
+    /** A DRAFT build of each study (an amendment in preparation), which an admin may still change. */
+    build: Pair;
+    /** The diary form of each study's INITIAL build, and its notes field. */
+    buildForm: Pair;
+    buildFormField: Pair;
   };
   /** One reused connection per role of the matrix (the A-scoped person; anon: the anon login). */
   clients: Record<MatrixRole, pg.Client>;
@@ -179,6 +186,31 @@ export async function buildWorld(db: TestDatabase): Promise<World> {
     await insertReturning(op, 'cro.study', studyRow('STUDY-A', 'S1', admin.id)),
     await insertReturning(op, 'cro.study', studyRow('STUDY-B', 'S2', admin.id)),
   ]);
+  // A study accepts data only under a completed build (0054): each gets the standard INITIAL one,
+  // and a DRAFT amendment the admin is still preparing (the matrix's build rows).
+  const completeInitialBuild = async (study: string) => {
+    const { rows } = await op.query<{ id: string }>(
+      `select cs_private.complete_initial_build($1, $2, 'World INITIAL build') as id`,
+      [study, admin.id],
+    );
+    return rows[0]?.id as string;
+  };
+  const initialBuild = {
+    in: await completeInitialBuild(studyA as string),
+    out: await completeInitialBuild(studyB as string),
+  };
+  const draftBuild = (study: string, s: 'A' | 'B') =>
+    operatorTransaction(op, { sub: admin.id }, () =>
+      insertReturning(op, 'cro.study_database_build', {
+        study_id: study,
+        build_number: 'B2',
+        build_version: '2.0',
+        build_type: 'AMENDMENT',
+        amendment_reference: `Amendment 1 (${s})`,
+        build_description: `Draft amendment of study ${s}`,
+      }),
+    );
+  const build = { in: await draftBuild(studyA as string, 'A'), out: await draftBuild(studyB as string, 'B') };
   const pair = async (make: (study: string, scope: 'A' | 'B') => Promise<string>): Promise<Pair> => ({
     in: await make(studyA as string, 'A'),
     out: await make(studyB as string, 'B'),
@@ -249,7 +281,7 @@ export async function buildWorld(db: TestDatabase): Promise<World> {
           patient_id: patient.id,
           site_id: site,
           operation: 'USER_CREATE',
-          data: JSON.stringify({ symptom: 'headache', severity: 2 }),
+          data: JSON.stringify({ event_type: 'headache', date: '2026-03-02', intensity: 'moderate' }),
           client_timestamp: new Date().toISOString(),
           change_reason: 'initial entry',
         },
@@ -572,6 +604,7 @@ export async function buildWorld(db: TestDatabase): Promise<World> {
     db,
     studyA: studyA as string,
     studyB: studyB as string,
+    initialBuild,
     people,
     counterparts,
     patient2,
@@ -600,6 +633,12 @@ export async function buildWorld(db: TestDatabase): Promise<World> {
       reauthAttempt,
       signingLock,
       signingCeremony,
+      build,
+      buildForm: { in: `${initialBuild.in}/diary_entry`, out: `${initialBuild.out}/diary_entry` },
+      buildFormField: {
+        in: `${initialBuild.in}/diary_entry/notes`,
+        out: `${initialBuild.out}/diary_entry/notes`,
+      },
     },
     clients,
     connect,

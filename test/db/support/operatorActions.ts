@@ -48,7 +48,13 @@ export async function createStudy(operator: pg.ClientBase, ownerId: string, code
          returning id`,
         [code, ownerId],
       );
-      return rows[0]?.id as string;
+      const studyId = rows[0]?.id as string;
+      // A study accepts data only under a completed build (migration 0054): the standard INITIAL one.
+      await operator.query(`select cs_private.complete_initial_build($1, $2, 'Test INITIAL build')`, [
+        studyId,
+        ownerId,
+      ]);
+      return studyId;
     },
     { bootstrap: true },
   );

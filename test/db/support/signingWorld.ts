@@ -4,6 +4,7 @@
 import { generateSecret, generateSync } from 'otplib';
 import { PostgresSession } from '../../../src/main/backend/postgres/postgresSession';
 import type { PostgresSigningBackend } from '../../../src/main/backend/postgres/postgresSigning';
+import { type BuildRow, buildIn, standardConfiguration } from './buildActions';
 import { actingAs, createKpi, createStudy, propose } from './operatorActions';
 import type { TestDatabase } from './testServer';
 
@@ -35,6 +36,8 @@ export interface SigningWorld {
   ): Promise<string[]>;
   state(id: string): Promise<string>;
   count(sql: string, params?: unknown[]): Promise<number>;
+  /** A protocol amendment `number` of the study (the standard configuration), completed by the admin: its new current build. */
+  completedAmendment(study: string, number: string): Promise<BuildRow>;
   close(): Promise<void>;
 }
 
@@ -132,6 +135,19 @@ export async function buildSigningWorld(db: TestDatabase): Promise<SigningWorld>
     async count(sql, params = []) {
       const { rows } = await db.operator.query<{ n: string }>(`select count(*) as n from (${sql}) q`, params);
       return Number(rows[0]?.n);
+    },
+    async completedAmendment(study, number) {
+      const admin = await db.connectAs(db.email('admin'), password);
+      try {
+        return await buildIn(admin, 'COMPLETED', {
+          study,
+          number,
+          reference: `Protocol amendment ${number}`,
+          configuration: await standardConfiguration(db.operator),
+        });
+      } finally {
+        await admin.end();
+      }
     },
     async close() {
       await Promise.all(sessions.map((session) => session.close()));

@@ -42,6 +42,7 @@ const cacheKeySql: Record<string, string> = {
   signature_event: 'select id as k from signature_event',
   model_registry_version: 'select id as k from model_registry_version',
   sponsor_request: 'select id as k from sponsor_request',
+  study_build: 'select id as k from study_build',
   site: 'select site_id as k from site',
   enrolment: 'select patient_id as k from enrolment',
   record_state: 'select event_uuid as k from record_state',

@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
-import { inject } from 'vitest';
+import { expect, inject } from 'vitest';
 import type { E2eServer } from '../globalSetup';
 
 export const screenshotDir = fileURLToPath(new URL('../../../test-results', import.meta.url));
@@ -76,6 +76,41 @@ export async function signInAs(page: Page, email: string): Promise<void> {
   await page.getByText(email).first().click();
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('button', { name: 'Sign out' }).waitFor();
+}
+
+/** Ends the session through the API whatever the page shows: a test file's cleanup, so that later files start from the sign-in screen. */
+export async function endSession(page: Page | undefined): Promise<void> {
+  await page
+    ?.evaluate(
+      "fetch('/api/session.signOut', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' })",
+    )
+    .catch(() => undefined);
+}
+
+/** Waits until the signed-in person's first sync has run (the status bar no longer says "Synced never"). */
+export async function waitForFirstSync(page: Page): Promise<void> {
+  await expect
+    .poll(() => page.locator('.status-bar').innerText(), { timeout: 60_000 })
+    .not.toContain('Synced never');
+}
+
+/** In the queue: ticks one record in review, opening one for review first if none is. */
+export async function selectOneInReview(page: Page): Promise<void> {
+  const stateFilter = page.getByLabel('Filter by state');
+  const firstCheckbox = page.getByRole('checkbox', { name: /^Select record / }).first();
+  await stateFilter.selectOption('reviewing');
+  const reviewing = await firstCheckbox.waitFor({ timeout: 3_000 }).then(
+    () => true,
+    () => false,
+  );
+  if (!reviewing) {
+    await stateFilter.selectOption('proposed');
+    await firstCheckbox.check();
+    await page.getByRole('button', { name: /^Open for review \(1\)/ }).click();
+    await page.getByText(/^1 record opened for review\.$/).waitFor();
+    await stateFilter.selectOption('reviewing');
+  }
+  await firstCheckbox.check();
 }
 
 export async function screenshot(page: Page, name: string): Promise<void> {

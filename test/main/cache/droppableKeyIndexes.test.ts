@@ -5,14 +5,10 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import DatabaseConstructor from 'better-sqlite3-multiple-ciphers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cacheKeyPragmas } from '../../../src/main/cache/cacheKey';
-import { updateToSchemaVersion1 } from '../../../src/main/cache/migrations/0001_initial';
-import { updateToSchemaVersion2 } from '../../../src/main/cache/migrations/0002_diary_screen';
-import { updateToSchemaVersion3 } from '../../../src/main/cache/migrations/0003_queue_covering_index';
 import { openCache } from '../../../src/main/cache/openCache';
 import { streamNamed } from '../../../src/main/sync/streamDefinitions';
+import { cacheAtSchemaVersion } from './cacheAtSchemaVersion';
 
 const owner = { userId: 'u', backendId: 'b' };
 
@@ -44,6 +40,7 @@ describe('cache schema 4: droppable key indexes [SYNC-RESUME]', () => {
         created_at: '2025-01-02T00:00:00.000000Z',
         updated_at: '2025-01-02T00:00:00.000000Z',
         created_by: randomUUID(),
+        build_id: randomUUID(),
       },
       '7',
     );
@@ -65,27 +62,23 @@ describe('cache schema 4: droppable key indexes [SYNC-RESUME]', () => {
         signature_id: null,
         occurred_at: '2025-01-02T00:00:00.000000Z',
         payload: '{}',
+        build_id: null,
       },
       '7',
     );
+  // The rows as a version 3 cache held them: the same columns without build_id (cache schema 8).
+  const beforeBuilds = (sql: string) => sql.replace(/ build_id,/, '').replace(/\?, \?\)/, '?)');
+  const withoutBuild = (params: unknown[]) => [...params.slice(0, -2), params.at(-1)];
 
   it('copies a version 3 cache into the new tables, every row as it was, with the ids still unique', () => {
-    const raw = new DatabaseConstructor(path);
-    raw.pragma(`cipher = 'aegis'`);
-    raw.pragma(cacheKeyPragmas(key.toString('hex'))[0] as string);
-    raw.transaction(() => {
-      updateToSchemaVersion1(raw);
-      updateToSchemaVersion2(raw);
-      updateToSchemaVersion3(raw);
-      raw.pragma('user_version = 3');
-    })();
+    const raw = cacheAtSchemaVersion(path, key, 3);
     raw
       .prepare('insert into cache_owner (id, user_id, backend_id, created_at) values (1, ?, ?, ?)')
       .run(owner.userId, owner.backendId, '2025-01-01T00:00:00Z');
     const ids = [randomUUID(), randomUUID(), randomUUID()];
     for (const id of ids) {
-      raw.prepare(staging.insertSql).run(stagingRow(id, 'proposed'));
-      raw.prepare(provenance.insertSql).run(provenanceRow(id));
+      raw.prepare(beforeBuilds(staging.insertSql)).run(withoutBuild(stagingRow(id, 'proposed')));
+      raw.prepare(beforeBuilds(provenance.insertSql)).run(withoutBuild(provenanceRow(id)));
     }
     const before = {
       staging: raw.prepare('select * from staging_record order by id').all(),
@@ -97,7 +90,7 @@ describe('cache schema 4: droppable key indexes [SYNC-RESUME]', () => {
     try {
       // Every row as it was (later schemas add columns of their own: schema 6's change summary).
       expect(db.prepare('select * from staging_record order by id').all()).toMatchObject(before.staging);
-      expect(db.prepare('select * from provenance_event order by id').all()).toEqual(before.provenance);
+      expect(db.prepare('select * from provenance_event order by id').all()).toMatchObject(before.provenance);
       const indexes = db
         .prepare(
           `select name, tbl_name, sql from sqlite_schema where type = 'index' and tbl_name in ('staging_record', 'provenance_event') order by name`,

@@ -2,7 +2,7 @@
 // promoted record (kept by the server since migration 0053), against the live row now otherwise,
 // and said plainly when the row it covered is not known.
 import { describe, expect, it } from 'vitest';
-import { contentHash } from '../../../src/main/signing/contentHash';
+import { type ContentHashVersion, contentHash } from '../../../src/main/signing/contentHash';
 import { signedContentChecks } from '../../../src/main/signing/signedContent';
 import type { StagingDetailRead } from '../../../src/shared/contract';
 
@@ -17,10 +17,18 @@ const before = {
   updated_at: '2026-12-01T10:00:00+00:00',
 };
 const proposedState = { status: 'open' };
+const build = { id: '0192f1d7-c4e8-7a5b-8c3d-000000000006', number: 'B2', version: '2.0', superseded: false };
 
 function detail(
   state: StagingDetailRead['record']['state'],
-  options: { entityId?: string | null; liveRow?: unknown; promotionPayload?: unknown; signedHash: string },
+  options: {
+    entityId?: string | null;
+    liveRow?: unknown;
+    promotionPayload?: unknown;
+    signedHash: string;
+    version?: ContentHashVersion;
+    build?: StagingDetailRead['record']['build'];
+  },
 ): StagingDetailRead {
   return {
     record: {
@@ -37,6 +45,7 @@ function detail(
       proposedState,
       liveRow: options.liveRow ?? null,
       provenanceId: null,
+      build: options.build === undefined ? build : options.build,
     },
     model: null,
     signatures: [
@@ -50,6 +59,8 @@ function detail(
         reAuthAt: '2026-12-02T09:59:00.000Z',
         contentHash: options.signedHash,
         ceremonyId: null,
+        // A signature from before builds (0054) has no version: it is 1.
+        ...(options.version ? { contentHashVersion: options.version } : {}),
       },
     ],
     provenance:
@@ -64,13 +75,22 @@ function detail(
               occurredAt: '2026-12-03T10:00:00.000Z',
               retrievedContext: [],
               payload: options.promotionPayload,
+              build,
             },
           ],
   };
 }
 
-const signedOver = (entityId: string | null, liveRow: unknown) =>
-  contentHash({ stagingRecordId: id, studyId, entityKind: 'study_risk', entityId, proposedState, liveRow });
+const signedOver = (
+  entityId: string | null,
+  liveRow: unknown,
+  version: ContentHashVersion = 1,
+  buildId: string | null = build.id,
+) =>
+  contentHash(
+    { stagingRecordId: id, studyId, entityKind: 'study_risk', entityId, proposedState, liveRow, buildId },
+    version,
+  );
 
 describe('signed content of each signature [UI-SIGNED-CONTENT]', () => {
   it('recomputes a promoted record against the live row it replaced', () => {
@@ -125,5 +145,41 @@ describe('signed content of each signature [UI-SIGNED-CONTENT]', () => {
       detail('signed', { signedHash, liveRow: { ...before, severity: 'low' } }),
     );
     expect(changed[0]).toMatchObject({ verdict: 'differs', basis: 'the live row as it is now' });
+  });
+});
+
+describe('signed content at the version each signature recorded [BUILD-SIGNING-MANIFEST]', () => {
+  it('recomputes a version 2 signature with the build the record was written under', () => {
+    const signedHash = signedOver(riskId, before, 2);
+    const [check] = signedContentChecks(detail('signed', { signedHash, liveRow: before, version: 2 }));
+    expect(check).toMatchObject({
+      contentHashVersion: 2,
+      verdict: 'matches',
+      recomputedHash: signedHash,
+      content: { build_id: build.id, staging_record_id: id },
+    });
+  });
+
+  it('says a version 2 signature differs when the record names another build than the one signed', () => {
+    const signedHash = signedOver(riskId, before, 2, '0192f1d7-c4e8-7a5b-8c3d-000000000007');
+    const [check] = signedContentChecks(detail('signed', { signedHash, liveRow: before, version: 2 }));
+    expect(check).toMatchObject({ contentHashVersion: 2, verdict: 'differs' });
+  });
+
+  it('cannot recompute a version 2 signature when the build is not known, and says why', () => {
+    const signedHash = signedOver(riskId, before, 2);
+    const [check] = signedContentChecks(
+      detail('signed', { signedHash, liveRow: before, version: 2, build: null }),
+    );
+    expect(check).toMatchObject({ verdict: 'unknown', recomputedHash: null });
+    expect(check?.basis).toMatch(/build .* not known/);
+  });
+
+  it('recomputes a signature from before builds (no version: 1) without the build, whatever the record names', () => {
+    const signedHash = signedOver(riskId, before, 1);
+    expect(signedHash).not.toBe(signedOver(riskId, before, 2));
+    const [check] = signedContentChecks(detail('signed', { signedHash, liveRow: before }));
+    expect(check).toMatchObject({ contentHashVersion: 1, verdict: 'matches' });
+    expect(check?.content).not.toHaveProperty('build_id');
   });
 });

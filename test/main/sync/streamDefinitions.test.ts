@@ -22,6 +22,7 @@ const stagingRow = {
   created_at: at,
   updated_at: at,
   created_by: uuid,
+  build_id: uuid,
 };
 
 /** The same shape, walked at run time (the compiled clone shares its children). */
@@ -68,5 +69,52 @@ describe('stream row schemas', () => {
     const refused = schema.safeParse({ ...stagingRow, id: 'not-a-uuid', state: 'approved' });
     expect(refused.success).toBe(false);
     expect(refused.error?.issues.map((issue) => issue.path.join('.'))).toEqual(['id', 'state']);
+  });
+
+  it('takes every value with the build the server wrote it under, and a build row as the server has it [BUILD-SYNC]', () => {
+    // A proposal without its build is not a row of a migrated server (0054): quarantined, never cached as "no build".
+    const { build_id: _, ...withoutBuild } = stagingRow;
+    expect(streamNamed('staging_record').schema.safeParse(withoutBuild).success).toBe(false);
+    expect(streamNamed('staging_record').params(stagingRow, '7')).toContain(uuid);
+    for (const name of ['record_state', 'record_audit', 'annotation']) {
+      expect(streamNamed(name).selectList, name).toMatch(/\bt\.build_id\b/);
+    }
+    // Provenance without a study has no build.
+    expect(streamNamed('provenance_event').selectList).toMatch(/\bt\.build_id\b/);
+    const build = streamNamed('study_build');
+    const row = {
+      sync_xid: '99',
+      id: uuid,
+      study_id: uuid,
+      build_number: 'B2',
+      build_version: '2.0',
+      build_status: 'FAILED',
+      build_type: 'AMENDMENT',
+      completed_sequence: null,
+      doc: '{"id":"x","error_log":[]}',
+    };
+    expect(build.schema.safeParse(row).success).toBe(true);
+    const refused = build.schema.safeParse({
+      ...row,
+      build_status: 'DONE',
+      completed_sequence: 0,
+      doc: '[]',
+    });
+    expect(refused.error?.issues.map((issue) => issue.path.join('.'))).toEqual([
+      'build_status',
+      'completed_sequence',
+      'doc',
+    ]);
+    expect(build.params(row, '99')).toEqual([
+      uuid,
+      uuid,
+      'B2',
+      '2.0',
+      'FAILED',
+      'AMENDMENT',
+      null,
+      row.doc,
+      '99',
+    ]);
   });
 });

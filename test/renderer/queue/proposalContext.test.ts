@@ -31,7 +31,8 @@ const citations = [
 function detail(patch: {
   state?: StagingDetail['record']['state'];
   propose?: Partial<StagingDetail['provenance'][number]> | null;
-  more?: StagingDetail['provenance'];
+  /** Events after the proposal (their build is the record's: none here). */
+  more?: Omit<StagingDetail['provenance'][number], 'build'>[];
   liveRow?: unknown;
   proposedState?: unknown;
 }): StagingDetail {
@@ -72,11 +73,12 @@ function detail(patch: {
       liveRow:
         patch.liveRow === undefined ? { id: riskId, status: 'mitigating', severity: 'high' } : patch.liveRow,
       provenanceId: patch.propose === null ? null : provenanceId,
+      build: null,
     },
     model: null,
     signatures: [],
     signedContent: [],
-    provenance: [...propose, ...(patch.more ?? [])],
+    provenance: [...propose, ...(patch.more ?? [])].map((event) => ({ build: null, ...event })),
   };
 }
 

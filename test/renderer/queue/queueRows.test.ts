@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
   ageOf,
+  buildCellOf,
   createRowFilter,
   filterRows,
   isGroup,
   queueItems,
   rowMatches,
+  scopeRows,
   sortRows,
 } from '../../../src/renderer/src/queue/queueRows';
 import type { QueueRow } from '../../../src/shared/contract';
@@ -21,6 +23,7 @@ const row: QueueRow = {
   createdAt: '2026-11-20T10:00:00.000Z',
   changeSummary: 'value: 38 → 41; +2 fields',
   targetTitle: 'Randomised patients',
+  build: null,
 };
 
 /** Rows in the loader's order (oldest first), each changed by `patch`. */
@@ -150,5 +153,45 @@ describe('queue rows', () => {
     const grouped = queueItems(list, true);
     expect(ids(grouped)).toEqual(['[ONC]', 0, 2, '[HHT]', 1, 3]);
     expect(grouped.filter(isGroup).map((group) => group.count)).toEqual([2, 2]);
+  });
+});
+
+describe('queue rows by study and protocol build [BUILD-UI-FILTER]', () => {
+  const b1 = { id: '00000000-0000-4000-8000-0000000000b1', number: 'B1', version: '1.0', superseded: true };
+  const b2 = { id: '00000000-0000-4000-8000-0000000000b2', number: 'B2', version: '2.0', superseded: false };
+  const otherStudy = '00000000-0000-4000-8000-00000000eeee';
+
+  it('keeps the rows of one build, of one study, or of both, in their order', () => {
+    const list = rows(
+      { build: b1 },
+      { build: b2 },
+      { build: null },
+      { build: b2, studyId: otherStudy },
+      { build: b1 },
+    );
+    expect(ids(scopeRows(list, null, b1.id))).toEqual([0, 4]);
+    expect(ids(scopeRows(list, null, b2.id))).toEqual([1, 3]);
+    expect(ids(scopeRows(list, row.studyId, b2.id))).toEqual([1]);
+    expect(ids(scopeRows(list, otherStudy, null))).toEqual([3]);
+  });
+
+  it('returns the same rows when neither is chosen (the search keeps its memory)', () => {
+    const list = rows({ build: b1 }, { build: b2 });
+    expect(scopeRows(list, null, null)).toBe(list);
+  });
+
+  it('writes a build in its cell with a superseded one said in words, the same text for every row of a build', () => {
+    expect(buildCellOf(b1)).toEqual({
+      text: 'B1 · 1.0 · superseded build',
+      title: 'Protocol build B1 (1.0): a later build has replaced it',
+    });
+    expect(buildCellOf(b2).text).toBe('B2 · 2.0');
+    expect(buildCellOf(b2)).toBe(buildCellOf(b2));
+  });
+
+  it('sorts by build: by study, then by build number as read', () => {
+    const b10 = { ...b2, id: '00000000-0000-4000-8000-000000000b10', number: 'B10' };
+    const list = rows({ build: b10 }, { build: b2 }, { build: b1 });
+    expect(ids(sortRows(list, [{ id: 'build', desc: false }]))).toEqual([2, 1, 0]);
   });
 });

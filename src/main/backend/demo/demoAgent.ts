@@ -9,8 +9,8 @@ import {
   citationsFor,
   type KnowledgeChunk,
   proposalRationales,
+  proposeChange,
   proposeCreate,
-  proposeUpdate,
   type Row,
   studyKeyForCode,
 } from './demoContent';
@@ -26,6 +26,9 @@ export interface AgentProposal {
   /** null: a create. */
   entityId: string | null;
   sponsorRequestId: string | null;
+  /** The protocol build the server recorded the proposal under: the study's current one. */
+  buildId: string;
+  buildNumber: string;
 }
 
 export interface ProposeOptions {
@@ -58,11 +61,19 @@ export async function proposeAsAgent(
   const key = studyKeyForCode(study.code);
   const context = { key, now };
 
+  // An update proposes only values the live row does not already have.
+  const liveRow = async (id: string): Promise<Row> => {
+    const { rows } = await client.query<{ live: Row }>(
+      `select to_jsonb(t) as live from cro.${entityKind} t where t.id = $1`,
+      [id],
+    );
+    return rows[0]?.live ?? {};
+  };
   let entityId: string | null = null;
   let proposedState: Row;
   if (entityKind === 'study') {
     entityId = study.id;
-    proposedState = proposeUpdate('study', context, rng);
+    proposedState = proposeChange('study', context, rng, [await liveRow(study.id)]);
   } else {
     const live = await client.query<{ id: string }>(
       `select id from cro.${entityKind} where study_id = $1 order by created_at, id`,
@@ -70,7 +81,7 @@ export async function proposeAsAgent(
     );
     if (live.rows.length > 0 && rng.chance(0.5)) {
       entityId = rng.pick(live.rows).id;
-      proposedState = proposeUpdate(entityKind, context, rng);
+      proposedState = proposeChange(entityKind, context, rng, [await liveRow(entityId)]);
     } else {
       proposedState = proposeCreate(entityKind, context, rng);
     }
@@ -119,10 +130,14 @@ export async function proposeAsAgent(
     );
     const provenanceId = provenance.rows[0]?.id;
     if (!provenanceId) throw new Error('the provenance event was not recorded');
-    await client.query(
-      `insert into cro.staging_record (id, entity_kind, entity_id, study_id, agent_id, model_version_id,
-                                       provenance_id, state, proposed_state, created_by)
-       values ($1, $2, $3, $4, $5, $6, $7, 'proposed', $8::jsonb, $9)`,
+    // No build_id: the server records the proposal under the study's current build.
+    const inserted = await client.query<{ build_id: string; build_number: string }>(
+      `with proposal as (
+         insert into cro.staging_record (id, entity_kind, entity_id, study_id, agent_id, model_version_id,
+                                         provenance_id, state, proposed_state, created_by)
+         values ($1, $2, $3, $4, $5, $6, $7, 'proposed', $8::jsonb, $9)
+         returning build_id)
+       select p.build_id, b.build_number from proposal p join cro.study_database_build b on b.id = p.build_id`,
       [
         stagingId,
         entityKind,
@@ -135,6 +150,8 @@ export async function proposeAsAgent(
         uid,
       ],
     );
+    const build = inserted.rows[0];
+    if (!build) throw new Error('the proposal was not recorded under a protocol build');
     await client.query('commit');
     return {
       stagingId,
@@ -144,6 +161,8 @@ export async function proposeAsAgent(
       entityKind,
       entityId,
       sponsorRequestId,
+      buildId: build.build_id,
+      buildNumber: build.build_number,
     };
   } catch (error) {
     await client.query('rollback').catch(() => undefined);
@@ -236,6 +255,12 @@ export async function demonstrateAgentRefusals(client: ClientBase): Promise<Refu
       `insert into audit.audit_log (seq, occurred_at, actor, event_type, payload, payload_hash, prev_hash, entry_hash)
        values (999999, now(), 'agent', 'forged.entry', '{}'::jsonb, $1, $1, $1)`,
       [fakeHash],
+    ],
+    [
+      'create a protocol build (cro.study_database_build)',
+      `insert into cro.study_database_build (study_id, build_number, build_version, build_type, amendment_reference)
+       values ($1, 'B99', '99.0', 'AMENDMENT', 'Amendment the agent made up')`,
+      [studyId],
     ],
     ['read the user accounts (auth.users)', 'select id, email, encrypted_password from auth.users', []],
   ];

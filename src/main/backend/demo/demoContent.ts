@@ -800,6 +800,127 @@ export function proposeUpdate(kind: EntityKind, { key, now }: ProposalContext, r
   }
 }
 
+/** The same value as PostgreSQL's jsonb equality sees it: numbers by value, objects whatever their key order. */
+export function sameFieldValue(a: unknown, b: unknown): boolean {
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return (
+      Array.isArray(a) &&
+      Array.isArray(b) &&
+      a.length === b.length &&
+      a.every((item, index) => sameFieldValue(item, b[index]))
+    );
+  }
+  if (typeof a === 'object' && a !== null && typeof b === 'object' && b !== null) {
+    const left = a as Row;
+    const right = b as Row;
+    const keys = Object.keys(left);
+    return (
+      keys.length === Object.keys(right).length &&
+      keys.every((key) => Object.hasOwn(right, key) && sameFieldValue(left[key], right[key]))
+    );
+  }
+  return a === b;
+}
+
+/**
+ * The fields of an update proposal that change each of `liveRows` (an agent proposes no value the
+ * record already has); null when no field does.
+ */
+export function fieldsThatChange(proposed: Row, liveRows: readonly Row[]): Row | null {
+  const changing = Object.entries(proposed).filter(([field, value]) =>
+    liveRows.every((live) => !sameFieldValue(live[field], value)),
+  );
+  return changing.length > 0 ? Object.fromEntries(changing) : null;
+}
+
+/** An update (see proposeUpdate) whose every field changes each of `liveRows`: never a no-op to sign. */
+export function proposeChange(
+  kind: EntityKind,
+  context: ProposalContext,
+  rng: Rng,
+  liveRows: readonly Row[],
+): Row {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const changing = fieldsThatChange(proposeUpdate(kind, context, rng), liveRows);
+    if (changing) return changing;
+  }
+  throw new Error(`demo: found no ${kind} update that changes its live row`);
+}
+
+// ── Protocol builds ─────────────────────────────────────────────────────────────────────────────
+// The shape of cro.study_database_build.configuration_snapshot (migration 0054).
+
+export interface BuildFieldConfiguration {
+  code: string;
+  label?: string;
+  type: string;
+  required?: boolean;
+  values?: string[];
+  min?: number;
+  max?: number;
+  max_length?: number;
+}
+
+export interface BuildFormConfiguration {
+  code: string;
+  kind: 'diary' | 'entity';
+  title?: string;
+  fields: BuildFieldConfiguration[];
+}
+
+export interface BuildConfiguration {
+  forms: BuildFormConfiguration[];
+}
+
+/** What stopped a nosebleed: the question protocol amendment 3 adds to the HHT diary. */
+export const rescueTreatments = ['none', 'pressure', 'ice', 'packing', 'cautery'] as const;
+
+export function initialBuildDescription(key: DemoStudyKey): string {
+  return key === 'hht'
+    ? `Initial database build of ${demoStudyCodes.hht} for first patient in: the epistaxis diary and the study-management forms of protocol version 1.0.`
+    : `Initial database build of ${demoStudyCodes.onc} for first patient in: the symptom diary and the study-management forms of protocol version 1.0.`;
+}
+
+export const demoAmendment = {
+  buildNumber: 'B2',
+  buildVersion: '2.0',
+  amendmentReference: 'Protocol amendment 3',
+  description:
+    'Protocol amendment 3 (approved by the ethics committees): the diary asks which rescue treatment stopped a ' +
+    'nosebleed (new optional field rescue_treatment), and an episode lasts 1 to 240 minutes (was 0 to 1440) ' +
+    'after the data review found implausible durations. Study-management forms unchanged.',
+} as const;
+
+/**
+ * Amendment 3's configuration from the INITIAL one: the diary form gains rescue_treatment and a
+ * tighter duration range; the entity forms are unchanged. 'first draft' is what the builder first
+ * ran: the new choice field without its list of values, which the build refuses.
+ */
+export function amendedConfiguration(
+  initial: BuildConfiguration,
+  draft: 'first draft' | 'corrected',
+): BuildConfiguration {
+  const rescue: BuildFieldConfiguration = {
+    code: 'rescue_treatment',
+    label: 'Rescue treatment',
+    type: 'choice',
+    required: false,
+    ...(draft === 'corrected' ? { values: [...rescueTreatments] } : {}),
+  };
+  return {
+    forms: initial.forms.map((form) => {
+      if (form.kind !== 'diary') return form;
+      const fields = form.fields.flatMap((field) => {
+        if (field.code === 'duration_minutes') return [{ ...field, min: 1, max: 240 }];
+        if (field.code === 'side') return [field, rescue];
+        return [field];
+      });
+      if (!fields.includes(rescue)) fields.push(rescue);
+      return { ...form, fields };
+    }),
+  };
+}
+
 // ── Diary ───────────────────────────────────────────────────────────────────────────────────────
 
 const diaryNotes = [
@@ -817,7 +938,18 @@ const diaryAwkwardNotes = [
   '<img src=x onerror=alert("diary")> copied from a website',
 ];
 
-export function diaryEntry(siteStudy: DemoStudyKey, date: Date, rng: Rng, awkward = false): Row {
+export interface DiaryEntryOptions {
+  awkward?: boolean;
+  /** Captured under protocol amendment 3 (build B2 of the HHT study): a nosebleed may name its rescue treatment. */
+  underAmendment?: boolean;
+}
+
+export function diaryEntry(
+  siteStudy: DemoStudyKey,
+  date: Date,
+  rng: Rng,
+  options: DiaryEntryOptions = {},
+): Row {
   const eventType = siteStudy === 'hht' ? 'epistaxis' : rng.pick(['epistaxis', 'nausea', 'fatigue']);
   const entry: Row = {
     event_type: eventType,
@@ -825,9 +957,12 @@ export function diaryEntry(siteStudy: DemoStudyKey, date: Date, rng: Rng, awkwar
     time: `${String(rng.int(6, 23)).padStart(2, '0')}:${String(rng.int(0, 11) * 5).padStart(2, '0')}`,
     duration_minutes: rng.int(2, 45),
     intensity: rng.pick(['mild', 'moderate', 'severe']),
-    notes: awkward ? rng.pick(diaryAwkwardNotes) : rng.pick(diaryNotes),
+    notes: options.awkward ? rng.pick(diaryAwkwardNotes) : rng.pick(diaryNotes),
   };
   if (eventType === 'epistaxis') entry.side = rng.pick(['left', 'right', 'both']);
+  if (options.underAmendment && eventType === 'epistaxis' && rng.chance(0.75)) {
+    entry.rescue_treatment = rng.pick(rescueTreatments);
+  }
   return entry;
 }
 
@@ -837,6 +972,9 @@ export const diaryChangeReasons = [
   'Added the notes I forgot',
   'Intensity was higher than I first entered',
 ];
+
+/** Why a patient went back to an entry made before the amendment once the diary asked the new question. */
+export const rescueTreatmentChangeReason = 'Added the rescue treatment the updated diary now asks for';
 
 export const annotationNotes = [
   'Reviewed at the week-12 visit; consistent with the nurse assessment.',

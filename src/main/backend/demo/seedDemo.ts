@@ -1,6 +1,8 @@
-// Seeds the embedded demo once: two studies, their people, live rows, ~200 agent proposals with
-// provenance and a month of review history driven through the staging state machine, sponsor
-// requests and patient diaries with investigator annotations. Everything goes through the
+// Seeds the embedded demo once: two studies with their protocol builds, their people, live rows,
+// ~200 agent proposals with provenance and a month of review history driven through the staging
+// state machine, sponsor requests and patient diaries with investigator annotations. The server
+// stamps every value with its study's current build when it is written, so values are written in
+// time order around the HHT study's amendment (build B2). Everything goes through the
 // database's own rules (bootstrap mode for reference data, the staging triggers for transitions,
 // request.jwt.claims to act as a person) and happens in one transaction: a crash mid-seed leaves
 // nothing behind and the next start seeds again. A marker row makes later calls a no-op.
@@ -10,23 +12,31 @@ import { type EntityKind, entityKinds, type StagingState, stagingStates } from '
 import { type PersonSpec, provisionPerson } from '../provisioning';
 import {
   addDays,
+  amendedConfiguration,
   annotationNotes,
   annotationQueries,
   awkwardTexts,
+  type BuildConfiguration,
   type Citation,
   citationsFor,
   type DemoLiveRows,
+  demoAmendment,
   demoCloseReasons,
   demoLiveRows,
   demoSponsorRequests,
   demoStudyContent,
   diaryChangeReasons,
   diaryEntry,
+  fieldsThatChange,
+  initialBuildDescription,
   knowledgeChunks,
   proposalRationales,
+  proposeChange,
   proposeCreate,
   proposeUpdate,
   type Row,
+  rescueTreatmentChangeReason,
+  rescueTreatments,
 } from './demoContent';
 import {
   type DemoPerson,
@@ -52,6 +62,8 @@ export interface DemoCounts {
   live: Record<EntityKind, number>;
   staging: { total: number; byState: Record<StagingState, number>; byKind: Record<EntityKind, number> };
   diary: { records: number; auditEvents: number; annotations: number; openAnnotations: number };
+  /** Protocol builds: every build, the COMPLETED ones, and the failed runs recorded in their error logs. */
+  builds: { total: number; completed: number; failedAttempts: number };
 }
 
 export interface DemoSummary {
@@ -70,8 +82,31 @@ export interface SeedDemoOptions {
 
 /** The PRNG seed: the demo is the same on every first start. */
 const demoRandomSeed = 0x5eed_2025;
+/** Re-plans updates that would change nothing, apart from the main sequence so that the rest of the demo stays put. */
+const changeRandomSeed = 0x5eed_2026;
 /** One seeder at a time per database. */
 const seedLockKey = 4242002;
+
+/**
+ * The demo's protocol history, in days before now. Patients are enrolled from 200 days before now
+ * and live rows are at most 140 days old: each study's INITIAL build goes live before either. The
+ * HHT study's amendment B2 first fails, is retried and goes live about 11 days before now.
+ */
+const buildTimeline = {
+  initialDraftDaysAgo: { hht: 214, onc: 221 } satisfies Record<DemoStudyKey, number>,
+  initialRunAfterDays: 2,
+  initialRunMinutes: 38,
+  amendmentDraftDaysAgo: 17,
+  amendmentFirstRunDaysAgo: 13,
+  amendmentFirstRunSeconds: 95,
+  amendmentRetryDaysAgo: 11,
+  amendmentCorrectedAfterMinutes: 14,
+  amendmentRunMinutes: 26,
+} as const;
+/** The study whose diary is amended (the one the demo investigators and most patients use). */
+const amendedStudy: DemoStudyKey = 'hht';
+const minuteMs = 60_000;
+const hourMs = 3_600_000;
 
 const stateTargets: Record<StagingState, number> = {
   promoted: 20,
@@ -153,7 +188,8 @@ export async function seedDemo(operator: ClientBase, options: SeedDemoOptions = 
     log(
       `demo seed: ${counts.people} people, ${counts.studies} studies, ${counts.staging.total} proposals ` +
         `(${stagingStates.map((state) => `${counts.staging.byState[state]} ${state}`).join(', ')}), ` +
-        `${counts.diary.records} diary records, ${counts.auditLogEntries} audit entries in ${durationMs} ms`,
+        `${counts.diary.records} diary records, ${counts.builds.completed} protocol builds ` +
+        `(${counts.builds.failedAttempts} failed run), ${counts.auditLogEntries} audit entries in ${durationMs} ms`,
     );
     return {
       created: true,
@@ -182,13 +218,49 @@ interface LiveRef {
   id: string;
   study: DemoStudyKey;
   kind: Exclude<EntityKind, 'study'>;
+  /** Its proposable fields as first written. */
+  fields: Row;
 }
 
 interface SponsorRequestRef {
   id: string;
   study: DemoStudyKey;
   filedAt: Date;
+  provenance: Row;
+  request: Row;
 }
+
+/** One diary write, planned up front and written in time order (so that it gets the build of its time). */
+type DiaryWrite =
+  | {
+      kind: 'event';
+      at: Date;
+      patientKey: string;
+      siteId: string;
+      eventUuid: string;
+      operation: 'USER_CREATE' | 'USER_UPDATE';
+      data: Row;
+      changeReason: string;
+    }
+  | {
+      kind: 'annotation';
+      at: Date;
+      investigatorKey: string;
+      annotationId: string;
+      eventUuid: string;
+      annotationKind: 'note' | 'query';
+      text: string;
+      requiresResponse: boolean;
+    }
+  | {
+      kind: 'resolution';
+      at: Date;
+      investigatorKey: string;
+      requestId: string;
+      annotationId: string;
+      reasonCode: string;
+      reasonText: string | null;
+    };
 
 interface PlannedProposal {
   id: string;
@@ -219,19 +291,29 @@ class DemoSeeder {
   private readonly studyIds = new Map<DemoStudyKey, string>();
   private readonly liveRefs: LiveRef[] = [];
   private readonly sponsorRequests: SponsorRequestRef[] = [];
+  private readonly initialBuildIds = new Map<DemoStudyKey, string>();
   private models: ModelVersion[] = [];
+  private actingAs: string | null = null;
+  /** When the HHT study's amendment B2 completed: later values are captured under it. */
+  private readonly amendedAt: Date;
 
   constructor(
     private readonly db: ClientBase,
     private readonly now: Date,
     private readonly rng: Rng,
     private readonly log: (line: string) => void,
-  ) {}
+  ) {
+    this.amendedAt = new Date(
+      addDays(now, -buildTimeline.amendmentRetryDaysAgo).getTime() +
+        buildTimeline.amendmentRunMinutes * minuteMs,
+    );
+  }
 
   async run(): Promise<void> {
     await this.provision(demoPerson('admin'));
     await this.actAs('admin');
     await this.createStudies();
+    await this.createInitialBuilds();
     for (const person of demoPeople) {
       if (person.key !== 'admin') await this.provision(person);
     }
@@ -240,9 +322,23 @@ class DemoSeeder {
     await this.createModelRegistry();
     await this.createKnowledgeIndex();
     await this.createLiveRows();
-    await this.createSponsorRequests();
+    this.planSponsorRequests();
     const proposals = this.planProposals();
-    await this.insertProposals(proposals);
+    const diary = this.planDiaries();
+
+    // In time order around the amendment: the server stamps each value with the build current when
+    // it is written, so what happened before B2 completed is written while only B1 is complete.
+    const before = (at: Date) => at < this.amendedAt;
+    await this.writeSponsorRequests(this.sponsorRequests.filter((request) => before(request.filedAt)));
+    await this.insertProposals(proposals.filter((proposal) => before(proposal.createdAt)));
+    await this.writeDiary(diary.filter((write) => before(write.at)));
+    await this.amendDiaryStudy();
+    await this.writeSponsorRequests(this.sponsorRequests.filter((request) => !before(request.filedAt)));
+    await this.insertProposals(proposals.filter((proposal) => !before(proposal.createdAt)));
+    await this.writeDiary(diary.filter((write) => !before(write.at)));
+    this.log('demo seed: protocol builds and diaries recorded');
+
+    // Reviews, signatures and promotions keep each proposal's own build (B1 ones are then superseded).
     for (const study of ['hht', 'onc'] as const) {
       await this.driveHistory(
         study,
@@ -250,7 +346,6 @@ class DemoSeeder {
       );
     }
     this.log('demo seed: staging history recorded');
-    await this.createDiaries();
     await this.actAs(null);
   }
 
@@ -268,6 +363,8 @@ class DemoSeeder {
 
   /** Makes auth.uid() the given demo person for the rest of the transaction (null: nobody). */
   private async actAs(key: string | null): Promise<void> {
+    if (this.actingAs === key && key !== null) return;
+    this.actingAs = key;
     const claims = key === null ? '' : JSON.stringify({ sub: this.uid(key) });
     await this.db.query("select set_config('request.jwt.claims', $1, true)", [claims]);
   }
@@ -314,6 +411,131 @@ class DemoSeeder {
       ]);
       this.studyIds.set(key, id);
     }
+  }
+
+  /**
+   * Each study's INITIAL build B1 (1.0), made by the demo administrator as in life: inserted DRAFT,
+   * run (IN_PROGRESS) two days later and COMPLETED, with the standard configuration. Bootstrap mode
+   * lets created_at and each update's updated_at be the transition times.
+   */
+  private async createInitialBuilds(): Promise<void> {
+    const standard = await this.db.query<{ configuration: BuildConfiguration }>(
+      'select cs_private.standard_build_configuration() as configuration',
+    );
+    const configuration = standard.rows[0]?.configuration;
+    if (!configuration) throw new Error('demo seed: the standard build configuration is missing');
+    for (const key of ['hht', 'onc'] as const) {
+      const draftedAt = addDays(this.now, -buildTimeline.initialDraftDaysAgo[key]);
+      const runAt = addDays(draftedAt, buildTimeline.initialRunAfterDays);
+      const id = await this.insertBuild({
+        study: key,
+        number: 'B1',
+        version: '1.0',
+        type: 'INITIAL',
+        amendmentReference: null,
+        description: initialBuildDescription(key),
+        configuration,
+        at: draftedAt,
+      });
+      await this.advanceBuild(id, runAt, { status: 'IN_PROGRESS' });
+      await this.advanceBuild(id, new Date(runAt.getTime() + buildTimeline.initialRunMinutes * minuteMs), {
+        status: 'COMPLETED',
+      });
+      this.initialBuildIds.set(key, id);
+    }
+  }
+
+  /**
+   * The HHT study's protocol amendment 3 as build B2 (2.0): its first run FAILED (the new choice
+   * field had no values; error_log names the field), it was retried, corrected and COMPLETED. From
+   * then on the study's values are captured under B2 and B1 is superseded.
+   */
+  private async amendDiaryStudy(): Promise<void> {
+    await this.actAs('admin');
+    const initialId = this.initialBuildIds.get(amendedStudy);
+    const initial = await this.db.query<{ configuration: BuildConfiguration }>(
+      'select configuration_snapshot as configuration from cro.study_database_build where id = $1',
+      [initialId],
+    );
+    const configuration = initial.rows[0]?.configuration;
+    if (!configuration) throw new Error('demo seed: the INITIAL build of the amended study is missing');
+    const id = await this.insertBuild({
+      study: amendedStudy,
+      number: demoAmendment.buildNumber,
+      version: demoAmendment.buildVersion,
+      type: 'AMENDMENT',
+      amendmentReference: demoAmendment.amendmentReference,
+      description: demoAmendment.description,
+      configuration: amendedConfiguration(configuration, 'first draft'),
+      at: addDays(this.now, -buildTimeline.amendmentDraftDaysAgo),
+    });
+    const firstRun = addDays(this.now, -buildTimeline.amendmentFirstRunDaysAgo);
+    await this.advanceBuild(id, firstRun, { status: 'IN_PROGRESS' });
+    // Marking it COMPLETED would refuse; FAILED records the configuration's errors, as a run does.
+    const failedAt = new Date(firstRun.getTime() + buildTimeline.amendmentFirstRunSeconds * 1000);
+    await this.advanceBuild(id, failedAt, { status: 'FAILED' });
+    const retry = addDays(this.now, -buildTimeline.amendmentRetryDaysAgo);
+    await this.advanceBuild(id, retry, { status: 'IN_PROGRESS' });
+    await this.advanceBuild(
+      id,
+      new Date(retry.getTime() + buildTimeline.amendmentCorrectedAfterMinutes * minuteMs),
+      { configuration: amendedConfiguration(configuration, 'corrected') },
+    );
+    await this.advanceBuild(id, this.amendedAt, { status: 'COMPLETED' });
+  }
+
+  private async insertBuild(build: {
+    study: DemoStudyKey;
+    number: string;
+    version: string;
+    type: 'INITIAL' | 'AMENDMENT';
+    amendmentReference: string | null;
+    description: string;
+    configuration: BuildConfiguration;
+    at: Date;
+  }): Promise<string> {
+    const id = this.rng.uuid();
+    await this.db.query(
+      `insert into cro.study_database_build (id, study_id, build_number, build_version, build_type,
+                                             amendment_reference, build_description, configuration_snapshot,
+                                             built_by, created_at)
+       values ($1, $2, $3, $4, $5::cro.build_type, $6, $7, $8::jsonb, $9, $10)`,
+      [
+        id,
+        this.studyId(build.study),
+        build.number,
+        build.version,
+        build.type,
+        build.amendmentReference,
+        build.description,
+        JSON.stringify(build.configuration),
+        this.uid('admin'),
+        build.at.toISOString(),
+      ],
+    );
+    return id;
+  }
+
+  /** One change to a build through its state machine, dated `at` (a status, or a corrected configuration). */
+  private async advanceBuild(
+    id: string,
+    at: Date,
+    change: { status?: 'IN_PROGRESS' | 'COMPLETED' | 'FAILED'; configuration?: BuildConfiguration },
+  ): Promise<void> {
+    const result = await this.db.query(
+      `update cro.study_database_build
+          set build_status = coalesce($2::cro.build_status, build_status),
+              configuration_snapshot = coalesce($3::jsonb, configuration_snapshot),
+              updated_at = $4
+        where id = $1`,
+      [
+        id,
+        change.status ?? null,
+        change.configuration ? JSON.stringify(change.configuration) : null,
+        at.toISOString(),
+      ],
+    );
+    if (result.rowCount !== 1) throw new Error(`demo seed: build ${id} was not updated`);
   }
 
   private async createSites(): Promise<void> {
@@ -438,7 +660,7 @@ class DemoSeeder {
         const createdAt = addDays(this.now, -this.rng.int(90, 140)).toISOString();
         for (const fields of demoLiveRows(study, this.now)[table]) {
           const id = this.rng.uuid();
-          this.liveRefs.push({ id, study, kind: table });
+          this.liveRefs.push({ id, study, kind: table, fields });
           const row: Row = {
             id,
             study_id: this.studyId(study),
@@ -455,15 +677,14 @@ class DemoSeeder {
     }
   }
 
-  private async createSponsorRequests(): Promise<void> {
-    const provenance: Row[] = [];
-    const requests: Row[] = [];
+  /** The sponsors' requests with their provenance, decided up front and written in time order. */
+  private planSponsorRequests(): void {
     for (const request of demoSponsorRequests) {
       const id = this.rng.uuid();
       const provenanceId = this.rng.uuid();
       const filedAt = addDays(this.now, -request.filedDaysAgo);
       const sponsorKey = request.study === 'hht' ? 'sponsorAurelia' : 'sponsorNorthwind';
-      provenance.push({
+      const provenance: Row = {
         id: provenanceId,
         study_id: this.studyId(request.study),
         actor_kind: 'human',
@@ -479,24 +700,39 @@ class DemoSeeder {
         signature_id: null,
         occurred_at: filedAt.toISOString(),
         payload: { channel: 'sponsor_portal', priority: request.priority },
-      });
-      requests.push({
+      };
+      this.sponsorRequests.push({
         id,
-        sponsor_id: demoSponsors[request.study].sponsorId,
-        study_id: this.studyId(request.study),
-        subject: request.subject,
-        body: request.body,
-        priority: request.priority,
-        status: request.status,
-        provenance_id: provenanceId,
-        created_at: filedAt.toISOString(),
-        updated_at: addDays(filedAt, request.status === 'open' ? 0 : 2).toISOString(),
-        created_by: this.uid(sponsorKey),
+        study: request.study,
+        filedAt,
+        provenance,
+        request: {
+          id,
+          sponsor_id: demoSponsors[request.study].sponsorId,
+          study_id: this.studyId(request.study),
+          subject: request.subject,
+          body: request.body,
+          priority: request.priority,
+          status: request.status,
+          provenance_id: provenanceId,
+          created_at: filedAt.toISOString(),
+          updated_at: addDays(filedAt, request.status === 'open' ? 0 : 2).toISOString(),
+          created_by: this.uid(sponsorKey),
+        },
       });
-      this.sponsorRequests.push({ id, study: request.study, filedAt });
     }
-    await this.insertRows('cro.provenance_event', provenance);
-    await this.insertRows('cro.sponsor_request', requests);
+  }
+
+  private async writeSponsorRequests(requests: SponsorRequestRef[]): Promise<void> {
+    await this.actAs('admin');
+    await this.insertRows(
+      'cro.provenance_event',
+      requests.map((request) => request.provenance),
+    );
+    await this.insertRows(
+      'cro.sponsor_request',
+      requests.map((request) => request.request),
+    );
   }
 
   /** Decides every proposal up front (kinds, states, targets, times), deterministically. */
@@ -519,7 +755,18 @@ class DemoSeeder {
       Array.from({ length: stateTargets[state] }, () => state),
     );
     const bySeniority = [...drafts].sort((a, b) => b.seniority - a.seniority);
-    const stateOf = new Map(bySeniority.map((draft, index) => [draft, states[index] ?? 'proposed']));
+    // A study's record is promoted at most once: a second promotion would change the live row the
+    // other's signature was computed from (the promotion would be refused outside bootstrap).
+    const stateOf = new Map<(typeof drafts)[number], StagingState>();
+    const promotedStudies = new Set<DemoStudyKey>();
+    const remaining = [...states];
+    for (const draft of bySeniority) {
+      const once = draft.kind === 'study' && promotedStudies.has(draft.study);
+      const index = once ? remaining.findIndex((state) => state !== 'promoted') : 0;
+      const [state] = index < 0 ? ['proposed' as const] : remaining.splice(index, 1);
+      if (state === 'promoted' && draft.kind === 'study') promotedStudies.add(draft.study);
+      stateOf.set(draft, state ?? 'proposed');
+    }
 
     const promotedTargets = new Set<string>();
     const proposals = drafts.map((draft): PlannedProposal => {
@@ -599,7 +846,41 @@ class DemoSeeder {
       executive_summary: `${awkwardTexts.markdownLink} — ${awkwardTexts.unicode} — ${awkwardTexts.rtl}`,
     });
     awkward('study_resource', ['rejected', 'reviewing'], null, { role: awkwardTexts.html });
+    this.proposeOnlyChanges(proposals);
     return proposals;
+  }
+
+  /**
+   * An agent proposes no value the record already has: each update keeps only the fields that change
+   * its target's live row as first written and, if another proposal promotes into it, as promoted
+   * (the row it was proposed against, and the row it now diffs against); an update left with none
+   * is planned again. A promoted update is its target's only promotion: its "live before" is the first row.
+   */
+  private proposeOnlyChanges(proposals: PlannedProposal[]): void {
+    const rng = createRng(changeRandomSeed);
+    const firstRows = new Map<string, Row>(this.liveRefs.map((ref) => [ref.id, ref.fields]));
+    for (const key of ['hht', 'onc'] as const) {
+      firstRows.set(this.studyId(key), demoStudyContent(key, this.now).fields);
+    }
+    const promotions = new Map<string, PlannedProposal>();
+    for (const proposal of proposals) {
+      if (proposal.state === 'promoted' && proposal.entityId) promotions.set(proposal.entityId, proposal);
+    }
+    // Promoted updates first: the others are then checked against the rows they promote.
+    const updates = [...proposals]
+      .filter((proposal) => proposal.entityId !== null)
+      .sort((a, b) => Number(b.state === 'promoted') - Number(a.state === 'promoted'));
+    for (const proposal of updates) {
+      const target = proposal.entityId as string;
+      const first = firstRows.get(target);
+      if (!first) throw new Error(`demo seed: no live row ${target} for a ${proposal.kind} update`);
+      const promotion = promotions.get(target);
+      const against =
+        promotion && promotion !== proposal ? [first, { ...first, ...promotion.proposedState }] : [first];
+      proposal.proposedState =
+        fieldsThatChange(proposal.proposedState, against) ??
+        proposeChange(proposal.kind, { key: proposal.study, now: this.now }, rng, against);
+    }
   }
 
   private modelFor(proposal: PlannedProposal): ModelVersion {
@@ -748,125 +1029,195 @@ class DemoSeeder {
     }
   }
 
-  private async createDiaries(): Promise<void> {
+  /**
+   * Every diary write, decided up front: patients' entries and corrections, investigators' notes and
+   * queries and the closing of some queries. Entries of the amended study captured after the
+   * amendment may name a rescue treatment, and at each of its sites one entry made before the
+   * amendment is corrected after it, so that its history spans builds B1 and B2.
+   */
+  private planDiaries(): DiaryWrite[] {
     const rng = this.rng;
-    const records: { eventUuid: string; siteId: string; date: Date }[] = [];
+    const writes: DiaryWrite[] = [];
+    const records: {
+      eventUuid: string;
+      patientKey: string;
+      siteId: string;
+      date: Date;
+      events: number;
+      last: Date;
+      data: Row;
+    }[] = [];
     let awkwardLeft = 3;
     for (const person of demoPeople) {
       const diary = person.diary;
       if (diary?.kind !== 'patient') continue;
       const site = demoSites.find((candidate) => candidate.siteId === diary.siteId);
       if (!site) throw new Error(`demo site ${diary.siteId} is missing`);
-      const patientRecords = Array.from({ length: rng.int(3, 6) }, () => {
+      const count = rng.int(3, 6);
+      for (let index = 0; index < count; index++) {
         const date = addDays(this.now, -rng.int(2, 29));
         const awkward = awkwardLeft > 0 && rng.chance(0.3);
         if (awkward) awkwardLeft--;
-        return {
-          eventUuid: rng.uuid(),
-          events: rng.int(1, 3),
-          date,
-          data: diaryEntry(site.study, date, rng, awkward),
-        };
-      });
-      await this.actAs(person.key);
-      for (let round = 0; round < 3; round++) {
-        const batch = patientRecords
-          .filter((record) => record.events > round)
-          .map((record) => {
-            const data =
-              round === 0
-                ? record.data
-                : {
-                    ...record.data,
-                    duration_minutes: rng.int(2, 45),
-                    intensity: rng.pick(['mild', 'moderate', 'severe']),
-                  };
-            return {
-              event_uuid: record.eventUuid,
-              operation: round === 0 ? 'USER_CREATE' : 'USER_UPDATE',
-              data,
-              client_timestamp: new Date(
-                record.date.getTime() + round * 3_600_000 * rng.int(1, 10),
-              ).toISOString(),
-              change_reason: round === 0 ? 'New diary entry' : rng.pick(diaryChangeReasons),
-            };
+        const eventUuid = rng.uuid();
+        const events = rng.int(1, 3);
+        const underAmendment = site.study === amendedStudy && date >= this.amendedAt;
+        const created = diaryEntry(site.study, date, rng, { awkward, underAmendment });
+        let data = created;
+        let last = date;
+        for (let round = 0; round < events; round++) {
+          const at = new Date(date.getTime() + round * hourMs * rng.int(1, 10));
+          data =
+            round === 0
+              ? created
+              : {
+                  ...created,
+                  duration_minutes: rng.int(2, 45),
+                  intensity: rng.pick(['mild', 'moderate', 'severe']),
+                };
+          writes.push({
+            kind: 'event',
+            at,
+            patientKey: person.key,
+            siteId: diary.siteId,
+            eventUuid,
+            operation: round === 0 ? 'USER_CREATE' : 'USER_UPDATE',
+            data,
+            changeReason: round === 0 ? 'New diary entry' : rng.pick(diaryChangeReasons),
           });
-        if (batch.length === 0) continue;
-        await this.db.query(
-          `insert into diary.record_audit (event_uuid, patient_id, site_id, operation, data, created_by, role,
-                                           client_timestamp, parent_audit_id, change_reason)
-           select v.event_uuid, $2, $3, v.operation, v.data, $2, 'USER', v.client_timestamp,
-                  (select s.last_audit_id from diary.record_state s where s.event_uuid = v.event_uuid),
-                  v.change_reason
-             from jsonb_to_recordset($1::jsonb) as v(event_uuid uuid, operation text, data jsonb,
-                                                     client_timestamp timestamptz, change_reason text)`,
-          [JSON.stringify(batch), this.uid(person.key), diary.siteId],
-        );
-      }
-      for (const record of patientRecords) {
-        records.push({ eventUuid: record.eventUuid, siteId: diary.siteId, date: record.date });
+          last = at;
+        }
+        records.push({ eventUuid, patientKey: person.key, siteId: diary.siteId, date, events, last, data });
       }
     }
 
-    // Investigator annotations: notes and queries, some queries resolved.
+    // At each site of the amended study, the latest entry made before the amendment (of at most two
+    // events) gets the rescue treatment a few days after it: its history spans B1 and B2.
+    for (const site of demoSites.filter((candidate) => candidate.study === amendedStudy)) {
+      const candidates = records
+        .filter(
+          (record) => record.siteId === site.siteId && record.last < this.amendedAt && record.events < 3,
+        )
+        .sort((a, b) => b.last.getTime() - a.last.getTime());
+      const record = candidates[0];
+      if (!record) throw new Error(`demo seed: no diary entry before the amendment at ${site.siteId}`);
+      const latest = this.now.getTime() - 3 * hourMs;
+      const at = new Date(
+        Math.min(latest, this.amendedAt.getTime() + rng.int(1, 4) * 86_400_000 + rng.int(1, 10) * hourMs),
+      );
+      record.data = { ...record.data, rescue_treatment: rng.pick(rescueTreatments.slice(1)) };
+      record.events++;
+      record.last = at;
+      writes.push({
+        kind: 'event',
+        at,
+        patientKey: record.patientKey,
+        siteId: site.siteId,
+        eventUuid: record.eventUuid,
+        operation: 'USER_UPDATE',
+        data: record.data,
+        changeReason: rescueTreatmentChangeReason,
+      });
+    }
+
+    // Investigator annotations: notes and queries, half the queries closed, each by a request with
+    // its reason (0051), as the workstation does.
     for (const investigator of demoPeople) {
       const diary = investigator.diary;
       if (diary?.kind !== 'investigator') continue;
       const atSite = records.filter((record) => diary.siteIds.includes(record.siteId));
       const annotated = rng.shuffle(atSite).slice(0, Math.max(2, Math.ceil(atSite.length * 0.7)));
-      const annotations = annotated.flatMap((record) =>
-        Array.from({ length: rng.int(1, 2) }, () => {
+      for (const record of annotated) {
+        for (let n = rng.int(1, 2); n > 0; n--) {
           const query = rng.chance(0.5);
-          return {
-            annotation_id: rng.uuid(),
-            event_uuid: record.eventUuid,
-            annotation_kind: query ? 'query' : 'note',
-            annotation_text: query ? rng.pick(annotationQueries) : rng.pick(annotationNotes),
-            requires_response: query,
-            created_at: new Date(
-              record.date.getTime() + (this.now.getTime() - record.date.getTime()) * (0.2 + rng.next() * 0.7),
-            ).toISOString(),
-          };
-        }),
-      );
-      await this.actAs(investigator.key);
-      await this.db.query(
-        `insert into diary.investigator_annotations (annotation_id, event_uuid, patient_id, parent_audit_id,
-                                                     investigator_id, site_id, annotation_kind, annotation_text,
-                                                     requires_response, created_at)
-         select v.annotation_id, v.event_uuid, s.patient_id, s.last_audit_id, $2, s.site_id, v.annotation_kind,
-                v.annotation_text, v.requires_response, v.created_at
-           from jsonb_to_recordset($1::jsonb) as v(annotation_id uuid, event_uuid uuid, annotation_kind text,
-                                                   annotation_text text, requires_response boolean,
-                                                   created_at timestamptz)
-           join diary.record_state s on s.event_uuid = v.event_uuid`,
-        [JSON.stringify(annotations), this.uid(investigator.key)],
-      );
-      // Half the queries are closed, each by a request with its reason (0051), as the workstation does.
-      const closed = annotations
-        .filter((annotation) => annotation.requires_response && rng.chance(0.5))
-        .map((annotation) => {
-          const reason = rng.pick(demoCloseReasons);
-          const madeAt = new Date(annotation.created_at).getTime();
-          return {
-            request_id: rng.uuid(),
-            annotation_id: annotation.annotation_id,
-            reason_code: reason.code,
-            reason_text: reason.text,
-            requested_at: new Date(madeAt + (this.now.getTime() - madeAt) * rng.next() * 0.5).toISOString(),
-          };
-        });
-      if (closed.length > 0) {
+          const at = new Date(
+            record.date.getTime() + (this.now.getTime() - record.date.getTime()) * (0.2 + rng.next() * 0.7),
+          );
+          const annotationId = rng.uuid();
+          writes.push({
+            kind: 'annotation',
+            at,
+            investigatorKey: investigator.key,
+            annotationId,
+            eventUuid: record.eventUuid,
+            annotationKind: query ? 'query' : 'note',
+            text: query ? rng.pick(annotationQueries) : rng.pick(annotationNotes),
+            requiresResponse: query,
+          });
+          if (query && rng.chance(0.5)) {
+            const reason = rng.pick(demoCloseReasons);
+            writes.push({
+              kind: 'resolution',
+              at: new Date(at.getTime() + (this.now.getTime() - at.getTime()) * rng.next() * 0.5),
+              investigatorKey: investigator.key,
+              requestId: rng.uuid(),
+              annotationId,
+              reasonCode: reason.code,
+              reasonText: reason.text,
+            });
+          }
+        }
+      }
+    }
+    // Stable: a record's events, and an annotation and its closing, keep their order on equal times.
+    return writes.sort((a, b) => a.at.getTime() - b.at.getTime());
+  }
+
+  /** Writes diary events, annotations and closings one by one, in time order, each as its author. */
+  private async writeDiary(writes: DiaryWrite[]): Promise<void> {
+    for (const write of writes) {
+      if (write.kind === 'event') {
+        await this.actAs(write.patientKey);
         await this.db.query(
+          `insert into diary.record_audit (event_uuid, patient_id, site_id, operation, data, created_by, role,
+                                           client_timestamp, parent_audit_id, change_reason)
+           values ($1, $2, $3, $4, $5::jsonb, $2, 'USER', $6,
+                   (select s.last_audit_id from diary.record_state s where s.event_uuid = $1), $7)`,
+          [
+            write.eventUuid,
+            this.uid(write.patientKey),
+            write.siteId,
+            write.operation,
+            JSON.stringify(write.data),
+            write.at.toISOString(),
+            write.changeReason,
+          ],
+        );
+      } else if (write.kind === 'annotation') {
+        await this.actAs(write.investigatorKey);
+        const result = await this.db.query(
+          `insert into diary.investigator_annotations (annotation_id, event_uuid, patient_id, parent_audit_id,
+                                                       investigator_id, site_id, annotation_kind, annotation_text,
+                                                       requires_response, created_at)
+           select $1, s.event_uuid, s.patient_id, s.last_audit_id, $2, s.site_id, $3, $4, $5, $6
+             from diary.record_state s where s.event_uuid = $7`,
+          [
+            write.annotationId,
+            this.uid(write.investigatorKey),
+            write.annotationKind,
+            write.text,
+            write.requiresResponse,
+            write.at.toISOString(),
+            write.eventUuid,
+          ],
+        );
+        if (result.rowCount !== 1) throw new Error(`demo seed: annotation on ${write.eventUuid} not written`);
+      } else {
+        await this.actAs(write.investigatorKey);
+        const result = await this.db.query(
           `insert into diary.annotation_resolutions (request_id, annotation_id, event_uuid, site_id, resolved,
                                                      requested_by, reason_code, reason_text, requested_at)
-           select v.request_id, a.annotation_id, a.event_uuid, a.site_id, true, $2, v.reason_code, v.reason_text,
-                  v.requested_at
-             from jsonb_to_recordset($1::jsonb) as v(request_id uuid, annotation_id uuid, reason_code text,
-                                                     reason_text text, requested_at timestamptz)
-             join diary.investigator_annotations a on a.annotation_id = v.annotation_id`,
-          [JSON.stringify(closed), this.uid(investigator.key)],
+           select $1, a.annotation_id, a.event_uuid, a.site_id, true, $2, $3, $4, $5
+             from diary.investigator_annotations a where a.annotation_id = $6`,
+          [
+            write.requestId,
+            this.uid(write.investigatorKey),
+            write.reasonCode,
+            write.reasonText,
+            write.at.toISOString(),
+            write.annotationId,
+          ],
         );
+        if (result.rowCount !== 1) throw new Error(`demo seed: closing of ${write.annotationId} not written`);
       }
     }
   }
@@ -895,7 +1246,10 @@ export async function demoCounts(client: ClientBase): Promise<DemoCounts> {
       'diaryRecords', (select count(*) from diary.record_state),
       'diaryAuditEvents', (select count(*) from diary.record_audit),
       'annotations', (select count(*) from diary.investigator_annotations),
-      'openAnnotations', (select count(*) from diary.investigator_annotations where not resolved and requires_response)
+      'openAnnotations', (select count(*) from diary.investigator_annotations where not resolved and requires_response),
+      'builds', (select count(*) from cro.study_database_build),
+      'completedBuilds', (select count(*) from cro.study_database_build where build_status = 'COMPLETED'),
+      'failedBuildAttempts', (select coalesce(sum(jsonb_array_length(error_log)), 0) from cro.study_database_build)
     ) as counts`);
   const c = rows[0]?.counts ?? {};
   const n = (key: string) => Number(c[key] ?? 0);
@@ -931,5 +1285,6 @@ export async function demoCounts(client: ClientBase): Promise<DemoCounts> {
       annotations: n('annotations'),
       openAnnotations: n('openAnnotations'),
     },
+    builds: { total: n('builds'), completed: n('completedBuilds'), failedAttempts: n('failedBuildAttempts') },
   };
 }

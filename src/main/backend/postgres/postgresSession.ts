@@ -2,13 +2,16 @@
 // the person's own LOGIN role, so every query runs under their RLS. The password proves itself to
 // the server (SCRAM) and is not kept.
 import type pg from 'pg';
-import type { StagingDetailRead, StagingQueueRow } from '../../../shared/contract';
+import type { StagingDetailRead, StagingQueueRow, StudyBuild } from '../../../shared/contract';
 import { type AppRole, appRoles, type StagingState, stagingStates } from '../../../shared/domain';
+import { buildRefFor, studyBuildsOf } from '../../builds/studyBuilds';
+import { contentHashVersionOf } from '../../signing/contentHash';
 import { UserFacingError } from '../../userFacingError';
 import { loginRoleName } from '../provisioning';
 import { connectAsPerson, type ServerAddress } from './personConnection';
 import { PostgresSigningBackend } from './postgresSigning';
 import { tlsFailureMessage } from './postgresTls';
+import { serverBuildRefs } from './serverBuildRefs';
 import { type SignInProtection, signInProtectionWarnings } from './signInProtectionWarnings';
 
 export type { ServerAddress } from './personConnection';
@@ -29,6 +32,8 @@ export interface StagingQueueQuery {
   after: { createdAt: string; id: string } | null;
   states: StagingState[];
   studyId: string | null;
+  /** Only proposals written under this protocol build. */
+  buildId?: string | null;
 }
 
 export interface StagingQueueResult {
@@ -110,23 +115,31 @@ export class PostgresSession {
   }
 
   async stagingQueue(query: StagingQueueQuery): Promise<StagingQueueResult> {
-    const params: unknown[] = [query.limit + 1, query.studyId, query.states.length > 0 ? query.states : null];
+    const buildId = query.buildId ?? null;
+    const params: unknown[] = [
+      query.limit + 1,
+      query.studyId,
+      query.states.length > 0 ? query.states : null,
+      buildId,
+    ];
     const filters = [
       '($2::uuid is null or s.study_id = $2)',
       '($3::cro.staging_state[] is null or s.state = any ($3))',
+      '($4::uuid is null or s.build_id = $4)',
     ];
     if (query.after) {
       params.push(query.after.createdAt, query.after.id);
-      filters.push('(s.created_at, s.id) > ($4::timestamptz, $5::uuid)');
+      filters.push('(s.created_at, s.id) > ($5::timestamptz, $6::uuid)');
     }
-    const { rows } = await this.client.query<StagingQueueRow>(
+    const { rows } = await this.client.query<Omit<StagingQueueRow, 'build'> & { buildId: string | null }>(
       `select s.id, s.state::text as "state", s.entity_kind as "entityKind", s.entity_id as "entityId",
               s.study_id as "studyId", st.code as "studyCode", s.agent_id as "agentId",
               case when m.id is null then null
                    else m.provider || ' ' || m.model_id || ' (prompt ' || m.prompt_version || ')' end
                 as "modelVersion",
               to_char(s.created_at at time zone 'UTC', ${isoMicros}) as "createdAt",
-              to_char(s.updated_at at time zone 'UTC', ${isoMicros}) as "updatedAt"
+              to_char(s.updated_at at time zone 'UTC', ${isoMicros}) as "updatedAt",
+              s.build_id as "buildId"
        from cro.staging_record s
        join cro.study st on st.id = s.study_id
        left join cro.model_registry_version m on m.id = s.model_version_id
@@ -137,15 +150,21 @@ export class PostgresSession {
     );
     const counts = await this.client.query<{ state: StagingState; n: string }>(
       `select s.state::text as state, count(*) as n from cro.staging_record s
-       where ($1::uuid is null or s.study_id = $1) group by s.state`,
-      [query.studyId],
+       where ($1::uuid is null or s.study_id = $1) and ($2::uuid is null or s.build_id = $2) group by s.state`,
+      [query.studyId, buildId],
+    );
+    const builds = await serverBuildRefs(
+      this.client,
+      rows.map((row) => row.buildId),
     );
     const countsByState = Object.fromEntries(stagingStates.map((state) => [state, 0])) as Record<
       StagingState,
       number
     >;
     for (const row of counts.rows) countsByState[row.state] = Number(row.n);
-    const page = rows.slice(0, query.limit);
+    const page = rows
+      .slice(0, query.limit)
+      .map(({ buildId: rowBuildId, ...row }) => ({ ...row, build: buildRefFor(builds, rowBuildId) }));
     const last = page.at(-1);
     return {
       rows: page,
@@ -167,7 +186,50 @@ export class PostgresSession {
     );
     const detail = rows[0]?.detail ?? null;
     if (detail === null) throw new UserFacingError(`Record ${id} does not exist or is not visible to you.`);
-    return JSON.parse(detail) as StagingDetailRead;
+    const read = JSON.parse(detail) as StagingDetailRead;
+    // The record's build and each signature's content-hash version (0054), which staging_detail
+    // does not carry: read beside it, as the same person.
+    const extra = await this.client.query<{
+      build_id: string | null;
+      versions: Record<string, number> | null;
+      provenance_builds: Record<string, string | null> | null;
+    }>(
+      `select s.build_id,
+              (select jsonb_object_agg(g.id, g.content_hash_version) from cro.signature_event g
+                where g.subject_kind = 'staging_record' and g.subject_id = s.id::text) as versions,
+              (select jsonb_object_agg(p.id, p.build_id) from cro.provenance_event p
+                where p.id = any ($2::uuid[])) as provenance_builds
+         from cro.staging_record s where s.id = $1`,
+      [id, read.provenance.map((event) => event.id)],
+    );
+    const buildId = extra.rows[0]?.build_id ?? null;
+    const versions = extra.rows[0]?.versions ?? {};
+    const provenanceBuilds = extra.rows[0]?.provenance_builds ?? {};
+    const builds = await serverBuildRefs(this.client, [buildId, ...Object.values(provenanceBuilds)]);
+    return {
+      ...read,
+      record: { ...read.record, build: buildRefFor(builds, buildId) },
+      signatures: read.signatures.map((signature) => ({
+        ...signature,
+        contentHashVersion: contentHashVersionOf(versions[signature.id]),
+      })),
+      provenance: read.provenance.map((event) => ({
+        ...event,
+        build: buildRefFor(builds, provenanceBuilds[event.id] ?? null),
+      })),
+    };
+  }
+
+  /** A study's protocol builds (every study's when null), as the server answers now (RLS decides). */
+  async studyBuilds(studyId: string | null): Promise<StudyBuild[]> {
+    const { rows } = await this.client.query<{ doc: Record<string, unknown>; study_code: string | null }>(
+      `select to_jsonb(b) - 'sync_xid' as doc, st.code as study_code
+         from cro.study_database_build b
+         left join cro.study st on st.id = b.study_id
+        where $1::uuid is null or b.study_id = $1`,
+      [studyId],
+    );
+    return studyBuildsOf(rows.map((row) => ({ doc: row.doc, studyCode: row.study_code })));
   }
 
   /** The people this person may name (migration 0052), as the server answers now. */

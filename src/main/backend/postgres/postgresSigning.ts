@@ -3,6 +3,7 @@
 // by the database itself (migration 0013), and every ceremony runs in sign_batch (0014, 0050).
 import type pg from 'pg';
 import { entityKinds } from '../../../shared/domain';
+import { buildRefFor } from '../../builds/studyBuilds';
 import {
   type ManifestSubject,
   type MeaningOfSignature,
@@ -26,6 +27,7 @@ import {
 } from '../../signing/signingWire';
 import { UserFacingError } from '../../userFacingError';
 import { connectAsPerson, type ServerAddress } from './personConnection';
+import { serverBuildRefs } from './serverBuildRefs';
 
 const transientCodes = new Set([
   'ECONNRESET',
@@ -123,9 +125,10 @@ export class PostgresSigningBackend implements SigningBackend {
         entity_id: string | null;
         state: string;
         proposed: string;
+        build_id: string | null;
       }>(
         `select s.id, s.study_id, st.code as study_code, s.entity_kind, s.entity_id, s.state::text as state,
-                s.proposed_state::text as proposed
+                s.proposed_state::text as proposed, s.build_id
            from cro.staging_record s join cro.study st on st.id = s.study_id
           where s.id = any ($1::uuid[])`,
         [stagingIds],
@@ -142,6 +145,10 @@ export class PostgresSigningBackend implements SigningBackend {
         );
         for (const row of result.rows) live.set(row.id, JSON.parse(row.doc));
       }
+      const builds = await serverBuildRefs(
+        this.client,
+        rows.map((row) => row.build_id),
+      );
       await this.client.query('commit');
       const byId = new Map(rows.map((row) => [row.id, row]));
       return stagingIds.flatMap((id) => {
@@ -157,6 +164,8 @@ export class PostgresSigningBackend implements SigningBackend {
             state: row.state,
             proposedState: JSON.parse(row.proposed),
             liveRow: row.entity_id ? (live.get(row.entity_id) ?? null) : null,
+            buildId: row.build_id,
+            build: buildRefFor(builds, row.build_id),
           },
         ];
       });

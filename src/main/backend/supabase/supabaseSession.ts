@@ -5,8 +5,9 @@
 // (mfa.challengeAndVerify: the session becomes aal2). Tokens never leave this object: the renderer
 // only ever sees the identity.
 import type { SupabaseClient } from '@supabase/supabase-js';
-import type { StagingDetailRead, StagingQueueRow } from '../../../shared/contract';
+import type { StagingDetailRead, StagingQueueRow, StudyBuild } from '../../../shared/contract';
 import { type AppRole, appRoles, type StagingState, stagingStates } from '../../../shared/domain';
+import { buildRefFor } from '../../builds/studyBuilds';
 import { type TotpEnrolmentOffer, totpEnrolmentOffer } from '../../signing/totpEnrolment';
 import { UserFacingError } from '../../userFacingError';
 import type { BackendSession } from '../backendSession';
@@ -16,6 +17,12 @@ import {
   type StagingQueueQuery,
   type StagingQueueResult,
 } from '../postgres/postgresSession';
+import {
+  hostedBuildIds,
+  hostedBuildRefs,
+  hostedSignatureVersions,
+  hostedStudyBuilds,
+} from './supabaseBuildReads';
 import { createSupabaseClient, type SupabaseClientOptions } from './supabaseClient';
 import type { SupabaseProject } from './supabaseConfig';
 import { authError, isWrongCode, isWrongPassword, postgrestError } from './supabaseErrors';
@@ -115,8 +122,13 @@ export class SupabaseSession implements BackendSession {
     return this.signing;
   }
 
+  /**
+   * A queue page through public.staging_queue (0054: each row with its buildId, and a build filter
+   * that narrows the page and the counts); the builds' numbers are read beside it.
+   */
   async stagingQueue(query: StagingQueueQuery): Promise<StagingQueueResult> {
-    const page = await callRpc<{ rows: StagingQueueRow[]; counts: Partial<Record<StagingState, number>> }>(
+    type ServerRow = Omit<StagingQueueRow, 'build'> & { buildId: string | null };
+    const page = await callRpc<{ rows: ServerRow[]; counts: Partial<Record<StagingState, number>> }>(
       this.client,
       'staging_queue',
       {
@@ -125,12 +137,17 @@ export class SupabaseSession implements BackendSession {
         after_id: query.after?.id ?? null,
         states: query.states.length > 0 ? query.states : null,
         study: query.studyId,
+        build: query.buildId ?? null,
       },
     );
+    const builds = await hostedBuildRefs(this.client);
     const countsByState = Object.fromEntries(
       stagingStates.map((state) => [state, Number(page.counts[state] ?? 0)]),
     ) as Record<StagingState, number>;
-    const rows = page.rows.slice(0, query.limit);
+    const rows = page.rows.slice(0, query.limit).map(({ buildId, ...row }) => ({
+      ...row,
+      build: buildRefFor(builds, buildId ?? null),
+    }));
     const last = rows.at(-1);
     return {
       rows,
@@ -140,9 +157,40 @@ export class SupabaseSession implements BackendSession {
   }
 
   async stagingDetail(id: string): Promise<StagingDetailRead> {
-    const detail = await callRpc<StagingDetailRead | null>(this.client, 'staging_detail', { staging_id: id });
+    const detail = await callRpc<
+      (StagingDetailRead & { record: StagingDetailRead['record'] & { buildId?: string | null } }) | null
+    >(this.client, 'staging_detail', { staging_id: id });
     if (!detail) throw new UserFacingError(`Record ${id} does not exist or is not visible to you.`);
-    return detail;
+    // The builds and each signature's content-hash version (0054), which staging_detail does not carry.
+    const { buildId: served, ...record } = detail.record;
+    const [buildIds, provenanceBuilds, versions, builds] = await Promise.all([
+      served === undefined ? hostedBuildIds(this.client, 'staging_record', [id]) : null,
+      hostedBuildIds(
+        this.client,
+        'provenance_event',
+        detail.provenance.map((event) => event.id),
+      ),
+      hostedSignatureVersions(this.client, id),
+      hostedBuildRefs(this.client),
+    ]);
+    const buildId = served !== undefined ? served : (buildIds?.get(id) ?? null);
+    return {
+      ...detail,
+      record: { ...record, build: buildRefFor(builds, buildId) },
+      signatures: detail.signatures.map((signature) => ({
+        ...signature,
+        contentHashVersion: versions.get(signature.id) ?? 1,
+      })),
+      provenance: detail.provenance.map((event) => ({
+        ...event,
+        build: buildRefFor(builds, provenanceBuilds.get(event.id) ?? null),
+      })),
+    };
+  }
+
+  /** A study's protocol builds (every study's when null), through PostgREST. */
+  async studyBuilds(studyId: string | null): Promise<StudyBuild[]> {
+    return hostedStudyBuilds(this.client, studyId);
   }
 
   /** The people this person may name (migration 0052), through PostgREST. */

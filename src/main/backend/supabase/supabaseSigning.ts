@@ -5,6 +5,7 @@
 // (complete_reauth_from_claims, migration 0030). The password and the code go to Supabase Auth once
 // and are kept nowhere; the session that results stays in memory.
 import type { SupabaseClient } from '@supabase/supabase-js';
+import { buildRefFor } from '../../builds/studyBuilds';
 import {
   type ManifestSubject,
   type MeaningOfSignature,
@@ -26,6 +27,7 @@ import {
   type ServerSignResult,
   signBatchResultFrom,
 } from '../../signing/signingWire';
+import { hostedBuildIds, hostedBuildRefs } from './supabaseBuildReads';
 import { authError, isWrongCode, isWrongPassword } from './supabaseErrors';
 import { callRpc } from './supabaseRpc';
 
@@ -55,6 +57,8 @@ interface ServerSubject {
   state: string;
   proposed_state: unknown;
   live_row: unknown;
+  /** The build (0054), when the server's function says it; otherwise read beside it. */
+  build_id?: string | null;
 }
 
 /** public.signing_subjects answers for at most this many records per call (0031). */
@@ -112,16 +116,31 @@ export class SupabaseSigningBackend implements SigningBackend {
       const chunk = stagingIds.slice(start, start + subjectsPerCall);
       rows.push(...(await callRpc<ServerSubject[]>(this.client, 'signing_subjects', { staging_ids: chunk })));
     }
-    return rows.map((row) => ({
-      stagingRecordId: row.staging_record_id,
-      studyId: row.study_id,
-      studyCode: row.study_code,
-      entityKind: row.entity_kind,
-      entityId: row.entity_id,
-      state: row.state,
-      proposedState: row.proposed_state,
-      liveRow: row.entity_id ? (row.live_row ?? null) : null,
-    }));
+    // What is signed binds the build (content-hash version 2): signing_subjects names it since 0054;
+    // for a project whose function does not, it is read beside it.
+    const unknown = rows.filter((row) => row.build_id === undefined).map((row) => row.staging_record_id);
+    const [buildIds, builds] = await Promise.all([
+      unknown.length > 0
+        ? hostedBuildIds(this.client, 'staging_record', unknown)
+        : new Map<string, string | null>(),
+      rows.length > 0 ? hostedBuildRefs(this.client) : new Map(),
+    ]);
+    return rows.map((row) => {
+      const buildId =
+        row.build_id !== undefined ? row.build_id : (buildIds.get(row.staging_record_id) ?? null);
+      return {
+        stagingRecordId: row.staging_record_id,
+        studyId: row.study_id,
+        studyCode: row.study_code,
+        entityKind: row.entity_kind,
+        entityId: row.entity_id,
+        state: row.state,
+        proposedState: row.proposed_state,
+        liveRow: row.entity_id ? (row.live_row ?? null) : null,
+        buildId,
+        build: buildRefFor(builds, buildId),
+      };
+    });
   }
 
   async openForReview(stagingIds: string[]): Promise<number> {

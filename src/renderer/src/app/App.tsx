@@ -1,10 +1,11 @@
 // The shell: the status bar, then the sign-in screen or, once signed in, the screens a person
 // works in: the signer's queue, provenance and audit (QA, inspector), patient diaries
-// (investigator). Each person starts on the screen of their role; Alt+1..3 switch screens, ? shows
+// (investigator), protocol builds. Each person starts on the screen of their role; Alt+1..4 switch screens, ? shows
 // every key; the theme is chosen beside the screens' tabs.
 import { type ReactNode, useCallback, useEffect, useMemo, useState } from 'react';
 import type { BackendStatus } from '../../../shared/contract';
 import { AuditScreen } from '../audit/AuditScreen';
+import { BuildsScreen } from '../builds/BuildsScreen';
 import { api } from '../common/api';
 import { messageOf } from '../common/messageOf';
 import { usePeopleOwner } from '../common/usePeople';
@@ -21,7 +22,9 @@ import { useThemeChoice } from './theme';
 
 // Each screen is offered to the roles that can read what it shows (docs/access-matrix.md): staging
 // records for the queue; provenance, signatures or the audit log for provenance and audit; diary
-// records for the diaries. Nobody is shown a screen that could only ever be empty for them.
+// records for the diaries; a study's protocol builds for the build panel, to the roles that review
+// or capture values under them (sponsors, agents and patients read builds too, but do no data
+// management here). Nobody is shown a screen that could only ever be empty for them.
 const screens = [
   { id: 'queue', label: 'Queue', roles: ['signer', 'monitor', 'coordinator', 'inspector', 'admin', 'agent'] },
   {
@@ -30,6 +33,11 @@ const screens = [
     roles: ['inspector', 'admin', 'monitor', 'coordinator', 'signer', 'agent'],
   },
   { id: 'diary', label: 'Diaries', roles: ['investigator', 'inspector', 'admin', 'patient', 'analyst'] },
+  {
+    id: 'builds',
+    label: 'Builds',
+    roles: ['admin', 'signer', 'monitor', 'coordinator', 'inspector', 'investigator', 'analyst'],
+  },
 ] as const;
 type ScreenId = (typeof screens)[number]['id'];
 
@@ -223,6 +231,7 @@ function Workspace({ roles, tools }: { roles: readonly string[]; tools: ReactNod
       {screen === 'queue' && <StagingQueue />}
       {screen === 'audit' && <AuditScreen />}
       {screen === 'diary' && <DiaryScreen />}
+      {screen === 'builds' && <BuildsScreen />}
       <p className="key-hints">
         <span className="visually-hidden">Keys on this screen: </span>
         {screenHints[screen].map((hint) => (

@@ -9,7 +9,7 @@ export interface Shortcut {
 }
 
 export interface ShortcutGroup {
-  id: 'everywhere' | 'queue' | 'sign' | 'audit' | 'diary';
+  id: 'everywhere' | 'queue' | 'sign' | 'audit' | 'diary' | 'builds';
   title: string;
   shortcuts: readonly Shortcut[];
 }
@@ -79,10 +79,22 @@ export const shortcutGroups: readonly ShortcutGroup[] = [
       { keys: ['Esc'], does: 'Cancel the reply being written' },
     ],
   },
+  {
+    id: 'builds',
+    title: 'Protocol builds',
+    shortcuts: [
+      {
+        keys: ['Tab', 'Shift+Tab'],
+        does: 'Move between the study, the builds, the comparison and the detail',
+      },
+      { keys: ['Enter'], does: 'Show the build whose number has the focus (its errors, forms and fields)' },
+      { keys: ['Enter'], does: 'Compare the two builds chosen (on Compare)' },
+    ],
+  },
 ];
 
 /** The few keys of a screen shown in the hint line under it (the sheet has them all). */
-export const screenHints: Record<'queue' | 'audit' | 'diary', readonly Shortcut[]> = {
+export const screenHints: Record<'queue' | 'audit' | 'diary' | 'builds', readonly Shortcut[]> = {
   queue: [
     { keys: ['j', 'k'], does: 'move' },
     { keys: ['Space'], does: 'select' },
@@ -101,5 +113,9 @@ export const screenHints: Record<'queue' | 'audit' | 'diary', readonly Shortcut[
     { keys: ['j', 'k'], does: 'move in a list' },
     { keys: ['Enter'], does: 'open' },
     { keys: ['Ctrl+Enter'], does: 'add the annotation' },
+  ],
+  builds: [
+    { keys: ['Tab'], does: 'move' },
+    { keys: ['Enter'], does: 'show the build, or compare' },
   ],
 };

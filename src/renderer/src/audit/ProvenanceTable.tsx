@@ -1,9 +1,10 @@
 // Provenance events from the cache, newest first, page by page: who or what acted (an agent with
-// its model, or a person), on which subject, when (UTC and local). Agent-written values are
-// untrusted and shown as text only.
+// its model, or a person), on which subject, under which protocol build, when (UTC and local).
+// Agent-written values are untrusted and shown as text only.
 import { useCallback } from 'react';
 import type { ResponseOf } from '../../../shared/contract';
 import { api } from '../common/api';
+import { BuildChip } from '../common/BuildChip';
 import { PersonName } from '../common/PersonName';
 import { Timestamp } from '../common/Timestamp';
 import { useKeysetPages } from '../common/useKeysetPages';
@@ -21,7 +22,7 @@ const columns: readonly Column[] = [
   { id: 'action', header: 'Action', width: '7rem' },
   { id: 'actor', header: 'Actor', width: '12rem' },
   { id: 'model', header: 'Model', width: '11rem' },
-  { id: 'subject', header: 'Subject', width: '13rem' },
+  { id: 'subject', header: 'Subject · build', width: '13rem' },
   { id: 'payload', header: 'Payload' },
   { id: 'trail', header: 'Record trail', hiddenHeader: true, width: '5rem' },
 ];
@@ -91,6 +92,12 @@ export function ProvenanceTable({ scope, generation, onOpenTrail }: ProvenanceTa
             <td title={`${visibleText(row.subjectKind)} ${visibleText(row.subjectId)}`}>
               <span className="muted">{visibleText(row.subjectKind)}</span>{' '}
               <code>{visibleText(row.subjectId)}</code>
+              {row.build !== null && (
+                <>
+                  <br />
+                  <BuildChip build={row.build} />
+                </>
+              )}
             </td>
             <td className="cell-payload" title={payloadLine(row.payload)}>
               {payloadLine(row.payload)}

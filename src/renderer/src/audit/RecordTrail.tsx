@@ -1,9 +1,11 @@
 // One staging record's trail, from the cache: its audit entries with their place in the chain (each
 // re-hashed), its signatures with their manifestation and whether the chain records them, and its
-// provenance. Anything that does not hold together is listed first.
+// provenance, each event with the protocol build it was recorded under. Anything that does not hold
+// together is listed first.
 import { useEffect, useState } from 'react';
 import type { ResponseOf } from '../../../shared/contract';
 import { api } from '../common/api';
+import { BuildChip } from '../common/BuildChip';
 import { messageOf } from '../common/messageOf';
 import { PersonName } from '../common/PersonName';
 import { Timestamp } from '../common/Timestamp';
@@ -62,9 +64,18 @@ export function RecordTrail({ stagingId, generation, onClose, onShowEntry }: Rec
         error === null && <p className="muted">Loading…</p>
       ) : (
         <>
-          {shown.state !== null && (
+          {(shown.state !== null || shown.build !== null) && (
             <p>
-              State <span className={`badge state-${shown.state}`}>{shown.state}</span>
+              {shown.state !== null && (
+                <>
+                  State <span className={`badge state-${shown.state}`}>{shown.state}</span>{' '}
+                </>
+              )}
+              {shown.build !== null && (
+                <>
+                  · written under <BuildChip build={shown.build} />
+                </>
+              )}
             </p>
           )}
           {shown.ok ? (
@@ -168,6 +179,12 @@ export function RecordTrail({ stagingId, generation, onClose, onShowEntry }: Rec
                       <>
                         {' '}
                         · signature <code>{hashPrefix(event.signatureId, 8)}</code>
+                      </>
+                    )}
+                    {event.build !== null && (
+                      <>
+                        {' '}
+                        · <BuildChip build={event.build} />
                       </>
                     )}
                   </p>

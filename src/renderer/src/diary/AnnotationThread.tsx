@@ -4,6 +4,7 @@
 import { useState } from 'react';
 import type { DiaryAnnotation } from '../../../shared/contract';
 import { queryReasonLabels } from '../../../shared/domain';
+import { BuildChip } from '../common/BuildChip';
 import { PersonName } from '../common/PersonName';
 import { Timestamp } from '../common/Timestamp';
 import type { Runner } from '../common/useAction';
@@ -107,6 +108,7 @@ export function AnnotationThread({
                     · on entry {entry ?? `audit ${annotation.parentAuditId}`}
                     {annotation.parentAuditId !== lastAuditId && ' (an earlier entry)'}
                   </span>
+                  <BuildChip build={annotation.build} />
                 </div>
                 <p className="diary-annotation-text">{visibleText(annotation.text)}</p>
                 <div className="diary-times">

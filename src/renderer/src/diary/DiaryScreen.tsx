@@ -2,10 +2,14 @@
 // patient's own history on the left and the investigators' annotations and queries on the right,
 // side by side; the outbox below. Everything is read from the cache, so the screen works offline;
 // annotations, replies and the closing or reopening of a query go to the outbox and are sent in
-// order, once, when the workstation is online. Patient data is only ever read here.
+// order, once, when the workstation is online. Patient data is only ever read here. Every entry
+// and annotation shows the protocol build it was captured under; patients and records can be
+// narrowed to one build.
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import type { DiaryHistory, DiaryPatients } from '../../../shared/contract';
+import type { DiaryHistory, DiaryPatients, StudyBuild } from '../../../shared/contract';
 import { api } from '../common/api';
+import { BuildChip } from '../common/BuildChip';
+import { buildName, buildSpanText } from '../common/buildText';
 import { Timestamp } from '../common/Timestamp';
 import { useAction } from '../common/useAction';
 import { visibleText } from '../common/visibleText';
@@ -29,17 +33,37 @@ export function DiaryScreen() {
   const [history, setHistory] = useState<DiaryHistory | null>(null);
   const [outbox, setOutbox] = useState<OutboxItem[]>([]);
   const [showAllOutbox, setShowAllOutbox] = useState(false);
+  const [builds, setBuilds] = useState<StudyBuild[]>([]);
+  /** Only patients and records with an entry captured under this build; null: every build. */
+  const [buildId, setBuildId] = useState<string | null>(null);
 
   // Each read below runs again on every revision (a sync ended, the outbox changed); a reply that
   // arrives after a newer request was made is dropped.
   // biome-ignore lint/correctness/useExhaustiveDependencies: revision is the signal to read again
   useEffect(() => {
     let live = true;
-    void run(() => api['diary.patients']({})).then((next) => {
+    void run(() => api['diary.patients']({ buildId })).then((next) => {
       if (!live || !next) return;
       setPatients(next);
-      setPatientId((current) => current ?? next.sites.flatMap((site) => site.patients)[0]?.patientId ?? null);
+      const shown = next.sites.flatMap((site) => site.patients);
+      setPatientId((current) =>
+        current !== null && (buildId === null || shown.some((patient) => patient.patientId === current))
+          ? current
+          : (shown[0]?.patientId ?? null),
+      );
     });
+    return () => {
+      live = false;
+    };
+  }, [run, revision, buildId]);
+
+  // The builds a value can have been captured under: completed ones (the filter's choices).
+  // biome-ignore lint/correctness/useExhaustiveDependencies: revision is the signal to read again
+  useEffect(() => {
+    let live = true;
+    void run(() => api['builds.list']({ studyId: null })).then(
+      (next) => live && next && setBuilds(next.builds.filter((build) => build.status === 'COMPLETED')),
+    );
     return () => {
       live = false;
     };
@@ -49,7 +73,7 @@ export function DiaryScreen() {
   useEffect(() => {
     if (patientId === null) return;
     let live = true;
-    void run(() => api['diary.records']({ patientId, limit: 5000 })).then((next) => {
+    void run(() => api['diary.records']({ patientId, buildId, limit: 5000 })).then((next) => {
       if (!live || !next) return;
       setRecords(next.rows);
       setEventUuid((current) =>
@@ -61,7 +85,7 @@ export function DiaryScreen() {
     return () => {
       live = false;
     };
-  }, [run, patientId, revision]);
+  }, [run, patientId, buildId, revision]);
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: revision is the signal to read again
   useEffect(() => {
@@ -125,6 +149,8 @@ export function DiaryScreen() {
     [history],
   );
   const patientLabel = selectedPatient ? patientName(selectedPatient) : 'the patient';
+  const studiesWithBuilds = new Set(builds.map((build) => build.studyId)).size;
+  const spans = history ? buildSpanText(history.builds) : null;
 
   return (
     <section className="diary-screen" aria-label="Patient diaries">
@@ -133,6 +159,24 @@ export function DiaryScreen() {
         <span className="muted">
           Read from your offline cache; annotations never change the patient&apos;s data.
         </span>
+        <label className="inline-field diary-build-filter">
+          Build{' '}
+          <select
+            value={buildId ?? ''}
+            onChange={(event) => {
+              setBuildId(event.target.value || null);
+              setEventUuid(null);
+            }}
+            aria-label="Show patients and records with entries under the build"
+          >
+            <option value="">all builds</option>
+            {builds.map((build) => (
+              <option key={build.id} value={build.id}>
+                {`${studiesWithBuilds > 1 ? `${visibleText(build.studyCode)} ` : ''}${buildName({ number: build.buildNumber, version: build.buildVersion })}${build.superseded ? ' · superseded' : build.current ? ' · current' : ''}`}
+              </option>
+            ))}
+          </select>
+        </label>
       </header>
       {status !== null && !status.online && (
         <p className="notice notice-warning diary-offline" role="status">
@@ -205,6 +249,18 @@ export function DiaryScreen() {
                   record {shortId(history.record.eventUuid)}
                 </span>
                 {history.record.isDeleted && <span className="diary-tag">deleted by the patient</span>}
+                {spans !== null ? (
+                  <p className="build-span" role="note">
+                    <span aria-hidden="true">⇄ </span>
+                    {spans}
+                  </p>
+                ) : (
+                  history.builds.length === 1 && (
+                    <p className="build-span-one muted">
+                      All entries under one build: <BuildChip build={history.builds[0] ?? null} />
+                    </p>
+                  )
+                )}
               </header>
               <div className="diary-side-by-side">
                 <RecordHistory entries={history.entries} lastAuditId={history.record.lastAuditId} />

@@ -1,9 +1,11 @@
 // The patient-entered history of one diary record (record_audit, insert-only): each entry with its
 // operation, who wrote it, the reason given, the patient's device time and the server's time, and
 // the values it changed, old beside new, marked by symbol and word (not by colour alone). Unchanged
-// values are folded away. Nothing here can be edited: investigators annotate, on the right.
+// values are folded away. Each entry names the protocol build it was captured under, and says so
+// when a later build has superseded it. Nothing here can be edited: investigators annotate, on the right.
 import { useState } from 'react';
 import type { DiaryHistoryEntry } from '../../../shared/contract';
+import { BuildChip } from '../common/BuildChip';
 import { PersonName } from '../common/PersonName';
 import { Timestamp } from '../common/Timestamp';
 import { visibleText } from '../common/visibleText';
@@ -67,6 +69,7 @@ function HistoryEntry({
           audit {entry.auditId} · by <PersonName id={entry.createdBy} fallback={entryAuthor(entry.role)} />
         </span>
         {current && <span className="diary-tag diary-tag-current">current</span>}
+        <BuildChip build={entry.build} missing="build not recorded" />
       </div>
       <p className="diary-reason">
         <span className="timestamp-label">Reason: </span>

@@ -1,8 +1,11 @@
 // One patient's diary records, newest first: what was entered (date, time, event), how many
-// versions the patient has made, open queries and outbox items waiting, each said in words.
+// versions the patient has made, open queries and outbox items waiting, the build of its latest
+// entry and whether its history spans builds, each said in words.
 import { useMemo } from 'react';
 import type { ResponseOf } from '../../../shared/contract';
+import { buildName } from '../common/buildText';
 import { VirtualList } from '../common/VirtualList';
+import { visibleText } from '../common/visibleText';
 import { recordSortKey, recordTitle } from './diaryValues';
 
 export type DiaryRecord = ResponseOf<'diary.records'>['rows'][number];
@@ -49,10 +52,14 @@ export function RecordList({
           renderRow={(record) => {
             const open = record.annotations.filter((a) => a.requiresResponse && !a.resolved).length;
             const waiting = waitingByRecord.get(record.eventUuid) ?? 0;
+            const build =
+              record.build === null
+                ? ''
+                : ` · build ${buildName(record.build)}${record.build.superseded ? ' (superseded)' : ''}${record.spansBuilds ? ', history spans builds' : ''}`;
             return (
               <span
                 className="diary-row"
-                title={`${recordTitle(record.currentData)}${record.isDeleted ? ' (deleted by the patient)' : ''} · ${waiting > 0 ? `${waiting} in outbox · ` : ''}${open > 0 ? `${open} open · ` : ''}version ${record.version}${record.version > 1 ? ' (changed)' : ''} · ${record.annotations.length} annotations`}
+                title={`${recordTitle(record.currentData)}${record.isDeleted ? ' (deleted by the patient)' : ''} · ${waiting > 0 ? `${waiting} in outbox · ` : ''}${open > 0 ? `${open} open · ` : ''}version ${record.version}${record.version > 1 ? ' (changed)' : ''} · ${record.annotations.length} annotations${build}`}
               >
                 <span className="diary-row-title">
                   {recordTitle(record.currentData)}
@@ -65,6 +72,8 @@ export function RecordList({
                   {open > 0 && <span className="diary-flag">? {open} open · </span>}
                   version {record.version}
                   {record.version > 1 && ' (changed)'} · {record.annotations.length} annotations
+                  {record.build !== null && <> · {visibleText(record.build.number)}</>}
+                  {record.spansBuilds && <span className="diary-flag"> · spans builds</span>}
                 </span>
               </span>
             );

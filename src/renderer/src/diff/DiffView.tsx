@@ -19,7 +19,8 @@ function text(value: unknown): string {
   return visibleText(typeof value === 'string' ? value : JSON.stringify(value, null, 2));
 }
 
-function Marker({ kind }: { kind: DiffNode['kind'] }) {
+/** A change's symbol and word, coloured as a second cue (the build diff uses it too). */
+export function Marker({ kind }: { kind: DiffNode['kind'] }) {
   const marker = markers[kind];
   return (
     <span className={`diff-marker diff-${kind}`}>

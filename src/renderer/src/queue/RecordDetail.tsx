@@ -7,6 +7,8 @@
 import { useEffect, useMemo, useState } from 'react';
 import type { StagingDetail } from '../../../shared/contract';
 import { api } from '../common/api';
+import { BuildChip } from '../common/BuildChip';
+import { buildName } from '../common/buildText';
 import { messageOf } from '../common/messageOf';
 import { PersonName } from '../common/PersonName';
 import { Timestamp } from '../common/Timestamp';
@@ -98,7 +100,19 @@ export function RecordDetail({
             <span className={`badge state-${detail.record.state}`}>{detail.record.state}</span>{' '}
             {detail.record.entityKind} in {detail.record.studyCode} · proposed by{' '}
             <PersonName id={detail.record.agentId} kind="agent" />
+            {detail.record.build !== null && (
+              <>
+                {' '}
+                · written under <BuildChip build={detail.record.build} />
+              </>
+            )}
           </p>
+          {detail.record.build?.superseded === true && (
+            <p className="notice notice-warning" role="note">
+              Written under build {buildName(detail.record.build)}, which a later build of the study has
+              superseded. It can still be reviewed and signed under it: the signature binds the build.
+            </p>
+          )}
 
           {detail.record.state === 'proposed' ? (
             <div className="notice review-step" role="note">
@@ -195,7 +209,7 @@ export function RecordDetail({
             {detail.provenance.map((event) => (
               <li key={event.id}>
                 <Timestamp iso={event.occurredAt} /> {visibleText(event.action)} by{' '}
-                <PersonName id={event.actorId} kind={event.actorKind} />
+                <PersonName id={event.actorId} kind={event.actorKind} /> <BuildChip build={event.build} />
               </li>
             ))}
           </ol>

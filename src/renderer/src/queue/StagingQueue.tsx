@@ -4,7 +4,8 @@
 // driven: j/k or arrows move, space selects, Enter opens, r opens the record for review, s signs the
 // selection, / searches, Esc closes. A record opens beside the queue with its diff, the agent's
 // reasons and its signatures; opening it changes nothing on the server (decision 34). Each row says
-// what it changes (its change summary, computed when the row was cached) and names its target.
+// what it changes (its change summary, computed when the row was cached), names its target and the
+// protocol build it was written under; the queue can be narrowed to one study and one build.
 // A banner reports the last action only: it clears when the next action starts.
 //
 // The table (@tanstack/react-table) holds the columns and the sort state, with manual sorting: the
@@ -14,16 +15,26 @@
 import { type ColumnDef, getCoreRowModel, type SortingState, useReactTable } from '@tanstack/react-table';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import type { QueueRow } from '../../../shared/contract';
+import type { QueueRow, StudyBuild } from '../../../shared/contract';
 import { type StagingState, stagingStates } from '../../../shared/domain';
 import { api, subscribe } from '../common/api';
+import { buildName } from '../common/buildText';
 import { messageOf } from '../common/messageOf';
 import { OfflineWriteNotice } from '../common/OfflineWriteNotice';
 import { Timestamp } from '../common/Timestamp';
 import { visibleText } from '../common/visibleText';
 import { SignDialog } from '../signing/SignDialog';
 import { loadQueue, type QueueLoad } from './queueLoader';
-import { ageOf, createRowFilter, isGroup, type QueueItem, queueItems, sortRows } from './queueRows';
+import {
+  ageOf,
+  buildCellOf,
+  createRowFilter,
+  isGroup,
+  type QueueItem,
+  queueItems,
+  scopeRows,
+  sortRows,
+} from './queueRows';
 import { RecordDetail } from './RecordDetail';
 
 const rowHeight = 33;
@@ -41,6 +52,7 @@ const columns: ColumnDef<QueueRow>[] = [
   },
   { id: 'entityKind', accessorKey: 'entityKind', header: 'Entity kind', sortDescFirst: false },
   { id: 'studyCode', accessorKey: 'studyCode', header: 'Study', sortDescFirst: false },
+  { id: 'build', accessorFn: (row) => row.build?.number ?? '', header: 'Build', sortDescFirst: false },
   { id: 'agentId', accessorKey: 'agentId', header: 'Agent', sortDescFirst: false },
   {
     id: 'modelVersion',
@@ -73,6 +85,10 @@ export function StagingQueue() {
   const [stateFilter, setStateFilter] = useState<StagingState | ''>('');
   const [search, setSearch] = useState('');
   const [groupByStudy, setGroupByStudy] = useState(false);
+  const [studyFilter, setStudyFilter] = useState<string | null>(null);
+  const [buildFilter, setBuildFilter] = useState<string | null>(null);
+  /** The studies' completed builds (builds.list), for the build filter. */
+  const [builds, setBuilds] = useState<StudyBuild[]>([]);
   const [sorting, setSorting] = useState<SortingState>([]);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [cursor, setCursor] = useState(0);
@@ -125,12 +141,42 @@ export function StagingQueue() {
     [reload],
   );
 
+  // The builds, read again with every reload of the queue (a new build may have completed).
+  // biome-ignore lint/correctness/useExhaustiveDependencies: generation is the signal to read again
+  useEffect(() => {
+    let live = true;
+    api['builds.list']({ studyId: null }).then(
+      (next) => live && setBuilds(next.builds.filter((build) => build.status === 'COMPLETED')),
+      // Without builds the queue still works; the build filter just has no choices.
+      () => undefined,
+    );
+    return () => {
+      live = false;
+    };
+  }, [generation]);
+
   // Sorted once per load or sort change; a keystroke in the search only filters the sorted rows.
   const sorted = useMemo(() => sortRows(load.rows, sorting), [load.rows, sorting]);
+  const scoped = useMemo(
+    () => scopeRows(sorted, studyFilter, buildFilter),
+    [sorted, studyFilter, buildFilter],
+  );
   const filterAsTyped = useMemo(() => createRowFilter(), []);
   const data = useMemo(
-    () => filterAsTyped(sorted, stateFilter, search),
-    [filterAsTyped, sorted, stateFilter, search],
+    () => filterAsTyped(scoped, stateFilter, search),
+    [filterAsTyped, scoped, stateFilter, search],
+  );
+  // The studies to filter by: those with builds, and those of the loaded rows (once all are in).
+  const studies = useMemo(() => {
+    const codes = new Map<string, string>();
+    for (const build of builds) codes.set(build.studyId, build.studyCode);
+    if (load.done)
+      for (const row of load.rows) if (!codes.has(row.studyId)) codes.set(row.studyId, row.studyCode);
+    return [...codes].sort((a, b) => a[1].localeCompare(b[1], 'en', { numeric: true }));
+  }, [builds, load.done, load.rows]);
+  const buildChoices = useMemo(
+    () => builds.filter((build) => studyFilter === null || build.studyId === studyFilter),
+    [builds, studyFilter],
   );
   const rows: QueueItem[] = useMemo(() => queueItems(data, groupByStudy), [data, groupByStudy]);
 
@@ -339,7 +385,7 @@ export function StagingQueue() {
     if (isGroup(item)) {
       return (
         <tr key={`group:${item.group}`} className={index === cursor ? 'group-row row-cursor' : 'group-row'}>
-          <td colSpan={11}>
+          <td colSpan={12}>
             <strong>{visibleText(item.group)}</strong> <span className="muted">{item.count} records</span>
           </td>
         </tr>
@@ -383,6 +429,21 @@ export function StagingQueue() {
           {record.entityKind}
         </td>
         <td>{visibleText(record.studyCode)}</td>
+        {record.build === null ? (
+          <td data-column="build">—</td>
+        ) : (
+          <td
+            className={
+              record.build.superseded
+                ? 'cell-ellipsis queue-build is-superseded'
+                : 'cell-ellipsis queue-build'
+            }
+            data-column="build"
+            title={buildCellOf(record.build).title}
+          >
+            {buildCellOf(record.build).text}
+          </td>
+        )}
         <td data-column="agentId" title={visibleText(record.agentId)}>
           {visibleText(record.agentId)}
         </td>
@@ -439,6 +500,45 @@ export function StagingQueue() {
               {stagingStates.map((state) => (
                 <option key={state} value={state}>
                   {state}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label className="inline-field">
+            Study{' '}
+            <select
+              value={studyFilter ?? ''}
+              onChange={(event) => {
+                const next = event.target.value || null;
+                setStudyFilter(next);
+                // A build belongs to one study: a build of another study would show nothing.
+                if (
+                  next !== null &&
+                  !builds.some((build) => build.id === buildFilter && build.studyId === next)
+                )
+                  setBuildFilter(null);
+              }}
+              aria-label="Filter by study"
+            >
+              <option value="">all studies</option>
+              {studies.map(([id, code]) => (
+                <option key={id} value={id}>
+                  {visibleText(code)}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label className="inline-field">
+            Build{' '}
+            <select
+              value={buildFilter ?? ''}
+              onChange={(event) => setBuildFilter(event.target.value || null)}
+              aria-label="Filter by protocol build"
+            >
+              <option value="">all builds</option>
+              {buildChoices.map((build) => (
+                <option key={build.id} value={build.id}>
+                  {`${studyFilter === null ? `${visibleText(build.studyCode)} ` : ''}${buildName({ number: build.buildNumber, version: build.buildVersion })}${build.superseded ? ' · superseded' : build.current ? ' · current' : ''}`}
                 </option>
               ))}
             </select>
@@ -591,7 +691,7 @@ export function StagingQueue() {
             <tbody>
               {paddingTop > 0 && (
                 <tr className="spacer-row" style={{ height: paddingTop }}>
-                  <td colSpan={11} />
+                  <td colSpan={12} />
                 </tr>
               )}
               {items.map((item) => {
@@ -600,12 +700,12 @@ export function StagingQueue() {
               })}
               {paddingBottom > 0 && (
                 <tr className="spacer-row" style={{ height: paddingBottom }}>
-                  <td colSpan={11} />
+                  <td colSpan={12} />
                 </tr>
               )}
               {load.done && rows.length === 0 && (
                 <tr>
-                  <td colSpan={11} className="muted">
+                  <td colSpan={12} className="muted">
                     {load.rows.length === 0
                       ? 'No staged proposals are visible to you.'
                       : 'Nothing matches the filter.'}

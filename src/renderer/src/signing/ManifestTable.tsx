@@ -1,8 +1,10 @@
-// The manifest of a ceremony as a table: each record, what it changes and its full content hash (in
-// monospace, wrapped, so it stays readable in a narrow window). Drawn over useVirtualRows, so a
+// The manifest of a ceremony as a table: each record, what it changes, the protocol build it was
+// written under (its content hash binds it) and its full content hash (in monospace, wrapped, so it
+// stays readable in a narrow window). Drawn over useVirtualRows, so a
 // ceremony of 10,000 records keeps the dialog responsive: only the rows in view are in the page.
 // After signing, a last column says what each record became.
 import type { ManifestEntry } from '../../../shared/contract';
+import { BuildChip } from '../common/BuildChip';
 import { useVirtualRows } from '../common/useVirtualRows';
 import { visibleText } from '../common/visibleText';
 
@@ -26,7 +28,7 @@ export function ManifestTable({ entries, caption, outcome }: ManifestTableProps)
   const rows = virtualizer.getVirtualItems();
   const paddingTop = rows[0]?.start ?? 0;
   const paddingBottom = virtualizer.getTotalSize() - (rows.at(-1)?.end ?? 0);
-  const span = outcome ? 5 : 4;
+  const span = outcome ? 6 : 5;
   return (
     <div className="table-scroll manifest-scroll" ref={scrollRef}>
       <table className="table manifest-table" aria-rowcount={entries.length + 1}>
@@ -35,6 +37,7 @@ export function ManifestTable({ entries, caption, outcome }: ManifestTableProps)
           <col className="manifest-col-study" />
           <col className="manifest-col-change" />
           <col className="manifest-col-record" />
+          <col className="manifest-col-build" />
           <col className="manifest-col-hash" />
           {outcome && <col className="manifest-col-state" />}
         </colgroup>
@@ -43,6 +46,7 @@ export function ManifestTable({ entries, caption, outcome }: ManifestTableProps)
             <th scope="col">Study</th>
             <th scope="col">Change to</th>
             <th scope="col">Record</th>
+            <th scope="col">Build</th>
             <th scope="col">Content hash (SHA-256)</th>
             {outcome && <th scope="col">Now</th>}
           </tr>
@@ -71,6 +75,9 @@ export function ManifestTable({ entries, caption, outcome }: ManifestTableProps)
                 </td>
                 <td>
                   <code title={entry.stagingRecordId}>{entry.stagingRecordId.slice(0, 8)}</code>
+                </td>
+                <td className="manifest-build-cell">
+                  <BuildChip build={entry.build} missing="not known" />
                 </td>
                 <td className="manifest-hash-cell">
                   <code className="manifest-hash" title={entry.contentHash}>

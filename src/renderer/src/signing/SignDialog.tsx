@@ -2,10 +2,13 @@
 // content hash), who is signing, the meaning of signature (chosen, never preset), for a rejection its
 // reason and explanation, the attestation, then password and authenticator code. One ceremony signs
 // the whole batch; the server verifies everything and the result shows the signature's
-// manifestation. A modal <dialog>: Escape cancels, focus stays inside.
+// manifestation. Each record's protocol build is in the manifest; records written under a build a
+// later one has superseded are counted in a warning (signing stays allowed: what was reviewed is
+// what is signed, and its hash binds its build). A modal <dialog>: Escape cancels, focus stays inside.
 import { type FormEvent, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { Manifest, SignatureManifestation, SigningStatus } from '../../../shared/contract';
 import { api } from '../common/api';
+import { supersededCountText } from '../common/buildText';
 import { messageOf } from '../common/messageOf';
 import { ManifestTable } from './ManifestTable';
 import { SignatureManifestation as Manifestation } from './SignatureManifestation';
@@ -70,6 +73,11 @@ export function SignDialog({ stagingIds, intent, onClose }: SignDialogProps) {
   };
 
   const count = manifest?.entries.length ?? 0;
+  const superseded = useMemo(
+    () => manifest?.entries.filter((entry) => entry.build?.superseded === true).length ?? 0,
+    [manifest],
+  );
+  const supersededWarning = supersededCountText(superseded, 'record');
   // What still stops the ceremony, in the order the form asks for it: the Sign button says so.
   const missing = !meaning
     ? 'Choose the meaning of your signature.'
@@ -209,6 +217,13 @@ export function SignDialog({ stagingIds, intent, onClose }: SignDialogProps) {
             entries={manifest.entries}
             caption={`Manifest: what you are signing (${plural(count, 'record')})`}
           />
+          {supersededWarning !== null && (
+            <p className="notice notice-warning build-superseded-warning" role="note">
+              <strong>{supersededWarning}</strong> (marked in the manifest): a later build of the study has
+              completed since. You may still {rejecting ? 'reject' : 'sign'} what you reviewed; your signature
+              binds the build each record was written under.
+            </p>
+          )}
 
           <div className="field">
             <label htmlFor="sign-meaning">Meaning of signature</label>

@@ -12,6 +12,8 @@ export interface RecordedRequest {
 
 type Reply = { status: number; body?: unknown; headers?: Record<string, string> };
 type RpcHandler = (args: Record<string, unknown>, request: RecordedRequest) => Reply | Promise<Reply>;
+/** A table read (GET or HEAD /rest/v1/<table>?<filters>), with the schema from Accept-Profile. */
+type TableHandler = (query: URLSearchParams, request: RecordedRequest) => Reply | Promise<Reply>;
 
 export const fakeUrl = 'https://abcdefgh.supabase.co';
 /** A syntactically real anon JWT (role anon); not a secret. */
@@ -48,6 +50,7 @@ export class FakeSupabase {
   /** Tokens issued, in order (the last is the current session's). */
   readonly tokens: string[] = [];
   private readonly rpcs = new Map<string, RpcHandler>();
+  private readonly tables = new Map<string, TableHandler>();
   /** Fail the next N requests whose path includes `path` at the network level. */
   private readonly networkFailures: { path: string; remaining: number }[] = [];
 
@@ -65,6 +68,19 @@ export class FakeSupabase {
   onRpc(fn: string, handler: RpcHandler): this {
     this.rpcs.set(fn, handler);
     return this;
+  }
+
+  /** Answers reads of `schema.table` (e.g. 'cro.study_database_build'). */
+  onTable(name: string, handler: TableHandler): this {
+    this.tables.set(name, handler);
+    return this;
+  }
+
+  tableCalls(name: string): RecordedRequest[] {
+    const [schema, table] = name.split('.');
+    return this.requests.filter(
+      (r) => r.path === `/rest/v1/${table}` && (r.headers['accept-profile'] ?? 'public') === schema,
+    );
   }
 
   failNetwork(path: string, times = 1): this {
@@ -220,6 +236,9 @@ export class FakeSupabase {
       return handler(body, request);
     }
     if (path.startsWith('/rest/v1/')) {
+      const schema = request.headers['accept-profile'] ?? 'public';
+      const handler = this.tables.get(`${schema}.${path.slice('/rest/v1/'.length)}`);
+      if (handler) return handler(url.searchParams, request);
       return { status: 200, body: [{ id: 'row-1' }] };
     }
     throw new Error(`the fake has no answer for ${request.method} ${path}`);

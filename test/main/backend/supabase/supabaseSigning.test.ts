@@ -477,8 +477,10 @@ describe('SupabaseSession reads and enrolment', () => {
       after_id: null,
       states: ['reviewing'],
       study: null,
+      build: null,
     });
-    expect(page.rows).toEqual([row]);
+    // Each row names its build by id (0054; supabaseBuilds.test.ts); this fake's rows name none.
+    expect(page.rows).toEqual([{ ...row, build: null }]);
     expect(page.nextCursor).toEqual({ createdAt: row.createdAt, id: stagingId });
     expect(page.countsByState).toEqual({ proposed: 0, reviewing: 7, signed: 0, promoted: 0, rejected: 0 });
   });

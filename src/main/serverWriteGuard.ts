@@ -16,7 +16,20 @@ export const serverChannels = {
   'signing.sign': 'Signing',
   'totp.beginEnrolment': 'Setting up an authenticator',
   'totp.confirmEnrolment': 'Setting up an authenticator',
+  'recovery.status': 'Reading your recovery codes',
+  'recovery.generate': 'Generating recovery codes',
   'session.changePassword': 'Changing your password',
+  'admin.alerts': 'Reading the security alerts',
+  'admin.reviewAlert': 'Reviewing a security alert',
+  'admin.unlock': 'Unlocking an account',
+  'admin.people': 'Reading the people',
+  'admin.roleRequests': 'Reading the role-change requests',
+  'admin.requestRoleChange': 'Requesting a role change',
+  'admin.decideRoleChange': 'Deciding a role change',
+  'admin.deactivate': 'Deactivating an account',
+  'admin.assignSite': 'Assigning a site',
+  'admin.unassignSite': 'Unassigning a site',
+  'admin.requirePasswordChange': 'Requiring a password change',
 } as const satisfies Partial<Record<Channel, string>>;
 
 export interface ConnectionState {

@@ -1,6 +1,7 @@
 // The main-process services behind the contract, shared by the Electron window and the browser
 // host: starts the configured backend in the background, keeps the signed-in session, and answers
 // each channel. Transport code (IPC, HTTP) lives elsewhere and only calls these handlers.
+
 import { join } from 'node:path';
 import { generateSync } from 'otplib';
 import type {
@@ -11,13 +12,21 @@ import type {
   StagingQueuePage,
 } from '../shared/contract';
 import { queueColumnsOf } from '../shared/stagingQueueColumns';
+import { PeopleAdministration } from './admin/peopleAdministration';
+import { securityAlertFrom, unlockAccount } from './admin/securityAlerts';
 import { type BackendConfig, backendConfigFrom, embeddedDatabase } from './backend/backendConfig';
 import { backendConfigFromProfile } from './backend/backendProfile';
 import type { BackendSession } from './backend/backendSession';
 import { demoPeople, demoSignInList, formatDemoCredentials } from './backend/demo/demoPeople';
 import { startEmbeddedBackend } from './backend/embedded/embeddedBackend';
 import { findMigrationsDir } from './backend/migrationsDir';
-import { PostgresSession, type ServerAddress, SignInError } from './backend/postgres/postgresSession';
+import { connectAsPerson } from './backend/postgres/personConnection';
+import {
+  PasswordChangeRequiredError,
+  PostgresSession,
+  type ServerAddress,
+  SignInError,
+} from './backend/postgres/postgresSession';
 import { describeTransport } from './backend/postgres/postgresTls';
 import { loginRoleName } from './backend/provisioning';
 import { describeProject } from './backend/supabase/supabaseConfig';
@@ -43,11 +52,13 @@ import {
 } from './cache/cacheReads';
 // Diary screen (investigator).
 import { cachedDiaryHistory, cachedDiaryPatients } from './cache/diaryReads';
-import { saveOfflineVerifier } from './cache/offlineSignIn';
+import { checkOfflineVerifier, saveOfflineVerifier } from './cache/offlineSignIn';
 // Inspection packet (issue 6).
 import { exportPacketToDataDir, verifyExportedPacket } from './export/exportService';
 import { type ChooseDestination, savePacketCopy } from './export/savePacketCopy';
 import { guardServerWrites } from './serverWriteGuard';
+import { IdleLock, idleLockSecondsFrom } from './session/idleLock';
+import { guardIdleLock, idleLockHandlers } from './session/idleLockHandlers';
 import { signedContentChecks } from './signing/signedContent';
 import { SigningCeremonies } from './signing/signingCeremony';
 import { beginTotpEnrolment, enrolmentFailureMessage } from './signing/totpEnrolment';
@@ -118,6 +129,8 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
   let address: ServerAddress | null = null;
   let stopBackend: (() => Promise<void>) | null = null;
   let session: BackendSession | null = null;
+  // The idle lock (issue 21): its state is here, in main, so that reloading the window keeps it.
+  const idleLock = new IdleLock(idleLockSecondsFrom(options.env ?? process.env));
   let signing: SigningCeremonies | null = null;
   /** Sign-in protections the PostgreSQL server lacks, checked at each online sign-in. */
   let signInWarnings: string[] = [];
@@ -162,6 +175,7 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
     session = null;
     signing = null;
     log(`countersign: user ${identity.userId} signed in offline (from the cache)`);
+    idleLock.start();
     return { ok: true as const, status: status() };
   };
 
@@ -171,8 +185,31 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
     session = null;
     signing = null;
     signInWarnings = [];
+    idleLock.stop();
     await previous?.close();
     await sync.close();
+  };
+
+  /** The password at the idle lock: a fresh login proves it online (direct modes), else the local verifier. */
+  const checkIdleLockPassword = async (password: string): Promise<boolean | string> => {
+    const identity = session?.identity ?? sync.offlineIdentity;
+    if (!identity) return 'You are signed out: sign in again.';
+    if (session instanceof PostgresSession && address) {
+      try {
+        const client = await connectAsPerson(address, identity.email, password, 'countersign-unlock');
+        await client.end().catch(() => undefined);
+        return true;
+      } catch (error) {
+        if ((error as { code?: string }).code === '28P01') return false;
+        // The server cannot be reached: the password the cache opens with decides.
+      }
+    }
+    const where = expectedAddress();
+    if (!where) return 'In hosted mode the lock cannot check your password here: sign out and sign in again.';
+    return (
+      (await checkOfflineVerifier(options.dataDir, backendIdFor(where), identity.email, password)) ===
+      identity.userId
+    );
   };
 
   /** After a write the reads (from the cache) must show it: pull what changed, when online. */
@@ -189,7 +226,13 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
     if (!session || !signing) throw new UserFacingError(`Sign in to ${what}.`);
     return { session, signing };
   };
-  /** Demo signers only: their TOTP secret is public in the demo, so the workstation may show the code. */
+  const administration = (what: string): PeopleAdministration => {
+    const { session: current } = signedIn(what);
+    const call = current.callAdministration;
+    if (!call) throw new UserFacingError('This backend has no people administration.');
+    return new PeopleAdministration((fn, args) => call.call(current, fn, args));
+  };
+  /** Demo signers and admins: their TOTP secret is public in the demo, so the workstation may show the code. */
   const demoTotpSecret = (): string | null => {
     if (config?.mode !== 'embedded' || !session) return null;
     const email = session.identity.email;
@@ -314,6 +357,7 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
   };
 
   const handlers: ContractHandlers = {
+    ...idleLockHandlers({ lock: idleLock, checkPassword: checkIdleLockPassword, signOut, log }),
     'backend.status': async () => status(),
     'backend.configure': async (profile) => {
       await switchBackend(backendConfigFromProfile(profile));
@@ -369,14 +413,35 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
             ]);
           }
         }
+        idleLock.start();
         return { ok: true, status: status() };
       } catch (error) {
         if (error instanceof SignInError && /cannot be reached/.test(error.message)) {
           return signInOffline(email, password, error.message);
         }
+        if (error instanceof PasswordChangeRequiredError) {
+          return { ok: false, error: error.message, passwordChangeRequired: true };
+        }
         if (error instanceof SignInError) return { ok: false, error: error.message };
         throw error;
       }
+    },
+    // Required by an administrator (0058): before sign-in, so proved by the address and current password.
+    'session.changeRequiredPassword': async ({ email, currentPassword, newPassword }) => {
+      if (config?.mode === 'supabase' || !address) {
+        return {
+          ok: false,
+          error: 'In hosted mode your password is kept by Supabase Auth: use its password reset.',
+        };
+      }
+      try {
+        await PostgresSession.changePassword(address, email, currentPassword, newPassword);
+      } catch (error) {
+        if (error instanceof UserFacingError) return { ok: false, error: error.message };
+        throw error;
+      }
+      log('countersign: a required password change was made; the person signs in again');
+      return { ok: true, status: status() };
     },
     'session.changePassword': async ({ currentPassword, newPassword }) => {
       const current = session;
@@ -489,6 +554,24 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
         .confirmTotpEnrolment(code);
       return result.ok ? { ok: true } : { ok: false, error: enrolmentFailureMessage(result.reason) };
     },
+    // Issue 21, recovery codes (V1). The codes pass through and are kept nowhere, never logged.
+    'recovery.status': async () => {
+      const backend = signedIn('see your recovery codes').session.signingBackend();
+      const { totp } = await backend.status();
+      if (!backend.recoveryStatus) {
+        return { available: false, remaining: 0, generatedAt: null, replacementDue: false, totp };
+      }
+      return { available: true, ...(await backend.recoveryStatus()), totp };
+    },
+    'recovery.generate': async () => {
+      const backend = signedIn('generate recovery codes').session.signingBackend();
+      if (!backend.generateRecoveryCodes) {
+        throw new UserFacingError(
+          'Recovery codes are not used with a hosted account: Supabase Auth keeps your second factor.',
+        );
+      }
+      return { codes: await backend.generateRecoveryCodes() };
+    },
     'demo.totpCode': async () => {
       const secret = demoTotpSecret();
       const now = Date.now() / 1000;
@@ -496,6 +579,54 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
         code: secret ? generateSync({ secret, epoch: Math.floor(now) }) : null,
         secondsLeft: 30 - (Math.floor(now) % 30),
       };
+    },
+    // Security alerts and unlocking (issue 21): server calls as the person; the server admits admins only.
+    'admin.alerts': async () => {
+      const rows = await signedIn('see the security alerts').session.securityAlerts().list();
+      return { alerts: rows.map(securityAlertFrom) };
+    },
+    'admin.reviewAlert': async ({ alertId, decision, reason }) => {
+      await signedIn('review a security alert').session.securityAlerts().review(alertId, decision, reason);
+      return { state: decision };
+    },
+    'admin.unlock': async (request) => {
+      const { session: current } = signedIn('unlock an account');
+      return unlockAccount(current.signingBackend(), current.securityAlerts(), request, log);
+    },
+    // People, assignments, role changes and deactivation (issue 21, V3): the server admits admins only.
+    'admin.people': async () => ({ people: await administration('see the people').people() }),
+    'admin.roleRequests': async () => ({
+      requests: await administration('see role-change requests').requests(),
+    }),
+    'admin.requestRoleChange': async (request) => {
+      await administration('request a role change').requestRoleChange(request);
+      return { ok: true as const };
+    },
+    'admin.decideRoleChange': async (request) => {
+      await administration('decide a role change').decideRoleChange(request);
+      return { ok: true as const };
+    },
+    'admin.deactivate': async (request) => {
+      await administration('deactivate an account').deactivate(request);
+      return { ok: true as const };
+    },
+    'admin.assignSite': async (request) => {
+      await administration('assign a site').assignSite(request);
+      return { ok: true as const };
+    },
+    'admin.unassignSite': async (request) => {
+      await administration('unassign a site').unassignSite(request);
+      return { ok: true as const };
+    },
+    // Issue 21, V4 (migration 0058): direct-login modes only; hosted passwords are Supabase Auth's.
+    'admin.requirePasswordChange': async (request) => {
+      if (config?.mode === 'supabase') {
+        throw new UserFacingError(
+          'In hosted mode Supabase Auth owns the passwords, so Countersign cannot require a change: send the person a password reset from the Supabase dashboard (Authentication → Users).',
+        );
+      }
+      await administration('require a password change').requirePasswordChange(request);
+      return { ok: true as const };
     },
     // Local cache and sync (issue 4): every read below is answered from the user's cache.
     'sync.status': async () => sync.status(),
@@ -572,12 +703,15 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
   };
 
   return {
-    handlers: guardServerWrites(handlers, {
-      workOffline: () => sync.status().workOffline,
-      connectionLost: () => sync.connectionIsLost,
-      reconnect: async () => (await sync.syncNow()).online,
-      noteConnectionLost: (error) => sync.noteConnectionLost(error),
-    }),
+    handlers: guardIdleLock(
+      guardServerWrites(handlers, {
+        workOffline: () => sync.status().workOffline,
+        connectionLost: () => sync.connectionIsLost,
+        reconnect: async () => (await sync.syncNow()).online,
+        noteConnectionLost: (error) => sync.noteConnectionLost(error),
+      }),
+      idleLock,
+    ),
     backendSettled,
     subscribe(listener) {
       listeners.add(listener);

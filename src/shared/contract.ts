@@ -72,7 +72,12 @@ export const SignInRequest = z.object({
 
 export const SignInResponse = z.discriminatedUnion('ok', [
   z.object({ ok: z.literal(true), status: BackendStatus }),
-  z.object({ ok: z.literal(false), error: z.string() }),
+  z.object({
+    ok: z.literal(false),
+    error: z.string(),
+    /** An administrator requires a new password first (direct modes, migration 0058): show only that step. */
+    passwordChangeRequired: z.boolean().optional(),
+  }),
 ]);
 
 /** A person changes their own password (direct modes): proved by the current one, then signed out. */
@@ -366,6 +371,8 @@ export const SignRequest = z.object({
     .max(maxRecordsPerCeremony),
   password: z.string().min(1).max(1024),
   totpCode: z.string().max(16),
+  /** Issue 21 (recovery codes): given instead of the TOTP code; used up by this signature. */
+  recoveryCode: z.string().max(32).optional(),
 });
 
 export const SignedRecord = z.object({
@@ -391,7 +398,12 @@ export const SignatureManifestation = z.object({
 export type SignatureManifestation = z.infer<typeof SignatureManifestation>;
 
 export const SignResponse = z.discriminatedUnion('ok', [
-  z.object({ ok: z.literal(true), result: SignatureManifestation }),
+  z.object({
+    ok: z.literal(true),
+    result: SignatureManifestation,
+    /** Issue 21: a recovery code was used; the signer must enrol a new authenticator before signing again. */
+    enrolNewAuthenticator: z.boolean().optional(),
+  }),
   z.object({
     ok: z.literal(false),
     error: z.string(),
@@ -506,6 +518,23 @@ export const TotpEnrolmentOffer = z.object({
 export type TotpEnrolmentOffer = z.infer<typeof TotpEnrolmentOffer>;
 
 const Empty = z.object({}).strict();
+
+// ── Issue 21, recovery codes (V1): the signer's own codes, shown once; direct modes only ──
+export const RecoveryCodesStatus = z.object({
+  /** false in hosted mode: Supabase Auth owns the second factor there. */
+  available: z.boolean(),
+  remaining: z.number().int().nonnegative(),
+  generatedAt: z.string().nullable(),
+  /** A recovery code was used: a new authenticator must be enrolled before the next signature. */
+  replacementDue: z.boolean(),
+  totp: z.enum(['none', 'unconfirmed', 'confirmed']),
+});
+export type RecoveryCodesStatus = z.infer<typeof RecoveryCodesStatus>;
+export const recoveryCodesContract = {
+  'recovery.status': { request: Empty, response: RecoveryCodesStatus },
+  /** Voids every earlier code; the answer is the only place the new codes ever appear. */
+  'recovery.generate': { request: Empty, response: z.object({ codes: z.array(z.string()).length(10) }) },
+} as const;
 
 // ── Local cache and sync (issue 4): status, reads answered from the cache, the outbox, the chain ──
 
@@ -1043,6 +1072,50 @@ export const exportContract = {
   },
 } as const;
 
+// ---- Security alerts and unlocking (issue 21, V2): admins only; the server refuses everyone else. ----
+export const SecurityAlert = z.object({
+  id: uuid,
+  kind: z.string(),
+  raisedAt: isoTimestamp,
+  userId: uuid.nullable(),
+  printedName: z.string().nullable(),
+  failedAttempts: z.number().int().nullable(),
+  /** The workstation's address and application, as the server saw them (null on alerts before 0045/0048). */
+  clientAddr: z.string().nullable(),
+  applicationName: z.string().nullable(),
+  /** The lock the alert is about; null: an alert that locks nothing. */
+  lockKind: z.enum(['signing', 'sign_in']).nullable(),
+  stillLocked: z.boolean(),
+  state: z.enum(['open', 'acknowledged', 'closed']),
+  decidedByName: z.string().nullable(),
+  decidedAt: isoTimestamp.nullable(),
+  decisionReason: z.string().nullable(),
+});
+export type SecurityAlert = z.infer<typeof SecurityAlert>;
+export const ReviewAlertRequest = z.object({
+  alertId: uuid,
+  decision: z.enum(['acknowledged', 'closed']),
+  reason: z.string().trim().min(1).max(2000),
+});
+export const UnlockAccountRequest = z.object({
+  userId: uuid,
+  lockKind: z.enum(['signing', 'sign_in']),
+  reason: z.string().trim().min(1).max(2000),
+  password: z.string().min(1).max(1024),
+  totpCode: z.string().max(16),
+});
+export const UnlockAccountResponse = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true) }),
+  z.object({
+    ok: z.literal(false),
+    error: z.string(),
+    /** The administrator's own signing lock (their re-authentications count like a signer's). */
+    locked: z.boolean(),
+    field: z.enum(['password', 'code']).nullable(),
+  }),
+]);
+// ---- end of security alerts and unlocking (V2) ----
+
 /** Pushed from the main process to the renderer (IPC send / Server-Sent Events), never requested. */
 export const contractEvents = {
   'sync.progress': SyncStatus,
@@ -1053,6 +1126,124 @@ export type ContractEvents = typeof contractEvents;
 export type ContractEventName = keyof ContractEvents;
 export type ContractEventPayload<E extends ContractEventName> = z.output<ContractEvents[E]>;
 export const contractEventNames = Object.keys(contractEvents) as ContractEventName[];
+
+// ── Idle lock (issue 21, V4): state kept in the main process, so a reload cannot shed it ──────────
+export const IdleLockStatus = z
+  .object({
+    locked: z.boolean(),
+    /** The quiet time before the lock (COUNTERSIGN_IDLE_LOCK_SECONDS, default 600). */
+    idleLockSeconds: z.number().int().positive(),
+    /** Wrong passwords still allowed at the lock before the person is signed out. */
+    attemptsLeft: z.number().int(),
+  })
+  .strict();
+export type IdleLockStatus = z.infer<typeof IdleLockStatus>;
+export const UnlockResponse = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), lock: IdleLockStatus }),
+  z.object({ ok: z.literal(false), error: z.string(), signedOut: z.boolean(), lock: IdleLockStatus }),
+]);
+export type UnlockResponse = z.infer<typeof UnlockResponse>;
+// ── Forced password change at sign-in (issue 21, V4): not signed in yet, so the address is sent ──────
+export const RequiredPasswordChangeRequest = ChangePasswordRequest.extend({
+  email: z.string().min(3).max(320),
+}).strict();
+
+const idleLockContract = {
+  /** Before the first sign-in after an administrator required it; on success the person signs in anew. */
+  'session.changeRequiredPassword': { request: RequiredPasswordChangeRequest, response: SignInResponse },
+  'session.lockState': { request: Empty, response: IdleLockStatus },
+  /** The person typed, clicked or scrolled (sent at most every few seconds). */
+  'session.activity': { request: Empty, response: IdleLockStatus },
+  'session.unlock': {
+    request: z.object({ password: z.string().min(1).max(1024) }).strict(),
+    response: UnlockResponse,
+  },
+} as const;
+
+// ---- Administration: people, assignments, role changes, deactivation (issue 21, V3; migration 0057) ----
+const adminReason = z.string().trim().min(1, 'Say why.').max(2000);
+export const AdminPerson = z.object({
+  userId: uuid,
+  email: z.string(),
+  printedName: z.string(),
+  roles: z.array(z.object({ role: z.string(), studyId: uuid.nullable(), studyCode: z.string().nullable() })),
+  sites: z.array(z.object({ kind: z.string(), siteId: z.string() })),
+  totpEnrolled: z.boolean(),
+  signInLocked: z.boolean(),
+  signingLocked: z.boolean(),
+  active: z.boolean(),
+  /** Issue 21, V4 (0058): an administrator's demand to change the password is still open. */
+  passwordChangeRequired: z.boolean(),
+});
+export type AdminPerson = z.infer<typeof AdminPerson>;
+export const RoleChangeRequestRow = z.object({
+  id: uuid,
+  userId: uuid,
+  change: z.enum(['grant', 'revoke', 'reactivate']),
+  role: z.string().nullable(),
+  studyId: uuid.nullable(),
+  reason: z.string(),
+  requestedBy: uuid,
+  requestedAt: isoTimestamp,
+  status: z.enum(['pending', 'approved', 'refused']),
+  decidedBy: uuid.nullable(),
+  decidedAt: isoTimestamp.nullable(),
+  decisionReason: z.string().nullable(),
+});
+export type RoleChangeRequestRow = z.infer<typeof RoleChangeRequestRow>;
+export const RoleChangeSubmission = z
+  .object({
+    userId: uuid,
+    change: z.enum(['grant', 'revoke', 'reactivate']),
+    role: z.enum(appRoles).nullable(),
+    /** null: every study. */
+    studyId: uuid.nullable(),
+    reason: adminReason,
+  })
+  .strict();
+export type RoleChangeSubmission = z.infer<typeof RoleChangeSubmission>;
+export const DecideRoleChangeRequest = z
+  .object({ requestId: uuid, approve: z.boolean(), reason: adminReason })
+  .strict();
+export type DecideRoleChangeRequest = z.infer<typeof DecideRoleChangeRequest>;
+export const DeactivateRequest = z.object({ userId: uuid, reason: adminReason }).strict();
+export type DeactivateRequest = z.infer<typeof DeactivateRequest>;
+const siteKind = z.enum(['patient', 'investigator', 'analyst']);
+export const AssignSiteRequest = z
+  .object({
+    userId: uuid,
+    kind: siteKind,
+    siteId: z.string().trim().min(1).max(64),
+    reason: adminReason,
+    /** Patients only: their subject code at the site. */
+    subjectCode: z.string().trim().min(1).max(64).nullable(),
+  })
+  .strict();
+export type AssignSiteRequest = z.infer<typeof AssignSiteRequest>;
+export const UnassignSiteRequest = z
+  .object({ userId: uuid, kind: siteKind, siteId: z.string().trim().min(1).max(64), reason: adminReason })
+  .strict();
+export type UnassignSiteRequest = z.infer<typeof UnassignSiteRequest>;
+const adminDone = z.object({ ok: z.literal(true) });
+export const administrationContract = {
+  'admin.people': { request: Empty, response: z.object({ people: z.array(AdminPerson) }) },
+  'admin.roleRequests': { request: Empty, response: z.object({ requests: z.array(RoleChangeRequestRow) }) },
+  'admin.requestRoleChange': { request: RoleChangeSubmission, response: adminDone },
+  'admin.decideRoleChange': { request: DecideRoleChangeRequest, response: adminDone },
+  'admin.deactivate': { request: DeactivateRequest, response: adminDone },
+  'admin.assignSite': { request: AssignSiteRequest, response: adminDone },
+  'admin.unassignSite': { request: UnassignSiteRequest, response: adminDone },
+} as const;
+// ---- end of administration (V3) ----
+
+// ---- Administration: require a password change (issue 21, V4; migration 0058) ----
+export const RequirePasswordChangeRequest = z.object({ userId: uuid, reason: adminReason }).strict();
+export type RequirePasswordChangeRequest = z.infer<typeof RequirePasswordChangeRequest>;
+export const passwordDemandContract = {
+  /** Refused in hosted mode: Supabase Auth owns the passwords there (docs/security.md). */
+  'admin.requirePasswordChange': { request: RequirePasswordChangeRequest, response: adminDone },
+} as const;
+// ---- end of require a password change (V4) ----
 
 export const contract = {
   'backend.status': { request: Empty, response: BackendStatus },
@@ -1081,8 +1272,19 @@ export const contract = {
     request: Empty,
     response: z.object({ code: z.string().nullable(), secondsLeft: z.number().int() }),
   },
+  // Security alerts and unlocking (issue 21, V2)
+  'admin.alerts': { request: Empty, response: z.object({ alerts: z.array(SecurityAlert) }) },
+  'admin.reviewAlert': {
+    request: ReviewAlertRequest,
+    response: z.object({ state: z.enum(['acknowledged', 'closed']) }),
+  },
+  'admin.unlock': { request: UnlockAccountRequest, response: UnlockAccountResponse },
   ...cacheContract,
+  ...idleLockContract,
   ...exportContract,
+  ...administrationContract,
+  ...passwordDemandContract,
+  ...recoveryCodesContract,
 } as const;
 
 export type Contract = typeof contract;

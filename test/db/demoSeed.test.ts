@@ -666,7 +666,14 @@ describe('demo seed', () => {
       demoSignInList()
         .filter((entry) => entry.hasTotp)
         .map((entry) => entry.email),
-    ).toEqual(['signer.a@countersign.demo', 'signer.b@countersign.demo']);
+    ).toEqual([
+      'admin@countersign.demo',
+      'admin.two@countersign.demo',
+      'signer.a@countersign.demo',
+      'signer.b@countersign.demo',
+      'signer.c@countersign.demo',
+      'signer.d@countersign.demo',
+    ]);
   });
 
   it('shows each role only what it may see (spot checks)', async () => {

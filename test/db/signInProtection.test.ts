@@ -3,6 +3,7 @@
 // but database logins. Failed sign-ins are delayed, counted per person, audited, locked at five
 // with an alert, and unlocked by an administrator; a password changes only through Countersign.
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +16,7 @@ import { findMigrationsDir } from '../../src/main/backend/migrationsDir';
 import { parseFailedSignIn } from '../../src/main/backend/postgres/signInGuard';
 import { provisionPerson } from '../../src/main/backend/provisioning';
 import { freePort } from './support/freePort';
+import { newReauthenticatingAdmin, type ReauthenticatingAdmin } from './support/reauthenticatingAdmin';
 import { createTestDatabase, type TestDatabase } from './support/testServer';
 
 const password = 'Lantern-Compass-2025';
@@ -24,6 +26,7 @@ describe('sign-in protection on the embedded server [SEC-SIGN-IN-LOCK, CFR-11.30
   const dataDir = mkdtempSync(join(tmpdir(), 'countersign-signin-'));
   const logLines: string[] = [];
   const clients: pg.Client[] = [];
+  const admins: ReauthenticatingAdmin[] = [];
   let backend: EmbeddedBackend;
   let operator: pg.Client;
   let people = 0;
@@ -63,6 +66,18 @@ describe('sign-in protection on the embedded server [SEC-SIGN-IN-LOCK, CFR-11.30
     });
     return { id, email };
   };
+  let unlockingAdmins = 0;
+  const reauthenticatingAdmin = async () => {
+    const admin = await newReauthenticatingAdmin(
+      (spec) => provisionPerson(operator, spec),
+      backend.address,
+      async (email, secret) => connectAs(email, secret),
+      `unlocking-admin${++unlockingAdmins}@signin.test`,
+      password,
+    );
+    admins.push(admin);
+    return admin;
+  };
   const count = async (sql: string, params: unknown[]) =>
     Number((await operator.query(`select count(*) as n from (${sql}) q`, params)).rows[0].n);
   /** The guard works asynchronously; wait until what it was fed is reported. */
@@ -83,6 +98,7 @@ describe('sign-in protection on the embedded server [SEC-SIGN-IN-LOCK, CFR-11.30
     adminEmail = (await newPerson([{ role: 'admin', studyId: null }])).email;
   });
   afterAll(async () => {
+    await Promise.all(admins.map((admin) => admin.close()));
     await Promise.all(clients.map((client) => client.end().catch(() => undefined)));
     await backend?.stop();
     rmSync(dataDir, { recursive: true, force: true });
@@ -160,21 +176,26 @@ describe('sign-in protection on the embedded server [SEC-SIGN-IN-LOCK, CFR-11.30
 
     const other = await newPerson();
     const asOther = await connectAs(other.email, password);
-    await expect(asOther.query('select public.unlock_sign_in($1, $2)', [victim.id, 'me'])).rejects.toThrow(
-      /only an administrator/,
-    );
-    const admin = await connectAs(adminEmail, password);
-    await expect(admin.query('select public.unlock_sign_in($1, $2)', [victim.id, ' '])).rejects.toThrow(
-      /say why/,
-    );
-    const adminId = (await admin.query('select auth.uid() as id')).rows[0].id;
-    await expect(admin.query('select public.unlock_sign_in($1, $2)', [adminId, 'self'])).rejects.toThrow(
-      /cannot unlock a sign-in for their own account/,
-    );
-    await admin.query('select public.unlock_sign_in($1, $2)', [
-      victim.id,
-      'Confirmed by phone with the person',
-    ]);
+    await expect(
+      asOther.query('select public.unlock_account($1, $2, $3, $4)', [
+        victim.id,
+        'sign_in',
+        'me',
+        randomUUID(),
+      ]),
+    ).rejects.toThrow(/only an administrator/);
+    // Since 0056 an unlock also needs the administrator's own re-authentication (one rule for both locks).
+    const admin = await reauthenticatingAdmin();
+    await expect(admin.unlock(victim.id, 'sign_in', ' ')).rejects.toThrow(/say why/);
+    await expect(
+      admin.client.query('select public.unlock_account($1, $2, $3, $4)', [
+        admin.id,
+        'sign_in',
+        'self',
+        randomUUID(),
+      ]),
+    ).rejects.toThrow(/cannot unlock an account for their own account/);
+    await admin.unlock(victim.id, 'sign_in', 'Confirmed by phone with the person');
     expect(await tryConnect(victim.email, password)).toBe('connected');
     expect(
       await count(
@@ -195,9 +216,12 @@ describe('sign-in protection on the embedded server [SEC-SIGN-IN-LOCK, CFR-11.30
       ['abcdefghijklmnop', /letters and other/],
       ['MyPassword-2026!', /too common/],
     ] as const) {
-      await expect(fresh.query('select public.change_my_password($1)', [weak]), weak).rejects.toThrow(why);
+      await expect(
+        fresh.query('select public.change_my_password($1, $2)', [password, weak]),
+        weak,
+      ).rejects.toThrow(why);
     }
-    await fresh.query('select public.change_my_password($1)', ['Orchard-Beacon-7741']);
+    await fresh.query('select public.change_my_password($1, $2)', [password, 'Orchard-Beacon-7741']);
     expect(await tryConnect(person.email, 'Orchard-Beacon-7741')).toBe('connected');
     expect(await tryConnect(person.email, password)).toMatch(/password authentication failed/);
     const { rows } = await operator.query(
@@ -226,10 +250,10 @@ describe('sign-in protection on the embedded server [SEC-SIGN-IN-LOCK, CFR-11.30
     ).toBe(1);
     await expect(session.query('select 1')).rejects.toThrow();
     // Unlocking alone is refused: the password is someone else's now. The administrator sets one.
-    const admin = await connectAs(adminEmail, password);
-    await expect(admin.query('select public.unlock_sign_in($1, $2)', [person.id, 'checked'])).rejects.toThrow(
+    await expect((await reauthenticatingAdmin()).unlock(person.id, 'sign_in', 'checked')).rejects.toThrow(
       /reset_password/,
     );
+    const admin = await connectAs(adminEmail, password);
     await admin.query('select public.reset_password($1, $2, $3)', [
       person.id,
       'Temporary-Heron-5521',

@@ -2,10 +2,10 @@
 // failed re-authentications lock an account for signing until an administrator unlocks it (21 CFR
 // 11.300(d)); every such event is in the audit trail.
 import { randomBytes, randomUUID } from 'node:crypto';
-import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contentHash } from '../../src/main/signing/contentHash';
 import { beginTotpEnrolment, totpEnrolmentOffer } from '../../src/main/signing/totpEnrolment';
+import { newReauthenticatingAdmin } from './support/reauthenticatingAdmin';
 import { buildSigningWorld, password, type SigningWorld, totpCode } from './support/signingWorld';
 import { createTestDatabase, type TestDatabase } from './support/testServer';
 
@@ -218,21 +218,27 @@ describe('lockout after repeated failed re-authentications [CFR-11.300d]', () =>
     await expect(signer.backend.signBatch(request, password)).rejects.toThrow(/locked for signing/);
 
     const self = await db.connectAs(signer.email, password);
-    await expect(self.query('select public.unlock_signing($1, $2)', [signer.id, 'me'])).rejects.toThrow(
-      /only an administrator/,
+    await expect(
+      self.query('select public.unlock_account($1, $2, $3, $4)', [signer.id, 'signing', 'me', randomUUID()]),
+    ).rejects.toThrow(/only an administrator/);
+    // Since 0056 an unlock needs the administrator's own re-authentication (test/db/lockoutAlertsAndUnlock.test.ts).
+    const admin = await newReauthenticatingAdmin(
+      (spec) => db.provision(spec),
+      { host: db.server.host, port: db.server.port, database: db.name },
+      (email, secret) => db.connectAs(email, secret),
+      db.email('unlocking-admin'),
+      password,
     );
-    const admin: pg.Client = await db.connectAs(db.email('admin'), password);
-    await expect(admin.query('select public.unlock_signing($1, $2)', [signer.id, ' '])).rejects.toThrow(
-      /say why/,
-    );
-    await admin.query('select public.unlock_signing($1, $2)', [signer.id, 'Identity confirmed by phone']);
+    await expect(admin.unlock(signer.id, 'signing', ' ')).rejects.toThrow(/say why/);
+    await admin.unlock(signer.id, 'signing', 'Identity confirmed by phone');
+    await admin.close();
     expect(await signer.backend.status()).toMatchObject({ locked: false, consecutiveFailures: 0 });
     const { rows } = await db.operator.query(
       `select actor, payload ->> 'reason' as reason from audit.audit_log
         where event_type = 'signing.unlocked' and payload ->> 'user_id' = $1`,
       [signer.id],
     );
-    expect(rows).toEqual([{ actor: world.adminId, reason: 'Identity confirmed by phone' }]);
+    expect(rows).toEqual([{ actor: admin.id, reason: 'Identity confirmed by phone' }]);
     // The re-authentication made before the lock is still single-use and fresh: the signature goes through.
     const result = await signer.backend.signBatch(request, password);
     expect(result.records).toHaveLength(1);

@@ -42,6 +42,8 @@ export const offlineSyncStatus: SyncStatus = {
   keyProtection: 'a test key',
 };
 
+const unlocked = { locked: false, idleLockSeconds: 600, attemptsLeft: 5 };
+
 const noCache = async (): Promise<never> => {
   throw new Error('no cache in the fake handlers');
 };
@@ -73,6 +75,14 @@ export function fakeHandlers(calls: RecordedCall[] = []): ContractHandlers {
       calls.push({ channel: 'session.changePassword', request });
       return { ok: true, status: readyStatus };
     },
+    // Idle lock (issue 21): never locked in the fakes.
+    'session.lockState': async () => unlocked,
+    'session.activity': async () => unlocked,
+    'session.unlock': async () => ({ ok: true, lock: unlocked }),
+    'session.changeRequiredPassword': async (request) => {
+      calls.push({ channel: 'session.changeRequiredPassword', request });
+      return { ok: true, status: readyStatus };
+    },
     'staging.queue': async (request) => {
       calls.push({ channel: 'staging.queue', request });
       return {
@@ -90,6 +100,19 @@ export function fakeHandlers(calls: RecordedCall[] = []): ContractHandlers {
     'signing.sign': notFaked(calls, 'signing.sign'),
     'totp.beginEnrolment': notFaked(calls, 'totp.beginEnrolment'),
     'totp.confirmEnrolment': notFaked(calls, 'totp.confirmEnrolment'),
+    'recovery.status': notFaked(calls, 'recovery.status'),
+    'recovery.generate': notFaked(calls, 'recovery.generate'),
+    'admin.alerts': notFaked(calls, 'admin.alerts'),
+    'admin.reviewAlert': notFaked(calls, 'admin.reviewAlert'),
+    'admin.unlock': notFaked(calls, 'admin.unlock'),
+    'admin.people': notFaked(calls, 'admin.people'),
+    'admin.roleRequests': notFaked(calls, 'admin.roleRequests'),
+    'admin.requestRoleChange': notFaked(calls, 'admin.requestRoleChange'),
+    'admin.decideRoleChange': notFaked(calls, 'admin.decideRoleChange'),
+    'admin.deactivate': notFaked(calls, 'admin.deactivate'),
+    'admin.assignSite': notFaked(calls, 'admin.assignSite'),
+    'admin.unassignSite': notFaked(calls, 'admin.unassignSite'),
+    'admin.requirePasswordChange': notFaked(calls, 'admin.requirePasswordChange'),
     'demo.totpCode': async (request) => {
       calls.push({ channel: 'demo.totpCode', request });
       return { code: null, secondsLeft: 30 };

@@ -2,6 +2,8 @@
 // PostgreSQL session (embedded and postgres modes) and the Supabase session (hosted mode) both
 // provide it, so the services and the contract handlers do not depend on the mode.
 import type { StagingDetailRead, StudyBuild } from '../../shared/contract';
+import type { AdministrationFunction } from '../admin/peopleAdministration';
+import type { SecurityAlertsBackend } from '../admin/securityAlerts';
 import type { SigningBackend } from '../signing/signingBackend';
 import type { TotpEnrolmentOffer } from '../signing/totpEnrolment';
 import type { SessionIdentity, StagingQueueQuery, StagingQueueResult } from './postgres/postgresSession';
@@ -20,5 +22,9 @@ export interface BackendSession {
   offerTotpEnrolment?(): Promise<TotpEnrolmentOffer>;
   /** Rows of public.people_directory() (issue 19), read from the server before a cache holds them. */
   peopleDirectory?(): Promise<unknown[]>;
+  /** One Administration API function of 0057 (people, assignments, role changes, deactivation). */
+  callAdministration?(fn: AdministrationFunction, args: Record<string, unknown>): Promise<unknown[]>;
+  /** Security alerts and unlocking (migration 0056); the server lets administrators only. */
+  securityAlerts(): SecurityAlertsBackend;
   close(): Promise<void>;
 }

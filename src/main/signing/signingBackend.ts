@@ -19,6 +19,14 @@ export interface SigningStatus {
   consecutiveFailures: number;
 }
 
+export interface RecoveryStatus {
+  /** Unused codes of the current set. */
+  remaining: number;
+  generatedAt: string | null;
+  /** A recovery code was used: a new authenticator must be enrolled before the next signature. */
+  replacementDue: boolean;
+}
+
 /** A record as the manifest shows it, with what its hash is computed from. */
 export interface ManifestSubject extends SigningSubject {
   state: string;
@@ -35,10 +43,17 @@ export type ReauthFailureReason =
   | 'totp_malformed'
   | 'totp_unanswered'
   | 'totp_no_factor'
-  | 'totp_not_confirmed';
+  | 'totp_not_confirmed'
+  | 'recovery_code_wrong'
+  | 'recovery_code_used'
+  | 'recovery_code_unanswered';
 
 export type ReauthOutcome =
-  | { ok: true; reAuthAt: string }
+  | {
+      ok: true;
+      reAuthAt: string /** A recovery code was used: a new authenticator is due. */;
+      enrolNewAuthenticator?: boolean;
+    }
   | { ok: false; reason: ReauthFailureReason; locked: boolean; attemptsLeft: number | null };
 
 /** Why a batch is rejected: one of the configured reasons, explained in free text (decision 40). */
@@ -102,6 +117,18 @@ export interface SigningBackend {
   signBatch(request: SignBatchRequest, password: string): Promise<SignBatchResult>;
   promote(stagingIds: string[]): Promise<PromotionOutcome[]>;
   beginTotpEnrolment(secretBase32: string): Promise<void>;
+  /**
+   * Recovery codes (migration 0055), in the direct modes only: in hosted mode Supabase Auth owns the
+   * second factor and these are absent (docs/security.md).
+   */
+  reauthenticateWithRecoveryCode?(
+    ceremonyId: string,
+    password: string,
+    recoveryCode: string,
+  ): Promise<ReauthOutcome>;
+  /** A new set of recovery codes, voiding earlier ones; shown once and kept nowhere. */
+  generateRecoveryCodes?(): Promise<string[]>;
+  recoveryStatus?(): Promise<RecoveryStatus>;
   confirmTotpEnrolment(code: string): Promise<{ ok: true } | { ok: false; reason: string }>;
 }
 

@@ -46,13 +46,19 @@ export interface SignRequest {
   entries: { stagingRecordId: string; contentHash: string }[];
   password: string;
   totpCode: string;
+  /** Given instead of the TOTP code: one of the signer's recovery codes (migration 0055). */
+  recoveryCode?: string | undefined;
 }
 
 /** The field a refusal is about: the dialog clears that one and keeps the other. */
 export type CredentialField = 'password' | 'code';
 
 export type SignOutcome =
-  | { ok: true; result: SignBatchResult }
+  | {
+      ok: true;
+      result: SignBatchResult /** A recovery code was used: enrol a new authenticator. */;
+      enrolNewAuthenticator?: boolean;
+    }
   | {
       ok: false;
       error: string;
@@ -79,7 +85,7 @@ export interface SigningCeremoniesOptions {
 /** Which field a failed re-authentication was about: a wrong password, or anything about the code. */
 export function reauthField(reason: Extract<ReauthOutcome, { ok: false }>['reason']): CredentialField | null {
   if (reason === 'wrong_password') return 'password';
-  return reason.startsWith('totp_') ? 'code' : null;
+  return reason.startsWith('totp_') || reason.startsWith('recovery_code_') ? 'code' : null;
 }
 
 /** The rejection as the server takes it: both parts trimmed, and only for a rejection. */
@@ -93,6 +99,16 @@ function rejectionOf(request: SignRequest): RejectionReason | null {
   if (!reason) throw new UserFacingError('Choose the reason for the rejection.');
   if (!explanation) throw new UserFacingError('Explain the reason for the rejection.');
   return { reason, explanation };
+}
+
+/** A recovery code as typed: 10 characters of Crockford base32, with or without the hyphen. */
+function recoveryCodeProblem(code: string, backend: SigningBackend): string | null {
+  if (!backend.reauthenticateWithRecoveryCode) {
+    return 'Recovery codes are not used with a hosted account; ask an administrator to reset your authenticator.';
+  }
+  return /^[0-9a-z]{10}$/i.test(code.replace(/[\s-]/g, ''))
+    ? null
+    : 'A recovery code is 10 letters and digits (XXXXX-XXXXX).';
 }
 
 export function reauthMessage(outcome: Extract<ReauthOutcome, { ok: false }>): string {
@@ -114,6 +130,12 @@ export function reauthMessage(outcome: Extract<ReauthOutcome, { ok: false }>): s
       return `The authenticator code is 6 digits.${left}`;
     case 'totp_unanswered':
       return `The code was not checked in time; enter the current code.${left}`;
+    case 'recovery_code_wrong':
+      return `That is not one of your recovery codes.${left}`;
+    case 'recovery_code_used':
+      return `That recovery code was already used, or replaced by newer codes.${left}`;
+    case 'recovery_code_unanswered':
+      return `The recovery code was not checked in time; try again.${left}`;
     case 'totp_no_factor':
     case 'totp_not_confirmed':
       return 'You have no confirmed authenticator. Set one up before signing.';
@@ -196,11 +218,17 @@ export class SigningCeremonies {
     if (!request.meaning.trim()) throw new UserFacingError('Choose the meaning of your signature.');
     const rejection = rejectionOf(request);
     if (request.password.length === 0) throw new UserFacingError('Enter your password.');
-    if (!/^\d{6}$/.test(request.totpCode)) {
+    const recoveryCode = request.recoveryCode?.trim() ?? '';
+    const secondFactorProblem = recoveryCode
+      ? recoveryCodeProblem(recoveryCode, this.backend)
+      : /^\d{6}$/.test(request.totpCode)
+        ? null
+        : 'The authenticator code is 6 digits.';
+    if (secondFactorProblem) {
       // Checked before the server sees it, so a typo costs no attempt.
       return {
         ok: false,
-        error: 'The authenticator code is 6 digits.',
+        error: secondFactorProblem,
         locked: false,
         attemptsLeft: null,
         retryable: true,
@@ -210,7 +238,14 @@ export class SigningCeremonies {
 
     let reauth: ReauthOutcome;
     try {
-      reauth = await this.backend.reauthenticate(request.ceremonyId, request.password, request.totpCode);
+      reauth =
+        recoveryCode && this.backend.reauthenticateWithRecoveryCode
+          ? await this.backend.reauthenticateWithRecoveryCode(
+              request.ceremonyId,
+              request.password,
+              recoveryCode,
+            )
+          : await this.backend.reauthenticate(request.ceremonyId, request.password, request.totpCode);
     } catch (error) {
       if (error instanceof TransientBackendError) {
         return {
@@ -254,6 +289,12 @@ export class SigningCeremonies {
           `countersign: ceremony ${result.ceremonyId}: ${result.records.length} record(s) ${result.intent === 'approve' ? 'signed' : 'rejected'}` +
             (result.replayed ? ' (result of an earlier submission)' : ''),
         );
+        if (reauth.enrolNewAuthenticator) {
+          this.log(
+            `countersign: ceremony ${result.ceremonyId}: a recovery code was used; a new authenticator is due`,
+          );
+          return { ok: true, result, enrolNewAuthenticator: true };
+        }
         return { ok: true, result };
       } catch (error) {
         if (!(error instanceof TransientBackendError)) throw error;

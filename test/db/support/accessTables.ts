@@ -447,6 +447,33 @@ export const tableProbes: Record<string, TableProbe> = {
     candidates: (w) => both(() => ({ user_id: w.spareUserId, reason: 'failed_sign_ins' })),
     update: 'unlocked_at = null',
   },
+  'cs_private.password_change_demand': {
+    key: 'id::text',
+    rows: (w) => w.rows.passwordChangeDemand,
+    candidates: (w, a) =>
+      both(() => ({ user_id: w.spareUserId, demanded_by: actorId(w, a), reason: 'candidate' })),
+    update: 'met_at = null',
+  },
+  'cs_private.deactivation': {
+    key: 'id::text',
+    rows: (w) => w.rows.deactivation,
+    candidates: (w, a) =>
+      both(() => ({ user_id: w.spareUserId, deactivated_by: actorId(w, a), reason: 'candidate' })),
+    update: 'reactivated_at = null',
+  },
+  'cs_private.role_change_request': {
+    key: 'id::text',
+    rows: (w) => w.rows.roleChangeRequest,
+    candidates: (w, a) =>
+      both(() => ({
+        user_id: w.spareUserId,
+        change: 'grant',
+        role: 'admin',
+        reason: 'candidate',
+        requested_by: actorId(w, a),
+      })),
+    update: "status = 'approved'",
+  },
   'cs_private.security_setting': {
     key: 'name',
     rows: (w) => w.rows.securitySetting,
@@ -461,6 +488,12 @@ export const tableProbes: Record<string, TableProbe> = {
     rows: (w, a) => ({ in: ownPerson(w, a).email, out: otherPerson(w, a).email }),
     candidates: (w) => both((s) => ({ role_name: `candidate-${s}`, user_id: w.spareUserId })),
     update: 'user_id = user_id',
+  },
+  'cs_private.recovery_code': {
+    key: 'id::text',
+    rows: (w) => w.rows.recoveryCode,
+    candidates: (w) => both(() => ({ user_id: w.spareUserId, code_hash: '$2a$08$candidate' })),
+    update: "code_hash = '$2a$08$changed'",
   },
   'cs_private.totp_factor': {
     key: 'user_id::text',

@@ -77,6 +77,13 @@ export interface World {
     signingCeremony: Pair;
     signInFailure: Pair;
     signInLock: Pair;
+    /** A recovery code hash of each signer (0055). */
+    recoveryCode: Pair;
+    /** A met demand to change the password, of each signer (0058). */
+    passwordChangeDemand: Pair;
+    /** Ended deactivations and decided role-change requests of each signer (0057). */
+    deactivation: Pair;
+    roleChangeRequest: Pair;
     securitySetting: Pair;
     /** A DRAFT build of each study (an amendment in preparation), which an admin may still change. */
     build: Pair;
@@ -561,6 +568,34 @@ export async function buildWorld(db: TestDatabase): Promise<World> {
       source: 'server_log',
     }),
   };
+  // Role changes and deactivation (0057): an ended deactivation and a refused request of each signer.
+  const deactivation = {
+    in: await insertReturning(op, 'cs_private.deactivation', {
+      user_id: signers.in.id,
+      deactivated_by: admin.id,
+      reason: 'world fixture',
+      reactivated_at: new Date().toISOString(),
+    }),
+    out: await insertReturning(op, 'cs_private.deactivation', {
+      user_id: signers.out.id,
+      deactivated_by: admin.id,
+      reason: 'world fixture',
+      reactivated_at: new Date().toISOString(),
+    }),
+  };
+  const refusedRequest = (signer: Person) =>
+    insertReturning(op, 'cs_private.role_change_request', {
+      user_id: signer.id,
+      change: 'revoke',
+      role: 'signer',
+      reason: 'world fixture',
+      requested_by: admin.id,
+      status: 'refused',
+      decided_by: counterparts.signer.id,
+      decided_at: new Date().toISOString(),
+      decision_reason: 'world fixture',
+    });
+  const roleChangeRequest = { in: await refusedRequest(signers.in), out: await refusedRequest(signers.out) };
   const signInLock = {
     in: await insertReturning(op, 'cs_private.sign_in_lock', {
       user_id: signers.in.id,
@@ -572,6 +607,24 @@ export async function buildWorld(db: TestDatabase): Promise<World> {
       reason: 'failed_sign_ins',
       unlocked_at: new Date().toISOString(),
     }),
+  };
+  // A bcrypt-shaped hash: the table's check wants one; nobody can read it anyway.
+  const recoveryCodeOf = (person: { id: string }) =>
+    insertReturning(op, 'cs_private.recovery_code', {
+      user_id: person.id,
+      code_hash: '$2a$08$worldfixtureworldfixtureuworldfixtureworldfixtureworl',
+    });
+  const recoveryCode = { in: await recoveryCodeOf(signers.in), out: await recoveryCodeOf(signers.out) };
+  const metPasswordChangeDemand = (person: { id: string }) =>
+    insertReturning(op, 'cs_private.password_change_demand', {
+      user_id: person.id,
+      reason: 'world fixture',
+      demanded_by: admin.id,
+      met_at: new Date().toISOString(),
+    });
+  const passwordChangeDemand = {
+    in: await metPasswordChangeDemand(signers.in),
+    out: await metPasswordChangeDemand(signers.out),
   };
   await op.query(
     `insert into cs_private.security_setting (name, value) values ('sign_in_guard_seen_at', now()::text)
@@ -628,6 +681,10 @@ export async function buildWorld(db: TestDatabase): Promise<World> {
       signatureMeaning: { in: 'approve:I approve this change', out: 'reject:I reject this change' },
       signInFailure,
       signInLock,
+      recoveryCode,
+      passwordChangeDemand,
+      deactivation,
+      roleChangeRequest,
       securitySetting: { in: 'sign_in_lock_threshold', out: 'sign_in_guard_seen_at' },
       securityAlert,
       reauthAttempt,

@@ -60,7 +60,7 @@ export interface DemoPerson {
   sponsorId?: string;
   /** Agent service accounts: the agent id its provenance and proposals carry. */
   agentId?: string;
-  /** Signers only: a fixed TOTP secret (RFC 4648 base32), so the demo can be signed with any authenticator. */
+  /** Signers and admins: a fixed TOTP secret (RFC 4648 base32), so the demo can be signed with any authenticator. */
   totpSecretBase32?: string;
   diary?: DemoDiaryAssignment;
 }
@@ -93,6 +93,17 @@ export const demoPeople: readonly DemoPerson[] = [
     printedName: 'Dana Whitfield',
     password: 'Admin-Harbour-2025',
     roles: [{ role: 'admin', study: 'all' }],
+    // Admins re-authenticate (password + TOTP) for role approvals, unlocks and deactivations.
+    totpSecretBase32: 'O5UGS5DGNFSWYZBNMFSG22LOFVQS2MBR',
+  },
+  {
+    // The second administrator: role changes need another admin's approval (ADMIN-ROLE-CHANGE).
+    key: 'admin2',
+    email: 'admin.two@countersign.demo',
+    printedName: 'Kwame Osei',
+    password: 'Admin2-Lighthouse-2025',
+    roles: [{ role: 'admin', study: 'all' }],
+    totpSecretBase32: 'N5ZWK2JNMFSG22LOFVZWKY3PNZSC2MBS',
   },
   {
     key: 'signerA',
@@ -109,6 +120,24 @@ export const demoPeople: readonly DemoPerson[] = [
     password: 'SignerB-Compass-2025',
     roles: [{ role: 'signer', study: 'onc' }],
     totpSecretBase32: 'NRUW4ZDROZUXG5BNN5XGGLLTNFTW4MBS',
+  },
+  {
+    // Issue 21 (V1): the signer of the recovery-code walkthrough, whose authenticator it retires.
+    key: 'signerC',
+    email: 'signer.c@countersign.demo',
+    printedName: 'Dr. Amara Nwosu',
+    password: 'SignerC-Beacon-2025',
+    roles: [{ role: 'signer', study: 'hht' }],
+    totpSecretBase32: 'OJSWG33WMVZHSLLTNFTW4ZLSFVRS2MBR',
+  },
+  {
+    // Issue 21 (V2): the signer of the unlock walkthrough, whom it locks out and an administrator unlocks.
+    key: 'signerD',
+    email: 'signer.d@countersign.demo',
+    printedName: 'Dr. Tomás Reyes',
+    password: 'SignerD-Harbour-2025',
+    roles: [{ role: 'signer', study: 'onc' }],
+    totpSecretBase32: 'MRSW233TNFTW4ZLSMQWWYYLOORSXEMBR',
   },
   {
     key: 'monitor',

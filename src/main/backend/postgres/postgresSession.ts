@@ -4,12 +4,14 @@
 import type pg from 'pg';
 import type { StagingDetailRead, StagingQueueRow, StudyBuild } from '../../../shared/contract';
 import { type AppRole, appRoles, type StagingState, stagingStates } from '../../../shared/domain';
+import { type AdministrationFunction, administrationFunctions } from '../../admin/peopleAdministration';
 import { buildRefFor, studyBuildsOf } from '../../builds/studyBuilds';
 import { contentHashVersionOf } from '../../signing/contentHash';
 import { UserFacingError } from '../../userFacingError';
 import { loginRoleName } from '../provisioning';
 import { connectAsPerson, type ServerAddress } from './personConnection';
-import { PostgresSigningBackend } from './postgresSigning';
+import { PostgresSecurityAlerts } from './postgresSecurityAlerts';
+import { PostgresSigningBackend, userFacingServerError } from './postgresSigning';
 import { tlsFailureMessage } from './postgresTls';
 import { serverBuildRefs } from './serverBuildRefs';
 import { type SignInProtection, signInProtectionWarnings } from './signInProtectionWarnings';
@@ -25,6 +27,26 @@ export interface SessionIdentity {
 
 export class SignInError extends UserFacingError {
   override name = 'SignInError';
+}
+
+/** An administrator requires this person to change their password before any other work (0058). */
+export class PasswordChangeRequiredError extends SignInError {
+  override name = 'PasswordChangeRequiredError';
+  constructor() {
+    super('An administrator requires you to choose a new password before you continue.');
+  }
+}
+
+/** Whether the server holds an open demand to change this login's password (servers before 0058: no). */
+async function passwordChangeRequired(client: pg.Client): Promise<boolean> {
+  try {
+    const { rows } = await client.query<{ required: boolean }>(
+      'select public.password_change_required() as required',
+    );
+    return rows[0]?.required === true;
+  } catch {
+    return false;
+  }
 }
 
 export interface StagingQueueQuery {
@@ -73,6 +95,11 @@ export class PostgresSession {
     return new PostgresSigningBackend(this.client, this.address, this.identity.email);
   }
 
+  /** Security alerts and unlocking (migration 0056), as this person. */
+  securityAlerts(): PostgresSecurityAlerts {
+    return new PostgresSecurityAlerts(this.client);
+  }
+
   static async signIn(address: ServerAddress, email: string, password: string): Promise<PostgresSession> {
     let user: string;
     try {
@@ -92,6 +119,9 @@ export class PostgresSession {
                 (select printed_name from cro.user_profile where user_id = auth.uid()) as printed_name`,
       );
       const userId = rows[0]?.user_id;
+      if (!userId && (await passwordChangeRequired(client))) {
+        throw new PasswordChangeRequiredError();
+      }
       if (!userId) {
         throw new SignInError(
           `${user} is a database login but not a Countersign user; ask an administrator.`,
@@ -233,6 +263,21 @@ export class PostgresSession {
   }
 
   /** The people this person may name (migration 0052), as the server answers now. */
+  async callAdministration(fn: AdministrationFunction, args: Record<string, unknown>): Promise<unknown[]> {
+    // Named arguments from the fixed list of 0057's API: nothing the renderer sends names SQL.
+    const names = administrationFunctions[fn];
+    const list = names.map((name, index) => `${name} => $${index + 1}`).join(', ');
+    try {
+      const { rows } = await this.client.query(
+        `select * from public.${fn}(${list})`,
+        names.map((name) => args[name] ?? null),
+      );
+      return rows;
+    } catch (error) {
+      throw userFacingServerError(error);
+    }
+  }
+
   async peopleDirectory(): Promise<unknown[]> {
     const { rows } = await this.client.query(
       'select d.user_id::text as user_id, d.printed_name, d.roles, d.agent_id, d.subject_code from public.people_directory() d',
@@ -241,8 +286,9 @@ export class PostgresSession {
   }
 
   /**
-   * Changes a person's own password (migration 0048): a fresh login with the current one proves it,
-   * and the server applies the policy and audits the change. Errors are messages for the person.
+   * Changes a person's own password (migrations 0048, 0058): the server checks the current one
+   * against its stored verifier, applies the policy and audits the change (and meets an
+   * administrator's demand for it). Errors are messages for the person.
    */
   static async changePassword(
     address: ServerAddress,
@@ -259,7 +305,7 @@ export class PostgresSession {
       throw signInErrorFor(error);
     }
     try {
-      await client.query('select public.change_my_password($1)', [newPassword]);
+      await client.query('select public.change_my_password($1, $2)', [currentPassword, newPassword]);
     } catch (error) {
       const { code, message } = error as { code?: string; message?: string };
       // The server's messages name the rule, never the password (the failed statement is not echoed).

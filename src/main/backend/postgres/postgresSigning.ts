@@ -10,6 +10,7 @@ import {
   type PromotionOutcome,
   type ReauthFailureReason,
   type ReauthOutcome,
+  type RecoveryStatus,
   type SignBatchRequest,
   type SignBatchResult,
   type SigningBackend,
@@ -181,6 +182,49 @@ export class PostgresSigningBackend implements SigningBackend {
   }
 
   async reauthenticate(ceremonyId: string, password: string, totpCode: string): Promise<ReauthOutcome> {
+    // A procedure: it commits the attempt before it checks the code (migration 0045), so it runs on
+    // its own, never inside a transaction block.
+    return this.reauthenticateBy('call public.complete_reauth($1, $2, null)', ceremonyId, password, totpCode);
+  }
+
+  async reauthenticateWithRecoveryCode(
+    ceremonyId: string,
+    password: string,
+    recoveryCode: string,
+  ): Promise<ReauthOutcome> {
+    // The same rule as complete_reauth: committed first, then answered (migration 0055).
+    return this.reauthenticateBy(
+      'call public.complete_reauth_with_recovery_code($1, $2, null)',
+      ceremonyId,
+      password,
+      recoveryCode,
+    );
+  }
+
+  async generateRecoveryCodes(): Promise<string[]> {
+    return (await this.call<{ codes: string[] }>('select public.generate_recovery_codes() as r', [])).codes;
+  }
+
+  async recoveryStatus(): Promise<RecoveryStatus> {
+    const status = await this.call<{
+      remaining: number;
+      generated_at: string | null;
+      authenticator_replacement_due: boolean;
+    }>('select public.my_recovery_status() as r', []);
+    return {
+      remaining: status.remaining,
+      generatedAt: status.generated_at,
+      replacementDue: status.authenticator_replacement_due,
+    };
+  }
+
+  /** begin_reauth, the fresh login that proves the password, then `completion` with the second factor. */
+  private async reauthenticateBy(
+    completion: string,
+    ceremonyId: string,
+    password: string,
+    secondFactor: string,
+  ): Promise<ReauthOutcome> {
     const begun = await this.call<{ ok: boolean; attempt_id?: string; reason?: string }>(
       'select public.begin_reauth($1) as r',
       [ceremonyId],
@@ -205,16 +249,15 @@ export class PostgresSigningBackend implements SigningBackend {
       throw userFacingServerError(error);
     }
     try {
-      // A procedure: it commits the attempt before it checks the code (migration 0045), so it runs on
-      // its own, never inside a transaction block.
       const { rows } = await fresh.query<{
-        result: { ok: true; re_auth_at: string } | ServerReauthFailure;
-      }>('call public.complete_reauth($1, $2, null)', [attemptId, totpCode]);
+        result: { ok: true; re_auth_at: string; enrol_new_authenticator?: boolean } | ServerReauthFailure;
+      }>(completion, [attemptId, secondFactor]);
       const result = rows[0]?.result;
-      if (!result) throw new Error('complete_reauth returned nothing');
-      return result.ok
-        ? { ok: true, reAuthAt: result.re_auth_at }
-        : reauthFailureFrom(result, result.reason as ReauthFailureReason);
+      if (!result) throw new Error('the re-authentication returned nothing');
+      if (!result.ok) return reauthFailureFrom(result, result.reason as ReauthFailureReason);
+      return result.enrol_new_authenticator
+        ? { ok: true, reAuthAt: result.re_auth_at, enrolNewAuthenticator: true }
+        : { ok: true, reAuthAt: result.re_auth_at };
     } catch (error) {
       if (isTransient(error)) throw new TransientBackendError('the connection to the server was lost');
       throw userFacingServerError(error);

@@ -7,6 +7,7 @@
 import type { SupabaseClient } from '@supabase/supabase-js';
 import type { StagingDetailRead, StagingQueueRow, StudyBuild } from '../../../shared/contract';
 import { type AppRole, appRoles, type StagingState, stagingStates } from '../../../shared/domain';
+import { type AdministrationFunction, administrationFunctions } from '../../admin/peopleAdministration';
 import { buildRefFor } from '../../builds/studyBuilds';
 import { type TotpEnrolmentOffer, totpEnrolmentOffer } from '../../signing/totpEnrolment';
 import { UserFacingError } from '../../userFacingError';
@@ -27,6 +28,7 @@ import { createSupabaseClient, type SupabaseClientOptions } from './supabaseClie
 import type { SupabaseProject } from './supabaseConfig';
 import { authError, isWrongCode, isWrongPassword, postgrestError } from './supabaseErrors';
 import { callRpc } from './supabaseRpc';
+import { SupabaseSecurityAlerts } from './supabaseSecurityAlerts';
 import { SupabaseSigningBackend } from './supabaseSigning';
 
 /** A keyset page of one table, as the sync engine pulls it through PostgREST. */
@@ -122,6 +124,11 @@ export class SupabaseSession implements BackendSession {
     return this.signing;
   }
 
+  /** Security alerts and unlocking (migration 0056), through PostgREST. */
+  securityAlerts(): SupabaseSecurityAlerts {
+    return new SupabaseSecurityAlerts(this.client);
+  }
+
   /**
    * A queue page through public.staging_queue (0054: each row with its buildId, and a build filter
    * that narrows the page and the counts); the builds' numbers are read beside it.
@@ -194,6 +201,12 @@ export class SupabaseSession implements BackendSession {
   }
 
   /** The people this person may name (migration 0052), through PostgREST. */
+  async callAdministration(fn: AdministrationFunction, args: Record<string, unknown>): Promise<unknown[]> {
+    const named = Object.fromEntries(administrationFunctions[fn].map((name) => [name, args[name] ?? null]));
+    const data = await callRpc<unknown>(this.client, fn, named);
+    return Array.isArray(data) ? data : data === null || data === undefined ? [] : [data];
+  }
+
   async peopleDirectory(): Promise<unknown[]> {
     const rows = await callRpc<unknown[] | null>(this.client, 'people_directory');
     return Array.isArray(rows) ? rows : [];

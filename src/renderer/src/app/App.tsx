@@ -4,6 +4,7 @@
 // every key; the theme is chosen beside the screens' tabs.
 import { type ReactNode, useCallback, useEffect, useMemo, useState } from 'react';
 import type { BackendStatus } from '../../../shared/contract';
+import { AdminScreen } from '../admin/AdminScreen';
 import { AuditScreen } from '../audit/AuditScreen';
 import { BuildsScreen } from '../builds/BuildsScreen';
 import { api } from '../common/api';
@@ -13,6 +14,7 @@ import { useSyncStatus } from '../common/useSyncStatus';
 import { DiaryScreen } from '../diary/DiaryScreen';
 import { StagingQueue } from '../queue/StagingQueue';
 import { ChangePassword } from './ChangePassword';
+import { IdleLockGate } from './IdleLockGate';
 import { ShellTools } from './ShellTools';
 import { KeyCombination, ShortcutsSheet, useShortcutsKey } from './ShortcutsSheet';
 import { SignIn } from './SignIn';
@@ -38,6 +40,7 @@ const screens = [
     label: 'Builds',
     roles: ['admin', 'signer', 'monitor', 'coordinator', 'inspector', 'investigator', 'analyst'],
   },
+  { id: 'admin', label: 'Administration', roles: ['admin'] },
 ] as const;
 type ScreenId = (typeof screens)[number]['id'];
 
@@ -148,17 +151,22 @@ export function App() {
               setStatus(next);
             }}
           />
-        ) : changingPassword ? (
-          <ChangePassword
-            onCancel={() => setChangingPassword(false)}
-            onChanged={(next) => {
-              setChangingPassword(false);
-              setNotice('Your password was changed. Sign in with the new one.');
-              setStatus(next);
-            }}
-          />
         ) : (
-          <Workspace key={status.session.userId} roles={status.session.roles} tools={tools} />
+          // Signed in: the idle lock (issue 21) replaces whatever is shown once the main process locks.
+          <IdleLockGate onSignedOut={() => void refreshStatus()}>
+            {changingPassword ? (
+              <ChangePassword
+                onCancel={() => setChangingPassword(false)}
+                onChanged={(next) => {
+                  setChangingPassword(false);
+                  setNotice('Your password was changed. Sign in with the new one.');
+                  setStatus(next);
+                }}
+              />
+            ) : (
+              <Workspace key={status.session.userId} roles={status.session.roles} tools={tools} />
+            )}
+          </IdleLockGate>
         )}
       </main>
       {showingShortcuts && (
@@ -232,6 +240,7 @@ function Workspace({ roles, tools }: { roles: readonly string[]; tools: ReactNod
       {screen === 'audit' && <AuditScreen />}
       {screen === 'diary' && <DiaryScreen />}
       {screen === 'builds' && <BuildsScreen />}
+      {screen === 'admin' && <AdminScreen />}
       <p className="key-hints">
         <span className="visually-hidden">Keys on this screen: </span>
         {screenHints[screen].map((hint) => (

@@ -9,9 +9,11 @@ import { messageOf } from '../common/messageOf';
 interface ChangePasswordProps {
   onChanged: (status: BackendStatus) => void;
   onCancel: () => void;
+  /** At sign-in, when an administrator requires a new password first: whose it is (not signed in yet). */
+  requiredFor?: string;
 }
 
-export function ChangePassword({ onChanged, onCancel }: ChangePasswordProps) {
+export function ChangePassword({ onChanged, onCancel, requiredFor }: ChangePasswordProps) {
   const [current, setCurrent] = useState('');
   const [next, setNext] = useState('');
   const [repeat, setRepeat] = useState('');
@@ -28,7 +30,11 @@ export function ChangePassword({ onChanged, onCancel }: ChangePasswordProps) {
     setBusy(true);
     setError(null);
     try {
-      const result = await api['session.changePassword']({ currentPassword: current, newPassword: next });
+      const request = { currentPassword: current, newPassword: next };
+      const result =
+        requiredFor === undefined
+          ? await api['session.changePassword'](request)
+          : await api['session.changeRequiredPassword']({ ...request, email: requiredFor });
       if (result.ok) {
         onChanged(result.status);
       } else {
@@ -43,7 +49,14 @@ export function ChangePassword({ onChanged, onCancel }: ChangePasswordProps) {
 
   return (
     <section className="panel change-password" aria-labelledby={`${id}-heading`}>
-      <h1 id={`${id}-heading`}>Change your password</h1>
+      <h1 id={`${id}-heading`}>
+        {requiredFor === undefined ? 'Change your password' : 'Choose a new password to continue'}
+      </h1>
+      {requiredFor !== undefined && (
+        <p className="notice notice-warning" role="status">
+          An administrator requires you to change your password before anything else.
+        </p>
+      )}
       <p className="muted">
         At least 12 characters, with letters and other characters; not your name or user name. You will be
         signed out and sign in again with the new password.

@@ -3,6 +3,7 @@ import type { BackendStatus } from '../../../shared/contract';
 import { api } from '../common/api';
 import { messageOf } from '../common/messageOf';
 import { BackendProfileChooser } from './BackendProfileChooser';
+import { ChangePassword } from './ChangePassword';
 
 interface SignInProps {
   status: BackendStatus;
@@ -17,6 +18,9 @@ export function SignIn({ status, onSignedIn }: SignInProps) {
   const hosted = status.mode === 'supabase';
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  // An administrator requires a new password first (0058): only the change-password step is shown.
+  const [passwordChangeRequired, setPasswordChangeRequired] = useState(false);
+  const [changedNotice, setChangedNotice] = useState<string | null>(null);
   const emailId = useId();
   const passwordId = useId();
   const errorId = useId();
@@ -36,6 +40,9 @@ export function SignIn({ status, onSignedIn }: SignInProps) {
       if (result.ok) {
         setPassword('');
         onSignedIn(result.status);
+      } else if (result.passwordChangeRequired) {
+        setPassword('');
+        setPasswordChangeRequired(true);
       } else {
         setError(result.error);
       }
@@ -44,6 +51,19 @@ export function SignIn({ status, onSignedIn }: SignInProps) {
     } finally {
       setBusy(false);
     }
+  }
+
+  if (passwordChangeRequired) {
+    return (
+      <ChangePassword
+        requiredFor={email}
+        onCancel={() => setPasswordChangeRequired(false)}
+        onChanged={() => {
+          setPasswordChangeRequired(false);
+          setChangedNotice('Your password was changed. Sign in with the new one.');
+        }}
+      />
+    );
   }
 
   return (
@@ -55,6 +75,11 @@ export function SignIn({ status, onSignedIn }: SignInProps) {
             {status.state === 'starting'
               ? 'The database is starting; you can sign in as soon as it is ready.'
               : status.message}
+          </p>
+        )}
+        {changedNotice !== null && (
+          <p className="notice notice-success" role="status">
+            {changedNotice}
           </p>
         )}
         <form onSubmit={submit} noValidate aria-describedby={error === null ? undefined : errorId}>

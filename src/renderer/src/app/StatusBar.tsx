@@ -8,6 +8,7 @@ import { api, transport } from '../common/api';
 import { Timestamp } from '../common/Timestamp';
 import type { SyncStatusHandle } from '../common/useSyncStatus';
 import { useLinkFailure } from '../common/workstationLink';
+import { RecoveryCodes } from '../signing/RecoveryCodes';
 
 interface StatusBarProps {
   status: BackendStatus | null;
@@ -26,6 +27,7 @@ export function StatusBar({ status, sync, onSignOut, onChangePassword }: StatusB
   const session = status?.session ?? null;
   const linkFailure = useLinkFailure();
   const [showDetails, setShowDetails] = useState(false);
+  const [showingRecoveryCodes, setShowingRecoveryCodes] = useState(false);
   const detailsId = useId();
   return (
     <header className="status-bar">
@@ -98,8 +100,19 @@ export function StatusBar({ status, sync, onSignOut, onChangePassword }: StatusB
                 }
               : undefined
           }
+          onRecoveryCodes={
+            session.roles.includes('signer') && status.mode !== 'supabase'
+              ? () => {
+                  setShowDetails(false);
+                  setShowingRecoveryCodes(true);
+                }
+              : undefined
+          }
           onClose={() => setShowDetails(false)}
         />
+      )}
+      {showingRecoveryCodes && session !== null && (
+        <RecoveryCodes onClose={() => setShowingRecoveryCodes(false)} />
       )}
     </header>
   );
@@ -111,12 +124,15 @@ function StatusDetails({
   status,
   sync,
   onChangePassword,
+  onRecoveryCodes,
   onClose,
 }: {
   id: string;
   status: BackendStatus;
   sync: SyncStatus | null;
   onChangePassword: (() => void) | undefined;
+  /** The signer's own recovery codes (direct modes). */
+  onRecoveryCodes?: (() => void) | undefined;
   onClose: () => void;
 }) {
   const session = status.session;
@@ -165,6 +181,11 @@ function StatusDetails({
       {onChangePassword && (
         <button type="button" className="button button-quiet narrow-only" onClick={onChangePassword}>
           Change password
+        </button>
+      )}
+      {onRecoveryCodes && (
+        <button type="button" className="button button-quiet" onClick={onRecoveryCodes}>
+          Recovery codes
         </button>
       )}
     </section>

@@ -9,7 +9,7 @@ export interface Shortcut {
 }
 
 export interface ShortcutGroup {
-  id: 'everywhere' | 'queue' | 'sign' | 'audit' | 'diary' | 'builds';
+  id: 'everywhere' | 'queue' | 'sign' | 'audit' | 'diary' | 'builds' | 'admin';
   title: string;
   shortcuts: readonly Shortcut[];
 }
@@ -91,10 +91,23 @@ export const shortcutGroups: readonly ShortcutGroup[] = [
       { keys: ['Enter'], does: 'Compare the two builds chosen (on Compare)' },
     ],
   },
+  {
+    id: 'admin',
+    title: 'Administration',
+    shortcuts: [
+      {
+        keys: ['←', '→'],
+        does: 'Switch between People, Security alerts and Role-change requests (on a tab)',
+      },
+      { keys: ['Tab', 'Shift+Tab'], does: 'Move through the filters, the list and its actions' },
+      { keys: ['Enter'], does: 'Open the action of the focused button (its dialog asks for a reason)' },
+      { keys: ['Esc'], does: 'Close the dialog: nothing is changed' },
+    ],
+  },
 ];
 
 /** The few keys of a screen shown in the hint line under it (the sheet has them all). */
-export const screenHints: Record<'queue' | 'audit' | 'diary' | 'builds', readonly Shortcut[]> = {
+export const screenHints: Record<'queue' | 'audit' | 'diary' | 'builds' | 'admin', readonly Shortcut[]> = {
   queue: [
     { keys: ['j', 'k'], does: 'move' },
     { keys: ['Space'], does: 'select' },
@@ -117,5 +130,10 @@ export const screenHints: Record<'queue' | 'audit' | 'diary' | 'builds', readonl
   builds: [
     { keys: ['Tab'], does: 'move' },
     { keys: ['Enter'], does: 'show the build, or compare' },
+  ],
+  admin: [
+    { keys: ['←', '→'], does: 'switch sections' },
+    { keys: ['Enter'], does: 'act' },
+    { keys: ['Esc'], does: 'close the dialog' },
   ],
 };

@@ -6,6 +6,8 @@ export const auditEventKinds = [
   { kind: 'signing', label: 'Signing ceremonies' },
   { kind: 'reauth', label: 'Re-authentication' },
   { kind: 'totp', label: 'Authenticators (TOTP)' },
+  { kind: 'security_alert', label: 'Security alerts (acknowledged, closed)' },
+  { kind: 'account', label: 'Account unlocks' },
   { kind: 'diary', label: 'Diaries' },
   { kind: 'access', label: 'Access changes' },
   { kind: 'evidence', label: 'Validation evidence' },

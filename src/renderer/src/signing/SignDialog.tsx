@@ -35,6 +35,12 @@ export function SignDialog({ stagingIds, intent, onClose }: SignDialogProps) {
   const [comment, setComment] = useState('');
   const [password, setPassword] = useState('');
   const [totpCode, setTotpCode] = useState('');
+  /** The second factor typed into the code field is a recovery code (issue 21), not a TOTP code. */
+  const [usingRecoveryCode, setUsingRecoveryCode] = useState(false);
+  const [recoveryCodesAvailable, setRecoveryCodesAvailable] = useState(false);
+  /** A recovery code signed this: the authenticator was retired, a new one is due. */
+  const [enrolNewAuthenticator, setEnrolNewAuthenticator] = useState(false);
+  const [enrolling, setEnrolling] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [result, setResult] = useState<SignatureManifestation | null>(null);
@@ -51,6 +57,11 @@ export function SignDialog({ stagingIds, intent, onClose }: SignDialogProps) {
       ]);
       setStatus(nextStatus);
       setManifest(nextManifest);
+      // Offered only where Countersign keeps the second factor (not in hosted mode).
+      api['recovery.status']({}).then(
+        (recovery) => setRecoveryCodesAvailable(recovery.available && recovery.remaining > 0),
+        () => setRecoveryCodesAvailable(false),
+      );
     } catch (caught) {
       setError(messageOf(caught));
     }
@@ -88,7 +99,9 @@ export function SignDialog({ stagingIds, intent, onClose }: SignDialogProps) {
         : !password
           ? 'Enter your password.'
           : !totpCode.trim()
-            ? 'Enter the code from your authenticator.'
+            ? usingRecoveryCode
+              ? 'Enter one of your recovery codes.'
+              : 'Enter the code from your authenticator.'
             : null;
 
   const sign = async (event: FormEvent) => {
@@ -113,10 +126,13 @@ export function SignDialog({ stagingIds, intent, onClose }: SignDialogProps) {
           contentHash: entry.contentHash,
         })),
         password,
-        totpCode: totpCode.trim(),
+        ...(usingRecoveryCode
+          ? { totpCode: '', recoveryCode: totpCode.trim() }
+          : { totpCode: totpCode.trim() }),
       });
       if (outcome.ok) {
         setResult(outcome.result);
+        setEnrolNewAuthenticator(outcome.enrolNewAuthenticator === true);
       } else {
         setError(outcome.error);
         if (outcome.locked) setStatus((current) => (current ? { ...current, locked: true } : current));
@@ -189,6 +205,23 @@ export function SignDialog({ stagingIds, intent, onClose }: SignDialogProps) {
           {manifest && outcome && (
             <ManifestTable entries={manifest.entries} caption="What was signed" outcome={outcome} />
           )}
+          {enrolNewAuthenticator &&
+            (enrolling ? (
+              <TotpEnrolment
+                onConfirmed={() => {
+                  setEnrolling(false);
+                  setEnrolNewAuthenticator(false);
+                }}
+              />
+            ) : (
+              <p className="notice notice-warning recovery-enrol-prompt" role="alert">
+                You signed with a recovery code, so your authenticator was retired and the administrators were
+                alerted. Enrol a new authenticator before you sign again.{' '}
+                <button type="button" className="button button-primary" onClick={() => setEnrolling(true)}>
+                  Enrol a new authenticator
+                </button>
+              </p>
+            ))}
         </section>
       ) : status === null || manifest === null ? (
         error === null && <p className="muted">Preparing the manifest…</p>
@@ -307,18 +340,38 @@ export function SignDialog({ stagingIds, intent, onClose }: SignDialogProps) {
             />
           </div>
           <div className="field">
-            <label htmlFor="sign-totp">Authenticator code</label>
+            <label htmlFor="sign-totp">{usingRecoveryCode ? 'Recovery code' : 'Authenticator code'}</label>
             <input
               ref={codeField}
               id="sign-totp"
-              inputMode="numeric"
-              autoComplete="one-time-code"
-              maxLength={6}
+              inputMode={usingRecoveryCode ? 'text' : 'numeric'}
+              autoComplete={usingRecoveryCode ? 'off' : 'one-time-code'}
+              spellCheck={false}
+              maxLength={usingRecoveryCode ? 11 : 6}
               value={totpCode}
               onChange={(event) => setTotpCode(event.target.value)}
               required
             />
-            {status.demoCodeAvailable && (
+            {(recoveryCodesAvailable || usingRecoveryCode) && (
+              <button
+                type="button"
+                className="link-button"
+                onClick={() => {
+                  setUsingRecoveryCode((using) => !using);
+                  setTotpCode('');
+                  setRefocus('code');
+                }}
+              >
+                {usingRecoveryCode ? 'Use the authenticator code instead' : 'Use a recovery code instead'}
+              </button>
+            )}
+            {usingRecoveryCode && (
+              <p className="muted">
+                A recovery code works once. After this signature your authenticator is retired and you enrol a
+                new one.
+              </p>
+            )}
+            {status.demoCodeAvailable && !usingRecoveryCode && (
               <button type="button" className="link-button" onClick={() => void showDemoCode()}>
                 Demo: fill in the current code
               </button>

@@ -1,9 +1,7 @@
-// Approve or refuse another administrator's role-change request, with the reason the server
-// requires and records in the audit trail. A modal <dialog>: Escape cancels, nothing changes.
-import { type FormEvent, useEffect, useRef, useState } from 'react';
+// Approve or refuse another administrator's role-change request, with a reason.
 import type { RoleChangeRequestRow } from '../../../shared/contract';
 import { api } from '../common/api';
-import { messageOf } from '../common/messageOf';
+import { ReasonDialog } from './ReasonDialog';
 
 export interface RoleDecisionDialogProps {
   request: RoleChangeRequestRow;
@@ -14,76 +12,16 @@ export interface RoleDecisionDialogProps {
 }
 
 export function RoleDecisionDialog({ request, summary, approve, onClose }: RoleDecisionDialogProps) {
-  const dialog = useRef<HTMLDialogElement>(null);
-  const [reason, setReason] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const verb = approve ? 'Approve' : 'Refuse';
-
-  useEffect(() => {
-    dialog.current?.showModal();
-  }, []);
-
-  const finish = (changed: boolean) => {
-    dialog.current?.close();
-    onClose(changed);
-  };
-
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    if (!reason.trim()) {
-      setError(`Say why you ${verb.toLowerCase()} this request.`);
-      return;
-    }
-    setBusy(true);
-    setError(null);
-    try {
-      await api['admin.decideRoleChange']({ requestId: request.id, approve, reason });
-      finish(true);
-    } catch (caught) {
-      setError(messageOf(caught));
-      setBusy(false);
-    }
-  };
-
   return (
-    <dialog
-      ref={dialog}
-      className="sign-dialog admin-dialog"
-      aria-labelledby="role-decision-heading"
-      onCancel={(event) => {
-        event.preventDefault();
-        finish(false);
-      }}
+    <ReasonDialog
+      id="role-decision"
+      verb={approve ? 'Approve' : 'Refuse'}
+      subject="role change"
+      what="request"
+      send={(reason) => api['admin.decideRoleChange']({ requestId: request.id, approve, reason })}
+      onClose={onClose}
     >
-      <h2 id="role-decision-heading">{verb} the role change</h2>
       <p>{summary}</p>
-      <form onSubmit={(event) => void submit(event)}>
-        <div className="field">
-          <label htmlFor="role-decision-reason">Reason (recorded in the audit trail)</label>
-          <textarea
-            id="role-decision-reason"
-            value={reason}
-            rows={3}
-            maxLength={2000}
-            onChange={(event) => setReason(event.target.value)}
-            required
-          />
-        </div>
-        {error !== null && (
-          <p className="notice notice-error" role="alert">
-            {error}
-          </p>
-        )}
-        <div className="dialog-actions">
-          <button type="button" className="button button-quiet" onClick={() => finish(false)}>
-            Cancel
-          </button>
-          <button type="submit" className="button button-primary" disabled={busy || !reason.trim()}>
-            {busy ? 'Saving…' : verb}
-          </button>
-        </div>
-      </form>
-    </dialog>
+    </ReasonDialog>
   );
 }

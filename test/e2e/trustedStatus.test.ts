@@ -74,7 +74,10 @@ describe.skipIf(e2eServer() === null)('a status the person can trust', () => {
     const alert = page.locator('.link-failure');
     await expect
       .poll(() => alert.innerText())
-      .toMatch(/Disconnected: Countersign cannot be reached from this window \(sync\.now/);
+      // Names the first call that got no answer: Sync now, or the idle lock's poll or activity report.
+      .toMatch(
+        /Disconnected: Countersign cannot be reached from this window \((sync\.now|session\.lockState|session\.activity) got no answer\)/,
+      );
     expect(await connection().count()).toBe(0);
     await screenshot(page, 'link-failure');
 

@@ -30,6 +30,9 @@ export const serverChannels = {
   'admin.assignSite': 'Assigning a site',
   'admin.unassignSite': 'Unassigning a site',
   'admin.requirePasswordChange': 'Requiring a password change',
+  'diary.resolveConflict': 'Resolving a diary conflict',
+  'diary.correct': 'Correcting a diary entry',
+  'diary.reviewCorrection': 'Reviewing a correction',
 } as const satisfies Partial<Record<Channel, string>>;
 
 export interface ConnectionState {

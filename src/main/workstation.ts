@@ -14,6 +14,7 @@ import type {
 import { queueColumnsOf } from '../shared/stagingQueueColumns';
 import { PeopleAdministration } from './admin/peopleAdministration';
 import { securityAlertFrom, unlockAccount } from './admin/securityAlerts';
+import { exportDeidentifiedToDataDir } from './analysis/deidentifiedExport';
 import { type BackendConfig, backendConfigFrom, embeddedDatabase } from './backend/backendConfig';
 import { backendConfigFromProfile } from './backend/backendProfile';
 import type { BackendSession } from './backend/backendSession';
@@ -34,6 +35,7 @@ import { SupabaseSession } from './backend/supabase/supabaseSession';
 import { studyBuildDiff } from './builds/studyBuilds';
 import { cachedAuditEntries } from './cache/cachedAuditEntries';
 import { cachedStudyBuilds } from './cache/cachedBuilds';
+import { cachedCorrectionReviews } from './cache/cachedCorrectionReviews';
 import { cachedPeople } from './cache/cachedPeople';
 import { cachedSigningSubjects } from './cache/cachedSigningSubjects';
 import { cachedStagingDetail } from './cache/cachedStagingDetail';
@@ -51,8 +53,10 @@ import {
   timelinePage,
 } from './cache/cacheReads';
 // Diary screen (investigator).
+import { cachedDeidentifiedEntries } from './cache/deidentifiedEntries';
 import { cachedDiaryHistory, cachedDiaryPatients } from './cache/diaryReads';
 import { checkOfflineVerifier, saveOfflineVerifier } from './cache/offlineSignIn';
+import { correctDiaryRecord, reviewDiaryCorrection } from './diary/diaryCorrections';
 // Inspection packet (issue 6).
 import { exportPacketToDataDir, verifyExportedPacket } from './export/exportService';
 import { type ChooseDestination, savePacketCopy } from './export/savePacketCopy';
@@ -62,6 +66,12 @@ import { guardIdleLock, idleLockHandlers } from './session/idleLockHandlers';
 import { signedContentChecks } from './signing/signedContent';
 import { SigningCeremonies } from './signing/signingCeremony';
 import { beginTotpEnrolment, enrolmentFailureMessage } from './signing/totpEnrolment';
+import {
+  diaryFormForPatient,
+  discardDiaryEvent,
+  listDiaryEvents,
+  openDiaryConflicts,
+} from './sync/diaryEventOutbox';
 import { listOutbox, resolveOutboxItem } from './sync/outbox';
 import { peopleFromDirectory } from './sync/peopleStream';
 import { SyncService } from './sync/syncService';
@@ -672,7 +682,37 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
     'diary.patients': async (request) => cachedDiaryPatients(sync.cache(), request),
     'diary.history': async ({ eventUuid }) => cachedDiaryHistory(sync.cache(), eventUuid),
     'diary.resolve': async (request) => sync.resolveAnnotation(request),
+    // Admin corrections and their review (issue 22): server calls as the person, then a sync so the
+    // diary and the review list (read from the cache) show them.
+    'diary.correct': async (request) => {
+      const { session: current } = signedIn('correct a diary entry');
+      const outcome = await correctDiaryRecord(
+        current.signingBackend(),
+        current.diaryCorrections(),
+        request,
+        log,
+      );
+      if (outcome.ok) await refreshCache();
+      return outcome;
+    },
+    'diary.correctionReviews': async () => cachedCorrectionReviews(sync.cache()),
+    'diary.reviewCorrection': async (request) => {
+      const { session: current } = signedIn('review a correction');
+      const outcome = await reviewDiaryCorrection(current.diaryCorrections(), request, log);
+      await refreshCache();
+      return outcome;
+    },
     'outbox.list': async ({ includeSent }) => ({ items: listOutbox(sync.cache(), { includeSent }) }),
+    // Paper transcription and diary conflicts (issue 22, H2): the outbox in the cache, resolution online.
+    'diary.transcriptionForm': async ({ patientId }) => ({
+      form: diaryFormForPatient(sync.cache(), patientId),
+    }),
+    'diary.transcribe': async (request) => sync.transcribe(request),
+    'diary.events': async ({ includeSent }) => ({ items: listDiaryEvents(sync.cache(), { includeSent }) }),
+    'diary.conflicts': async () => ({ conflicts: openDiaryConflicts(sync.cache()) }),
+    'diary.resolveConflict': async ({ conflictId, strategy, seenAuditId }) =>
+      sync.resolveDiaryConflict(conflictId, strategy, seenAuditId),
+    'diary.discardEvent': async ({ id }) => discardDiaryEvent(sync.cache(), id),
     'outbox.resolve': async ({ id, action }) => {
       const item = resolveOutboxItem(sync.cache(), id, action);
       if (action === 'rebase' && sync.online) await sync.syncNow();
@@ -700,6 +740,19 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
         : Promise.reject(
             new UserFacingError('This window downloads the packet instead: use its Download link.'),
           ),
+    // The analyst's de-identified data (issue 22, H4): from the cache, offline too; the export is
+    // written to exports/ and saved or downloaded like a packet (export.saveAs, /downloads/).
+    'analysis.entries': async (filter) => cachedDeidentifiedEntries(sync.cache(), filter),
+    'analysis.export': async ({ filter, rows }) =>
+      exportDeidentifiedToDataDir(sync.cache(), {
+        dataDir: options.dataDir,
+        filter,
+        rows,
+        log,
+        onProgress: (progress) => {
+          for (const listener of listeners) listener('export.progress', progress);
+        },
+      }),
   };
 
   return {

@@ -644,6 +644,8 @@ export const DiaryRecordRow = z.object({
   build: BuildRef.nullable().default(null),
   /** The record's entries were captured under more than one build. */
   spansBuilds: z.boolean().default(false),
+  /** Transcribed from a paper diary (0059): the latest transcription's page id and paper date; null otherwise. */
+  paperSource: z.object({ pageId: z.string(), entryDate: z.string() }).nullable().default(null),
   annotations: z.array(
     z.object({
       annotationId: uuid,
@@ -762,6 +764,13 @@ export const DiaryHistoryEntry = z.object({
   serverTimestamp: isoTimestamp,
   /** The protocol build the entry was captured under (superseded: an older protocol than the study's current one). */
   build: BuildRef.nullable().default(null),
+  /** A transcription's paper source (0059): the page id and the date written on the paper; null otherwise. */
+  sourceReference: z.object({ pageId: z.string(), entryDate: z.string() }).nullable().default(null),
+  /** The conflict this entry resolved and how (0059); null otherwise. */
+  conflictResolution: z
+    .object({ conflictId: z.number().int(), strategy: z.enum(['keep_mine', 'keep_theirs', 'field_merge']) })
+    .nullable()
+    .default(null),
 });
 export type DiaryHistoryEntry = z.infer<typeof DiaryHistoryEntry>;
 
@@ -1245,6 +1254,237 @@ export const passwordDemandContract = {
 } as const;
 // ---- end of require a password change (V4) ----
 
+// ---- The analyst's de-identified data (issue 22, H4): read and exported from the cache only ----
+/** What the analysis screen shows, and what an export of the filtered rows includes. */
+export const AnalysisFilter = z
+  .object({
+    siteId: z.string().max(64).nullable().default(null),
+    subjectCode: z.string().max(200).nullable().default(null),
+    /** A form field (or <field>_study_day) and the value it must have, as shown on screen. */
+    field: z.string().max(100).nullable().default(null),
+    value: z.string().max(200).nullable().default(null),
+    origin: z.enum(['patient', 'paper']).nullable().default(null),
+  })
+  .strict();
+export type AnalysisFilter = z.infer<typeof AnalysisFilter>;
+export const AnalysisValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+export const AnalysisColumn = z.object({ code: z.string(), label: z.string() });
+export type AnalysisColumn = z.infer<typeof AnalysisColumn>;
+export const AnalysisEntry = z.object({
+  /** The entry's random id (not shown on screen; the export's key across exports). */
+  entryId: uuid,
+  subjectCode: z.string(),
+  siteId: z.string(),
+  build: z.string(),
+  version: z.number().int(),
+  deleted: z.boolean(),
+  origin: z.enum(['patient', 'paper']),
+  corrected: z.boolean(),
+  values: z.record(z.string(), AnalysisValue),
+});
+export type AnalysisEntry = z.infer<typeof AnalysisEntry>;
+export const AnalysisExportResult = z.object({
+  path: z.string(),
+  fileName: z.string(),
+  bytes: z.number().int(),
+  zipSha256: z.string(),
+  entries: z.number().int(),
+  subjects: z.number().int(),
+  rows: z.enum(['filtered', 'all']),
+  files: z.array(z.object({ path: z.string(), sha256: z.string(), bytes: z.number().int() })),
+});
+export type AnalysisExportResult = z.infer<typeof AnalysisExportResult>;
+export const analysisContract = {
+  /** The cached de-identified entries matching the filter, the columns to show, and what to filter by. */
+  'analysis.entries': {
+    request: AnalysisFilter,
+    response: z.object({
+      columns: z.array(AnalysisColumn),
+      entries: z.array(AnalysisEntry),
+      /** Every cached entry, before the filter. */
+      total: z.number().int(),
+      sites: z.array(z.string()),
+      subjects: z.array(z.string()),
+    }),
+  },
+  /** CSV + CDISC ODM 1.3.2 + a SHA-256 manifest in one ZIP in the exports folder (saved like a packet). */
+  'analysis.export': {
+    request: z.object({ filter: AnalysisFilter, rows: z.enum(['filtered', 'all']) }).strict(),
+    response: AnalysisExportResult,
+  },
+} as const;
+// ---- end of the analyst's de-identified data (H4) ----
+
+// ---- Diary: admin corrections and the investigators' review (issue 22, H3; migration 0059) ----
+export const DiaryCorrectionRequest = z
+  .object({
+    eventUuid: uuid,
+    /** The entry the administrator saw: the server refuses the correction if the record moved on. */
+    parentAuditId: z.number().int().positive(),
+    /** Every field of the corrected entry (the record's values, not only the changed ones). */
+    data: z.record(z.string(), jsonValue),
+    justification: z.string().max(2000),
+    password: z.string().min(1).max(1024),
+    totpCode: z.string().max(16),
+  })
+  .strict();
+export type DiaryCorrectionRequest = z.infer<typeof DiaryCorrectionRequest>;
+export const DiaryCorrectionOutcome = z.discriminatedUnion('ok', [
+  z.object({
+    ok: z.literal(true),
+    auditId: z.number().int(),
+    reviewId: uuid,
+    changedFields: z.array(z.string()),
+  }),
+  z.object({
+    ok: z.literal(false),
+    error: z.string(),
+    /** Which field to fix: the justification, the password or the code; null: none of them. */
+    field: z.enum(['justification', 'password', 'code']).nullable(),
+    /** The administrator's own re-authentication is locked. */
+    locked: z.boolean(),
+    /** The record moved on since it was read: its current entry, to correct against. */
+    current: z
+      .object({ auditId: z.number().int(), version: z.number().int(), data: z.record(z.string(), jsonValue) })
+      .nullable(),
+  }),
+]);
+export type DiaryCorrectionOutcome = z.infer<typeof DiaryCorrectionOutcome>;
+export const CorrectionReview = z.object({
+  reviewId: uuid,
+  eventUuid: uuid,
+  auditId: z.number().int(),
+  patientId: uuid,
+  subjectCode: z.string().nullable(),
+  siteId: z.string(),
+  correctedBy: uuid,
+  correctedAt: isoTimestamp,
+  justification: z.string(),
+  /** Field by field, old beside new (from the correction's event in the cache). */
+  changes: z.array(DiaryFieldChange),
+  status: z.enum(['pending', 'acknowledged', 'disputed']),
+  decidedBy: uuid.nullable(),
+  decidedAt: isoTimestamp.nullable(),
+  decisionComment: z.string().nullable(),
+});
+export type CorrectionReview = z.infer<typeof CorrectionReview>;
+export const ReviewCorrectionRequest = z
+  .object({
+    reviewId: uuid,
+    decision: z.enum(['acknowledged', 'disputed']),
+    comment: z.string().max(2000).nullable().default(null),
+  })
+  .strict();
+export const diaryCorrectionsContract = {
+  /** An administrator's correction: re-authenticated, justified, online only. */
+  'diary.correct': { request: DiaryCorrectionRequest, response: DiaryCorrectionOutcome },
+  /** The corrections at the investigator's sites, pending first (from the cache). */
+  'diary.correctionReviews': {
+    request: Empty,
+    response: z.object({ reviews: z.array(CorrectionReview), pending: z.number().int() }),
+  },
+  /** Acknowledge, or dispute with a comment: online only, then a sync. */
+  'diary.reviewCorrection': {
+    request: ReviewCorrectionRequest,
+    response: z.object({ status: z.enum(['acknowledged', 'disputed']) }),
+  },
+} as const;
+// ---- end of admin corrections (H3) ----
+
+// ---- Diary: paper transcription and conflicts (issue 22, H2; migration 0059) ----
+export const DiaryEventItem = z.object({
+  id: z.number().int(),
+  clientRequestId: uuid,
+  kind: z.literal('transcription'),
+  eventUuid: uuid,
+  patientId: uuid,
+  /** The entry it continues; null: a new record. */
+  parentAuditId: z.number().int().nullable(),
+  data: z.record(z.string(), jsonValue),
+  changeReason: z.string(),
+  pageId: z.string(),
+  entryDate: z.string(),
+  clientTimestamp: isoTimestamp,
+  state: z.enum(['pending', 'sent', 'conflict', 'failed', 'discarded']),
+  createdAt: isoTimestamp,
+  sentAt: isoTimestamp.nullable(),
+  auditId: z.number().int().nullable(),
+  conflictId: z.number().int().nullable(),
+  problem: z.string().nullable(),
+  /** The field a refusal names, if any. */
+  problemField: z.string().nullable(),
+  currentAuditId: z.number().int().nullable(),
+  currentData: z.record(z.string(), jsonValue).nullable(),
+  resolution: z.enum(['keep_mine', 'keep_theirs', 'field_merge']).nullable(),
+  resolutionAuditId: z.number().int().nullable(),
+  attempts: z.number().int(),
+});
+export type DiaryEventItem = z.infer<typeof DiaryEventItem>;
+export const DiaryConflictView = z.object({
+  conflictId: z.number().int(),
+  eventUuid: uuid,
+  patientId: uuid,
+  /** The outbox item whose send conflicted, if it was made on this workstation. */
+  outboxId: z.number().int().nullable(),
+  /** A transcription's paper page; null for another kind of write. */
+  pageId: z.string().nullable(),
+  /** The entry the write was made against; null: not in the cache. */
+  base: z.record(z.string(), jsonValue).nullable(),
+  theirs: z.record(z.string(), jsonValue),
+  /** The current entry shown: the resolution is made against it (seen_audit_id). */
+  theirsAuditId: z.number().int(),
+  mine: z.record(z.string(), jsonValue),
+  fieldsMine: z.array(z.string()),
+  fieldsTheirs: z.array(z.string()),
+  /** Changed on both sides to different values: a field merge is not offered. */
+  overlapping: z.array(z.string()),
+});
+export type DiaryConflictView = z.infer<typeof DiaryConflictView>;
+export const TranscriptionRequest = z
+  .object({
+    patientId: uuid,
+    /** A transcribed record to continue; null: a new record. */
+    eventUuid: uuid.nullable().default(null),
+    data: z.record(z.string(), jsonValue),
+    pageId: z.string().max(200),
+    entryDate: z.string().max(10),
+    reason: z.string().max(2000),
+  })
+  .strict();
+export const diaryTranscriptionContract = {
+  /** The diary form of the current build of the patient's study, from the cache (null: not cached). */
+  'diary.transcriptionForm': {
+    request: z.object({ patientId: uuid }).strict(),
+    response: z.object({ form: BuildFormDefinition.nullable() }),
+  },
+  /** A paper transcription through the diary event outbox: offline too, sent once. */
+  'diary.transcribe': { request: TranscriptionRequest, response: DiaryEventItem },
+  /** The diary event outbox (waiting, conflicts and refusals; with sent ones on request). */
+  'diary.events': {
+    request: z.object({ includeSent: z.boolean().default(false) }).strict(),
+    response: z.object({ items: z.array(DiaryEventItem) }),
+  },
+  /** The open conflicts of the person's own diary writes, both versions field by field (from the cache). */
+  'diary.conflicts': { request: Empty, response: z.object({ conflicts: z.array(DiaryConflictView) }) },
+  /** Resolve a conflict on the server against the entry shown (online only), then sync. */
+  'diary.resolveConflict': {
+    request: z
+      .object({
+        conflictId: z.number().int().positive(),
+        strategy: z.enum(['keep_mine', 'keep_theirs', 'field_merge']),
+        seenAuditId: z.number().int().positive(),
+      })
+      .strict(),
+    response: z.object({ auditId: z.number().int() }),
+  },
+  /** Give up a refused transcription (kept, marked discarded). */
+  'diary.discardEvent': {
+    request: z.object({ id: z.number().int().positive() }).strict(),
+    response: DiaryEventItem,
+  },
+} as const;
+// ---- end of paper transcription and conflicts (H2) ----
+
 export const contract = {
   'backend.status': { request: Empty, response: BackendStatus },
   'backend.configure': { request: BackendProfile, response: BackendStatus },
@@ -1285,6 +1525,9 @@ export const contract = {
   ...administrationContract,
   ...passwordDemandContract,
   ...recoveryCodesContract,
+  ...analysisContract,
+  ...diaryCorrectionsContract,
+  ...diaryTranscriptionContract,
 } as const;
 
 export type Contract = typeof contract;

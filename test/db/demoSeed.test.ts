@@ -2,7 +2,12 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demonstrateAgentRefusals, proposeAsAgent } from '../../src/main/backend/demo/demoAgent';
 import { rescueTreatmentChangeReason } from '../../src/main/backend/demo/demoContent';
+import {
+  demoCorrectedDuration,
+  demoCorrectionJustification,
+} from '../../src/main/backend/demo/demoCorrection';
 import { demoPeople, demoPerson, demoSignInList } from '../../src/main/backend/demo/demoPeople';
+import { demoTranscription } from '../../src/main/backend/demo/demoTranscription';
 import { createRng } from '../../src/main/backend/demo/prng';
 import { type DemoSummary, isDemoSeeded, seedDemo } from '../../src/main/backend/demo/seedDemo';
 import { entityKinds, stagingStates } from '../../src/shared/domain';
@@ -335,7 +340,13 @@ describe('demo seed', () => {
       expect(row.min_version).toBeGreaterThanOrEqual(1);
       expect(row.max_version).toBeLessThanOrEqual(3);
     }
-    expect(await count(db.operator, "select 1 from diary.record_audit where role <> 'USER'")).toBe(0);
+    // The patient's own operations are the patient's (other roles write corrections, transcriptions).
+    expect(
+      await count(
+        db.operator,
+        "select 1 from diary.record_audit where operation like 'USER_%' and role <> 'USER'",
+      ),
+    ).toBe(0);
     expect(
       await count(db.operator, "select 1 from diary.investigator_annotations where annotation_kind = 'note'"),
     ).toBeGreaterThan(0);
@@ -714,7 +725,7 @@ describe('demo seed', () => {
     expect(await count(agent, 'select 1 from cro.signature_event')).toBe(0);
 
     // Diary: a patient sees only their own records; an investigator only their site; an analyst
-    // reads records at their sites but not the identified history.
+    // reads only the de-identified projection of their sites (0059), never the raw rows.
     const patient = await as('patient1');
     const own = await patient.query<{ patient_id: string }>(
       'select distinct patient_id from diary.record_state',
@@ -726,8 +737,95 @@ describe('demo seed', () => {
     );
     expect(sites.rows.map((row) => row.site_id)).toEqual(['HHT-102']);
     const analyst = await as('analyst');
-    expect(await count(analyst, 'select 1 from diary.record_state')).toBe(summary.counts.diary.records);
+    expect(await count(analyst, 'select 1 from diary.record_state')).toBe(0);
     expect(await count(analyst, 'select 1 from diary.record_audit')).toBe(0);
+    expect(await count(analyst, 'select 1 from diary.deidentified_entry')).toBe(summary.counts.diary.records);
+    // The analyst's screen has data at the HHT sites, de-identified: no notes, dates as study days.
+    const projected = await analyst.query<{ site_id: string; data: Record<string, unknown> }>(
+      'select site_id, data from diary.deidentified_entry',
+    );
+    const projectedSites = new Set(projected.rows.map((row) => row.site_id));
+    expect(projectedSites.has('HHT-101') && projectedSites.has('HHT-102')).toBe(true);
+    for (const row of projected.rows) {
+      expect(Object.keys(row.data)).not.toContain('notes');
+      expect(Object.keys(row.data)).not.toContain('date');
+      expect(row.data.date_study_day).toEqual(expect.any(Number));
+    }
+  });
+
+  it('has a pending admin correction at HHT-101 for its investigator to review [DIARY-CORRECTION-REVIEW]', async () => {
+    const admin = demoPerson('admin');
+    const { rows } = await db.operator.query(
+      `select a.operation, a.role, a.previous_data, a.data, a.change_reason, r.status, r.review_id, r.site_id,
+              r.changed_fields, u.email as corrected_by
+         from diary.correction_review r join diary.record_audit a on a.audit_id = r.audit_id
+         join auth.users u on u.id = r.corrected_by`,
+    );
+    expect(rows).toHaveLength(1);
+    const correction = rows[0];
+    expect(correction).toMatchObject({
+      operation: 'ADMIN_CORRECTION',
+      role: 'ADMIN',
+      status: 'pending',
+      site_id: 'HHT-101',
+      changed_fields: ['duration_minutes'],
+      corrected_by: admin.email,
+      change_reason: demoCorrectionJustification,
+      data: { duration_minutes: demoCorrectedDuration },
+    });
+    expect(correction.previous_data.duration_minutes).not.toBe(demoCorrectedDuration);
+    expect(
+      await count(
+        db.operator,
+        "select 1 from audit.audit_log where event_type = 'diary.correction' and payload ->> 'review_id' = $1",
+        [correction.review_id],
+      ),
+    ).toBe(1);
+    // Dr. Marchetti (HHT-101) sees it pending; the investigator of HHT-102 does not.
+    expect(
+      await count(
+        await as('investigator101'),
+        "select 1 from diary.correction_review where status = 'pending'",
+      ),
+    ).toBe(1);
+    expect(await count(await as('investigator102'), 'select 1 from diary.correction_review')).toBe(0);
+  });
+
+  it('has a transcribed paper entry at HHT-101 and an open conflict for its investigator to resolve [DIARY-TRANSCRIBE]', async () => {
+    const investigator = await as('investigator101');
+    const events = await db.operator.query(
+      `select operation, role, source_reference, u.email as created_by
+         from diary.record_audit a join auth.users u on u.id = a.created_by
+        where a.event_uuid = $1 order by a.audit_id`,
+      [demoTranscription.eventUuid],
+    );
+    const paperDate = new Date(seededNow.getTime() - demoTranscription.paperDaysAgo * dayMs)
+      .toISOString()
+      .slice(0, 10);
+    expect(events.rows).toEqual([
+      {
+        operation: 'INVESTIGATOR_TRANSCRIPTION',
+        role: 'INVESTIGATOR',
+        source_reference: { page_id: demoTranscription.pageId, entry_date: paperDate },
+        created_by: demoPerson('investigator101').email,
+      },
+      {
+        operation: 'USER_UPDATE',
+        role: 'USER',
+        source_reference: null,
+        created_by: demoPerson('patient1').email,
+      },
+    ]);
+    // The conflict is Dr. Marchetti's to resolve, and a field merge is possible (different fields).
+    const conflicts = await investigator.query(
+      `select submitted_operation, submitted_data ->> 'intensity' as mine, current_data ->> 'duration_minutes' as theirs
+         from diary.audit_conflicts where event_uuid = $1 and resolved_at is null
+          and submitted_by = (select auth.uid())`,
+      [demoTranscription.eventUuid],
+    );
+    expect(conflicts.rows).toEqual([
+      { submitted_operation: 'INVESTIGATOR_TRANSCRIPTION', mine: 'severe', theirs: '15' },
+    ]);
   });
 
   it('the demo agent proposes new records as itself and is refused everything else', async () => {

@@ -114,7 +114,12 @@ describe('diary rules [DIARY-EVENTS]', () => {
       'from a stale device',
     ).catch((e) => e);
     expect(error).toMatchObject({ code: 'CS409' });
-    expect(JSON.parse(error.detail)).toEqual({ current_audit_id: Number(before.last_audit_id) });
+    // Refused with the current state (0059): the entry, its version and its values.
+    expect(JSON.parse(error.detail)).toEqual({
+      current_audit_id: Number(before.last_audit_id),
+      current_version: before.version,
+      current_data: before.current_data,
+    });
     expect(await state()).toEqual(before);
   });
 

@@ -242,6 +242,10 @@ describe('migration 0054 on existing data [BUILD-BACKFILL]', () => {
     const { rows: nullable } = await op.query(
       `select table_schema || '.' || table_name as t, is_nullable from information_schema.columns
         where column_name = 'build_id' and table_schema in ('diary', 'cro') and table_name not like 'build_form%'
+          -- tables only: not a view (0059) nor one of record_audit's monthly partitions (0060)
+          and exists (select 1 from pg_class c
+                       where c.oid = (quote_ident(table_schema) || '.' || quote_ident(table_name))::regclass
+                         and c.relkind in ('r', 'p') and not c.relispartition)
         order by 1`,
     );
     expect(nullable).toEqual([

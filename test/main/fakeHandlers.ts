@@ -135,11 +135,22 @@ export function fakeHandlers(calls: RecordedCall[] = []): ContractHandlers {
     'diary.patients': noCache,
     'diary.history': noCache,
     'diary.resolve': noCache,
+    'diary.correct': notFaked(calls, 'diary.correct'),
+    'diary.correctionReviews': noCache,
+    'diary.reviewCorrection': notFaked(calls, 'diary.reviewCorrection'),
+    'diary.transcriptionForm': noCache,
+    'diary.transcribe': noCache,
+    'diary.events': noCache,
+    'diary.conflicts': noCache,
+    'diary.resolveConflict': notFaked(calls, 'diary.resolveConflict'),
+    'diary.discardEvent': noCache,
     'outbox.list': noCache,
     'outbox.resolve': noCache,
     'export.packet': noCache,
     'export.verify': noCache,
     'export.saveAs': noCache,
+    'analysis.entries': noCache,
+    'analysis.export': noCache,
   };
 }
 

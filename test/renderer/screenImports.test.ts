@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 const repo = resolve(import.meta.dirname, '../..');
 const rendererRoot = join(repo, 'src/renderer/src');
 
-const screens = ['queue', 'audit', 'diary', 'builds', 'admin'] as const;
+const screens = ['queue', 'audit', 'diary', 'analysis', 'builds', 'admin'] as const;
 const parts = ['signing', 'diff'] as const;
 /** What each folder may import from, besides itself and src/shared. */
 const mayImport: Record<string, readonly string[]> = {

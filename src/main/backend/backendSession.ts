@@ -4,6 +4,7 @@
 import type { StagingDetailRead, StudyBuild } from '../../shared/contract';
 import type { AdministrationFunction } from '../admin/peopleAdministration';
 import type { SecurityAlertsBackend } from '../admin/securityAlerts';
+import type { DiaryCorrectionsBackend } from '../diary/diaryCorrections';
 import type { SigningBackend } from '../signing/signingBackend';
 import type { TotpEnrolmentOffer } from '../signing/totpEnrolment';
 import type { SessionIdentity, StagingQueueQuery, StagingQueueResult } from './postgres/postgresSession';
@@ -26,5 +27,7 @@ export interface BackendSession {
   callAdministration?(fn: AdministrationFunction, args: Record<string, unknown>): Promise<unknown[]>;
   /** Security alerts and unlocking (migration 0056); the server lets administrators only. */
   securityAlerts(): SecurityAlertsBackend;
+  /** Diary corrections (admins) and their review (investigators of the site), migration 0059. */
+  diaryCorrections(): DiaryCorrectionsBackend;
   close(): Promise<void>;
 }

@@ -11,6 +11,9 @@ import { updateToSchemaVersion5 } from './migrations/0005_people';
 import { updateToSchemaVersion6 } from './migrations/0006_queue_change_summary';
 import { updateToSchemaVersion7 } from './migrations/0007_query_close_reasons';
 import { updateToSchemaVersion8 } from './migrations/0008_protocol_builds';
+import { updateToSchemaVersion9 } from './migrations/0009_diary_event_outbox';
+import { updateToSchemaVersion10 } from './migrations/0010_correction_reviews';
+import { updateToSchemaVersion11 } from './migrations/0011_deidentified_entries';
 
 export const cacheMigrations: ReadonlyArray<(db: Database) => void> = [
   updateToSchemaVersion1,
@@ -21,6 +24,9 @@ export const cacheMigrations: ReadonlyArray<(db: Database) => void> = [
   updateToSchemaVersion6,
   updateToSchemaVersion7,
   updateToSchemaVersion8,
+  updateToSchemaVersion9,
+  updateToSchemaVersion10,
+  updateToSchemaVersion11,
 ];
 export const cacheSchemaVersion = cacheMigrations.length;
 

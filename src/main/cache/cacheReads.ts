@@ -7,6 +7,7 @@ import { buildRefFor } from '../builds/studyBuilds';
 import { signatureRejection } from '../signing/signatureRejection';
 import { entryHashInput, sha256Hex } from '../sync/chainVerifier';
 import { cachedBuildRefs } from './cachedBuilds';
+import { paperSourceOf } from './paperSource';
 
 export interface StagingQueueQuery {
   limit: number;
@@ -297,6 +298,8 @@ export interface DiaryRecordRow {
   build: BuildRef | null;
   /** Its entries were captured under more than one build. */
   spansBuilds: boolean;
+  /** Transcribed from paper: the latest transcription's page id and paper date. */
+  paperSource: { pageId: string; entryDate: string } | null;
   annotations: {
     annotationId: string;
     kind: string;
@@ -320,7 +323,10 @@ export function cachedDiaryRecords(
     .prepare(
       `select r.event_uuid, r.patient_id, r.site_id, r.version, r.last_audit_id, r.is_deleted, r.current_data,
               r.build_id,
-              (select count(distinct a.build_id) from record_audit a where a.event_uuid = r.event_uuid) as builds
+              (select count(distinct a.build_id) from record_audit a where a.event_uuid = r.event_uuid) as builds,
+              (select json_extract(a.doc, '$.source_reference') from record_audit a
+                where a.event_uuid = r.event_uuid and json_extract(a.doc, '$.operation') = 'INVESTIGATOR_TRANSCRIPTION'
+                order by a.audit_id desc limit 1) as paper_source
        from record_state r
        where (? is null or r.site_id = ?) and (? is null or r.patient_id = ?)
          and (? is null or exists (select 1 from record_audit a where a.event_uuid = r.event_uuid and a.build_id = ?))
@@ -345,6 +351,7 @@ export function cachedDiaryRecords(
     currentData: JSON.parse(r.current_data as string) as Record<string, unknown>,
     build: buildRefFor(builds, (r.build_id as string | null) ?? null),
     spansBuilds: Number(r.builds) > 1,
+    paperSource: r.paper_source ? paperSourceOf(JSON.parse(r.paper_source as string)) : null,
     annotations: (
       annotationsOf.all(r.event_uuid) as { annotation_id: string; parent_audit_id: number; doc: string }[]
     ).map((a) => {

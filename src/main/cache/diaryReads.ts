@@ -16,6 +16,7 @@ import { buildRefFor } from '../builds/studyBuilds';
 import { listOutbox, type OutboxItem } from '../sync/outbox';
 import { UserFacingError } from '../userFacingError';
 import { cachedBuildRefs } from './cachedBuilds';
+import { paperSourceOf } from './paperSource';
 
 type Json = Record<string, unknown>;
 
@@ -71,8 +72,13 @@ export function cachedDiaryPatients(db: Database, query: { buildId?: string | nu
          group by r.patient_id
        ),
        waiting as (
-         select r.patient_id, count(*) as n from outbox o join record_state r on r.event_uuid = o.event_uuid
-         where o.state in ('pending', 'conflict', 'failed') group by r.patient_id
+         select patient_id, sum(n) as n from (
+           select r.patient_id, count(*) as n from outbox o join record_state r on r.event_uuid = o.event_uuid
+            where o.state in ('pending', 'conflict', 'failed') group by r.patient_id
+           union all
+           select patient_id, count(*) from diary_event_outbox
+            where state in ('pending', 'conflict', 'failed') group by patient_id)
+         group by patient_id
        )
        select p.site_id, p.patient_id, e.subject_code, coalesce(rec.n, 0) as records, rec.last_date,
               coalesce(q.n, 0) as open_queries, coalesce(w.n, 0) as outbox_waiting
@@ -156,6 +162,18 @@ function threadOrder(annotations: DiaryAnnotation[]): DiaryAnnotation[] {
   return ordered;
 }
 
+const strategies = ['keep_mine', 'keep_theirs', 'field_merge'] as const;
+function conflictResolutionOf(
+  value: unknown,
+): { conflictId: number; strategy: (typeof strategies)[number] } | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const resolution = value as Json;
+  const strategy = strategies.find((known) => known === resolution.strategy);
+  return strategy && Number.isInteger(Number(resolution.conflict_id))
+    ? { conflictId: Number(resolution.conflict_id), strategy }
+    : null;
+}
+
 export function cachedDiaryHistory(db: Database, eventUuid: string): DiaryHistory {
   const record = db
     .prepare(
@@ -207,6 +225,8 @@ export function cachedDiaryHistory(db: Database, eventUuid: string): DiaryHistor
       clientTimestamp: String(doc.client_timestamp ?? ''),
       serverTimestamp: String(doc.server_timestamp ?? ''),
       build: buildRefFor(builds, row.build_id),
+      sourceReference: paperSourceOf(doc.source_reference),
+      conflictResolution: conflictResolutionOf(doc.conflict_resolution),
     };
     previous = data;
     return entry;

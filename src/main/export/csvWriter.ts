@@ -18,7 +18,8 @@ function field(value: unknown): string {
   return `"${text.replaceAll('"', '""')}"`;
 }
 
-function table(header: string[], rows: unknown[][]): string {
+/** RFC 4180 text of a header and rows (the packet's CSV convention; also the analyst's export). */
+export function table(header: string[], rows: unknown[][]): string {
   return [header, ...rows].map((row) => `${row.map(field).join(',')}\r\n`).join('');
 }
 

@@ -18,7 +18,7 @@ import type { BuildFieldDefinition, BuildFormDefinition } from '../../shared/con
 import { buildName, type PacketBuild } from './packetBuilds';
 import type { PacketContent, PacketDiaryRecord, PacketStagingRecord } from './packetContent';
 
-function escapeXml(text: string): string {
+export function escapeXml(text: string): string {
   // XML 1.0 cannot carry most control characters even escaped: they are written as \u{XX} text.
   return [...text]
     .map((c) => {

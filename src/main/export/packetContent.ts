@@ -163,6 +163,11 @@ export interface PacketDiaryRecord {
   currentData: Record<string, unknown>;
   history: PacketDiaryVersion[];
   annotations: PacketAnnotation[];
+  /**
+   * The record's other audit entries in chain order: admin corrections and their review, conflicts
+   * and their resolution (0059); absent in packets made before them.
+   */
+  recordEvents?: ChainRef[];
   /** The build of its latest version; absent in format 1. */
   buildId?: string | null;
 }
@@ -254,6 +259,8 @@ interface ChainIndex {
   signatureSeq: Map<string, number>;
   diaryAuditSeq: Map<number, number>;
   annotationEvents: Map<string, ChainRef[]>;
+  /** A diary record's other entries (corrections and their review, conflicts and their resolution), per event uuid. */
+  recordEvents: Map<string, ChainRef[]>;
   /** Staging ids / diary event uuids with an audited event in the date range. */
   stagingInRange: Set<string>;
   diaryInRange: Set<string>;
@@ -271,6 +278,7 @@ function indexChain(db: Database, scope: PacketScope, names: Map<string, string>
     signatureSeq: new Map(),
     diaryAuditSeq: new Map(),
     annotationEvents: new Map(),
+    recordEvents: new Map(),
     stagingInRange: new Set(),
     diaryInRange: new Set(),
     stagingPayload: new Map(),
@@ -317,6 +325,9 @@ function indexChain(db: Database, scope: PacketScope, names: Map<string, string>
     } else if (isDiary && typeof payload.annotation_id === 'string') {
       push(index.annotationEvents, payload.annotation_id, ref);
       if (inRange) index.diaryInRange.add(String(payload.event_uuid));
+    } else if (isDiary && typeof payload.event_uuid === 'string') {
+      push(index.recordEvents, payload.event_uuid, ref);
+      if (inRange) index.diaryInRange.add(payload.event_uuid);
     }
   }
   return index;
@@ -678,6 +689,7 @@ export function gatherPacketContent(db: Database, options: GatherOptions): Packe
       currentData: JSON.parse(row.current_data as string) as Record<string, unknown>,
       history,
       annotations,
+      recordEvents: chainIndex.recordEvents.get(eventUuid) ?? [],
       buildId: strOrNull(row.build_id),
     };
   });

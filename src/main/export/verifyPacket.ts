@@ -367,6 +367,7 @@ export function verifyPacket(bytes: Buffer): VerifyReport {
   const diaryIds = new Set<string>();
   const diarySeqs = new Set<number>();
   const annotationSeqs = new Set<number>();
+  const recordEventSeqs = new Set<number>();
   for (const d of content.diaryRecords ?? []) {
     report.records.diary++;
     diaryIds.add(d.eventUuid);
@@ -404,6 +405,14 @@ export function verifyPacket(bytes: Buffer): VerifyReport {
     }
     if (d.history.length > 0 && canonicalJson(d.currentData) !== canonicalJson(d.history.at(-1)?.data)) {
       problem(where('diary record', d.eventUuid), 'its current value is not its last version');
+    }
+    // Corrections and their review, conflicts and their resolution: each the chain's entry about this record.
+    for (const ref of d.recordEvents ?? []) {
+      recordEventSeqs.add(ref.seq);
+      const e = verifiedEntry(ref.seq);
+      if (e === undefined || e.event_type !== ref.eventType || e.payload.event_uuid !== d.eventUuid)
+        problem(where('diary record', d.eventUuid), `does not match its audit entry (seq ${ref.seq})`);
+      else report.records.eventsMatched++;
     }
     for (const a of d.annotations) {
       let resolved = false;
@@ -494,7 +503,10 @@ export function verifyPacket(bytes: Buffer): VerifyReport {
         diaryTouched.set(p.event_uuid, { site: String(p.site_id), patient: String(p.patient_id) });
       }
       if (diaryIds.has(p.event_uuid)) {
-        const held = e.event_type === 'diary.event' ? diarySeqs.has(seq) : annotationSeqs.has(seq);
+        const held =
+          e.event_type === 'diary.event'
+            ? diarySeqs.has(seq)
+            : annotationSeqs.has(seq) || recordEventSeqs.has(seq);
         if (!held)
           problem(
             where('diary record', p.event_uuid),

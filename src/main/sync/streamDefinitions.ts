@@ -463,6 +463,124 @@ const annotationResolution: StreamDefinition = {
   clearSql: 'delete from annotation_resolution',
 };
 
+/**
+ * The analyst's diary (0059): diary.deidentified_entry, a view over record_state limited by the
+ * server to the analyst's sites, with record_state's sync_xid. Rows leave it when an enrolment is
+ * withdrawn or the analyst loses a site, which a keyset pull never sees: `deletions` drops them.
+ */
+const deidentifiedEntry: StreamDefinition = {
+  name: 'deidentified_entry',
+  serverTable: 'diary.deidentified_entry',
+  cursor: 'xid',
+  keyColumn: 'entry_id',
+  keyType: 'uuid',
+  selectList:
+    't.entry_id, t.subject_code, t.site_id, t.build_id, t.version, t.is_deleted, t.data::text as data, ' +
+    't.origin, t.corrected',
+  schema: rowSchema({
+    entry_id: guid,
+    subject_code: z.string().min(1).max(200),
+    site_id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/),
+    build_id: guid,
+    version: z.number().int().positive(),
+    is_deleted: z.boolean(),
+    data: jsonObjectText,
+    origin: z.enum(['patient', 'paper']),
+    corrected: z.boolean(),
+  }),
+  insertSql: `insert or replace into deidentified_entry (entry_id, subject_code, site_id, build_id, version,
+    is_deleted, data, origin, corrected, sync_xid) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  params: (r, xid) => [
+    r.entry_id,
+    r.subject_code,
+    r.site_id,
+    r.build_id,
+    r.version,
+    r.is_deleted ? 1 : 0,
+    r.data,
+    r.origin,
+    r.corrected ? 1 : 0,
+    xid,
+  ],
+  clearSql: 'delete from deidentified_entry',
+  deletions: {
+    cacheKeysSql: 'select entry_id as k from deidentified_entry',
+    deleteSql: 'delete from deidentified_entry where entry_id = ?',
+  },
+};
+
+/**
+ * The diary's conflicts (0059): diary.audit_conflicts as the person may read it (the conflicts of
+ * their own writes, their sites' conflicts as an investigator), kept whole in `doc`, to show both
+ * versions field by field and whether the conflict is still open.
+ */
+const diaryConflict: StreamDefinition = {
+  name: 'diary_conflict',
+  serverTable: 'diary.audit_conflicts',
+  cursor: 'xid',
+  keyColumn: 'conflict_id',
+  keyType: 'bigint',
+  selectList:
+    't.conflict_id::text as conflict_id, t.event_uuid, t.patient_id, t.site_id, t.submitted_by, ' +
+    `t.client_request_id, ${isoOf('resolved_at')}, ${docOf}`,
+  schema: rowSchema({
+    conflict_id: bigintText,
+    event_uuid: guid,
+    patient_id: guid,
+    site_id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/),
+    submitted_by: guid.nullable(),
+    client_request_id: guid.nullable(),
+    resolved_at: iso.nullable(),
+    doc: jsonObjectText,
+  }),
+  insertSql: `insert or replace into diary_conflict (conflict_id, event_uuid, patient_id, site_id, submitted_by,
+    client_request_id, resolved_at, doc, sync_xid) values (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  params: (r, xid) => [
+    Number(r.conflict_id),
+    r.event_uuid,
+    r.patient_id,
+    r.site_id,
+    r.submitted_by,
+    r.client_request_id,
+    r.resolved_at,
+    r.doc,
+    xid,
+  ],
+  clearSql: 'delete from diary_conflict',
+};
+
+/** Admin corrections waiting for (or given) the site's investigators' review (0059). */
+const correctionReview: StreamDefinition = {
+  name: 'correction_review',
+  serverTable: 'diary.correction_review',
+  cursor: 'xid',
+  keyColumn: 'review_id',
+  keyType: 'uuid',
+  selectList: `t.review_id, t.audit_id::text as audit_id, t.event_uuid, t.site_id, t.status, ${isoOf('corrected_at')}, ${docOf}`,
+  schema: rowSchema({
+    review_id: guid,
+    audit_id: bigintText,
+    event_uuid: guid,
+    site_id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/),
+    status: z.enum(['pending', 'acknowledged', 'disputed']),
+    corrected_at: iso,
+    doc: jsonObjectText,
+  }),
+  insertSql: `insert or replace into correction_review (review_id, audit_id, event_uuid, site_id, status, corrected_at,
+    doc, sync_xid) values (?, ?, ?, ?, ?, ?, ?, ?)`,
+  params: (r, xid) => [
+    r.review_id,
+    Number(r.audit_id),
+    r.event_uuid,
+    r.site_id,
+    r.status,
+    r.corrected_at,
+    r.doc,
+    xid,
+  ],
+  clearSql: 'delete from correction_review',
+};
+
 /** The payload is stored canonical (RFC 8785), the form its hash was computed over. */
 const canonicalPayload = z.string().transform((text, context) => {
   try {
@@ -524,6 +642,9 @@ export const streamDefinitions: readonly StreamDefinition[] = [
   recordAudit,
   annotation,
   annotationResolution,
+  deidentifiedEntry,
+  diaryConflict,
+  correctionReview,
   auditLogStream,
 ];
 

@@ -21,6 +21,15 @@ import { openCache } from '../cache/openCache';
 import { UserFacingError } from '../userFacingError';
 import { type ChainVerification, packedEntrySql, verifyChainFrom } from './chainVerifier';
 import {
+  type ConflictStrategy,
+  type DiaryEventItem,
+  diaryEventItem,
+  enqueueTranscription,
+  flushDiaryEvents,
+  type NewTranscription,
+  resolveDiaryConflict,
+} from './diaryEventOutbox';
+import {
   enqueueAnnotation,
   enqueueResolution,
   flushOutbox,
@@ -32,6 +41,10 @@ import {
 import { type ChainSource, verifyChainParallel } from './parallelChainVerifier';
 import { type PullProgress, pullAll, writeMeta } from './pullEngine';
 import { isConnectionError, type ServerReader, serverReaderFor } from './serverReader';
+
+const waitingIn = (state: 'pending' | 'conflict' | 'failed') =>
+  `select (select count(*) from outbox where state = '${state}')
+        + (select count(*) from diary_event_outbox where state = '${state}') as n`;
 
 export interface SyncServiceOptions {
   dataDir: string;
@@ -250,10 +263,11 @@ export class SyncService {
       progress: this.progress,
       lastError: this.lastError,
       quarantined: count('select count(*) as n from quarantine'),
+      // Annotations and diary events (transcriptions) alike.
       outbox: {
-        pending: count(`select count(*) as n from outbox where state = 'pending'`),
-        conflict: count(`select count(*) as n from outbox where state = 'conflict'`),
-        failed: count(`select count(*) as n from outbox where state = 'failed'`),
+        pending: count(waitingIn('pending')),
+        conflict: count(waitingIn('conflict')),
+        failed: count(waitingIn('failed')),
       },
       chain: this.chain
         ? {
@@ -302,13 +316,19 @@ export class SyncService {
               this.emit();
             },
           });
-          const sent = await flushOutbox(db, reader, this.now);
+          // Diary events first: an annotation may be about a record a transcription creates.
+          const events = await flushDiaryEvents(db, reader, this.now);
+          const sent = events.unreachable
+            ? { sent: 0, conflicts: 0, failed: 0, unreachable: true }
+            : await flushOutbox(db, reader, this.now);
           if (sent.unreachable) this.markConnectionLost();
-          else if (sent.sent > 0) await pullAll(db, reader);
+          else if (sent.sent + events.sent + events.conflicts > 0) await pullAll(db, reader);
           refreshChangeSummaries(db);
           this.chain = verifyChainFrom(db, { now: this.now });
           this.lastError =
-            sent.conflicts + sent.failed > 0 ? 'Some annotations need your decision (outbox).' : null;
+            sent.conflicts + sent.failed + events.conflicts + events.failed > 0
+              ? 'Some diary entries or annotations need your decision (outbox).'
+              : null;
         } catch (error) {
           if (isConnectionError(error)) this.markConnectionLost(error);
           else {
@@ -350,6 +370,31 @@ export class SyncService {
     this.emit();
     if (this.online) await this.syncNow();
     return outboxItem(this.cache(), item.id);
+  }
+
+  /** A paper transcription through the diary event outbox; sent at once when online. */
+  async transcribe(transcription: NewTranscription): Promise<DiaryEventItem> {
+    const item = enqueueTranscription(this.cache(), transcription, this.now());
+    this.emit();
+    if (this.online) await this.syncNow();
+    return diaryEventItem(this.cache(), item.id);
+  }
+
+  /** Resolves a diary conflict on the server (online only), then syncs to show the result. */
+  async resolveDiaryConflict(
+    conflictId: number,
+    strategy: ConflictStrategy,
+    seenAuditId: number,
+  ): Promise<{ auditId: number }> {
+    const reader = this.reader;
+    if (!reader || !this.online) {
+      throw new UserFacingError(
+        'You are offline: resolving a conflict needs the server, and nothing was sent.',
+      );
+    }
+    const resolved = await resolveDiaryConflict(this.cache(), reader, conflictId, strategy, seenAuditId);
+    await this.syncNow();
+    return resolved;
   }
 
   /** On demand (a full re-check during an inspection can be large): spread over worker threads. */

@@ -9,6 +9,8 @@ import type { Actor, Row, TableProbe } from './accessTables';
 import { operatorTransaction, type World } from './accessWorld';
 
 export const refusalCodes = new Set(['42501', 'CS403']);
+/** A view that is not updatable: PostgreSQL's rewriter refuses every write to it (55000), the owner's too. */
+const notUpdatableViewCodes = new Set([...refusalCodes, '55000']);
 
 interface Attempt {
   reached: boolean;
@@ -36,8 +38,9 @@ class UnexpectedError extends Error {
   override name = 'UnexpectedError';
 }
 
-function refusedOrThrow(error: unknown, what: string): Attempt {
-  if (refusalCodes.has(sqlState(error) ?? ''))
+function refusedOrThrow(error: unknown, what: string, probe?: TableProbe): Attempt {
+  const codes = probe?.readOnlyView ? notUpdatableViewCodes : refusalCodes;
+  if (codes.has(sqlState(error) ?? ''))
     return { reached: false, detail: `refused (${describeError(error)})` };
   throw new UnexpectedError(`${what} failed with an error that is not a refusal: ${describeError(error)}`);
 }
@@ -63,7 +66,7 @@ async function trySelect(client: pg.ClientBase, table: string, probe: TableProbe
     const seen = new Set(rows.map((row) => row.key));
     return keys.map((key) => ({ reached: seen.has(key), detail: seen.has(key) ? 'visible' : 'not visible' }));
   } catch (error) {
-    const attempt = refusedOrThrow(error, `select from ${table}`);
+    const attempt = refusedOrThrow(error, `select from ${table}`, probe);
     return keys.map(() => attempt);
   }
 }
@@ -83,7 +86,7 @@ async function tryInsert(
     const result = await client.query(text, values);
     attempt = { reached: result.rowCount === 1, detail: `inserted ${result.rowCount} row(s)` };
   } catch (error) {
-    attempt = refusedOrThrow(error, `insert into ${table}`);
+    attempt = refusedOrThrow(error, `insert into ${table}`, probe);
   } finally {
     await rollbackQuietly(client);
   }
@@ -126,7 +129,7 @@ async function tryChange(
     try {
       rowCount = (await client.query(text, [key])).rowCount;
     } catch (error) {
-      return refusedOrThrow(error, `${command.toLowerCase()} ${table}`);
+      return refusedOrThrow(error, `${command.toLowerCase()} ${table}`, probe);
     }
     // A row updated or deleted by the still-open transaction is locked against the owner; a row
     // that RLS hid from the statement is not. (FOR NO KEY UPDATE ignores the KEY SHARE locks that

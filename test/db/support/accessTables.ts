@@ -25,6 +25,8 @@ export interface TableProbe {
   update: string;
   /** false where not even the database owner may insert (rows written only by triggers). */
   ownerCanInsert?: boolean;
+  /** A view no one can write (not updatable, no INSTEAD trigger): the rewriter's refusal counts as denied. */
+  readOnlyView?: boolean;
 }
 
 const hash = (c: string) => c.repeat(64);
@@ -293,24 +295,34 @@ export const tableProbes: Record<string, TableProbe> = {
   'diary.record_audit': {
     key: 'audit_id::text',
     rows: (w) => ({ in: w.records.in.auditId, out: w.records.out.auditId }),
-    // An admin corrects an existing record; everyone else tries a new entry for P1 (in) or for the
-    // B1 patient (out). created_by and role are overwritten by the trigger for a signed-in caller.
+    // An admin tries a correction of an existing record, an investigator a paper transcription
+    // (both only through their functions since 0059, never by a direct insert); everyone else a new
+    // entry for P1 (in) or for the B1 patient (out). created_by and role are overwritten by the
+    // trigger for a signed-in caller.
     candidates: (w, a) =>
       both((s) => {
         const patient = s === 'in' ? w.people.patient : w.counterparts.patient;
         const site = s === 'in' ? 'A1' : 'B1';
         const correction = a.role === 'admin';
+        const transcription = a.role === 'investigator';
         return {
           event_uuid: correction ? w.records[s].eventUuid : randomUUID(),
           patient_id: patient.id,
           site_id: site,
-          operation: correction ? 'ADMIN_CORRECTION' : 'USER_CREATE',
+          operation: correction
+            ? 'ADMIN_CORRECTION'
+            : transcription
+              ? 'INVESTIGATOR_TRANSCRIPTION'
+              : 'USER_CREATE',
           data: JSON.stringify({ event_type: 'nausea', date: '2026-03-03', intensity: 'mild' }),
           created_by: patient.id,
-          role: correction ? 'ADMIN' : 'USER',
+          role: correction ? 'ADMIN' : transcription ? 'INVESTIGATOR' : 'USER',
           client_timestamp: now(),
           parent_audit_id: correction ? w.records[s].auditId : null,
-          change_reason: correction ? 'transcription error' : 'new entry',
+          change_reason: correction ? 'transcription error' : transcription ? 'paper diary' : 'new entry',
+          ...(transcription
+            ? { source_reference: JSON.stringify({ page_id: `PAGE-${s}`, entry_date: '2026-03-03' }) }
+            : {}),
         };
       }),
     update: "change_reason = 'forged'",
@@ -364,15 +376,73 @@ export const tableProbes: Record<string, TableProbe> = {
   'diary.audit_conflicts': {
     key: 'conflict_id::text',
     rows: (w) => w.rows.conflict,
-    candidates: (w) =>
+    candidates: (w, a) =>
       both((s) => ({
         event_uuid: w.records[s].eventUuid,
         patient_id: (s === 'in' ? w.people.patient : w.counterparts.patient).id,
         site_id: s === 'in' ? 'A1' : 'B1',
         current_audit_id: w.records[s].auditId,
         submitted_data: '{}',
+        submitted_by: actorId(w, a),
       })),
-    update: "resolution = 'resolved'",
+    update: "resolution = 'keep_mine', resolved_at = now()",
+  },
+  'diary.event_request': {
+    key: 'client_request_id::text',
+    // A request is its submitter's: the patient's and the investigator's own against their
+    // counterparts' at B1; every other role is shown the patients' (none of theirs).
+    rows: (w, a) =>
+      a.role === 'investigator' ? w.rows.eventRequest.investigator : w.rows.eventRequest.patient,
+    candidates: (w, a) =>
+      both((s) => ({
+        client_request_id: randomUUID(),
+        event_uuid: w.records[s].eventUuid,
+        audit_id: w.records[s].auditId,
+        submitted_by: actorId(w, a),
+      })),
+    update: 'audit_id = audit_id + 1',
+  },
+  'diary.correction_review': {
+    key: 'review_id::text',
+    rows: (w) => w.rows.correctionReview,
+    candidates: (w, a) =>
+      both((s) => ({
+        audit_id: w.records[s].auditId,
+        event_uuid: w.records[s].eventUuid,
+        patient_id: (s === 'in' ? w.people.patient : w.counterparts.patient).id,
+        site_id: s === 'in' ? 'A1' : 'B1',
+        corrected_by: actorId(w, a),
+        corrected_at: now(),
+        justification: 'Candidate correction',
+        changed_fields: '{intensity}',
+      })),
+    update: "status = 'acknowledged', decided_at = now()",
+  },
+  'cs_private.analyst_diary_scope': {
+    key: 'event_uuid::text',
+    rows: (w) => ({ in: w.records.in.eventUuid, out: w.records.out.eventUuid }),
+    candidates: () =>
+      both((s) => ({
+        event_uuid: randomUUID(),
+        subject_code: `CANDIDATE-${s}`,
+        site_id: s === 'in' ? 'A1' : 'B1',
+      })),
+    update: "subject_code = 'changed'",
+    ownerCanInsert: false,
+    readOnlyView: true,
+  },
+  'diary.deidentified_entry': {
+    key: 'entry_id::text',
+    rows: (w) => ({ in: w.records.in.eventUuid, out: w.records.out.eventUuid }),
+    candidates: () =>
+      both((s) => ({
+        entry_id: randomUUID(),
+        subject_code: `CANDIDATE-${s}`,
+        site_id: s === 'in' ? 'A1' : 'B1',
+      })),
+    update: "subject_code = 'changed'",
+    ownerCanInsert: false,
+    readOnlyView: true,
   },
   'audit.audit_log': {
     key: 'seq::text',

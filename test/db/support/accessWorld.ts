@@ -67,7 +67,12 @@ export interface World {
     annotation: Pair;
     /** A close request of each annotation (each was then reopened: the annotations are open). */
     resolution: Pair;
+    /** Conflicts of P1's and of the B1 patient's records, each submitted by that patient. */
     conflict: Pair;
+    /** Requests written through public.submit_diary_events (0059): the patients' and the investigators'. */
+    eventRequest: { patient: Pair; investigator: Pair };
+    /** A pending admin correction at A1 and one at B1 (0059). */
+    correctionReview: Pair;
     auditSeq: Pair;
     migration: Pair;
     signatureMeaning: Pair;
@@ -351,6 +356,9 @@ export async function buildWorld(db: TestDatabase): Promise<World> {
     in: await resolve(people.investigator, annotation.in, records.in, 'A1'),
     out: await resolve(counterparts.investigator, annotation.out, records.out, 'B1'),
   };
+  // Conflicts are written by the server's diary functions only (0059); the fixture writes them as the
+  // operator's bootstrap.
+  await op.query("select set_config('countersign.bootstrap', 'on', false)");
   const conflict = {
     in: await insertReturning(
       op,
@@ -362,6 +370,7 @@ export async function buildWorld(db: TestDatabase): Promise<World> {
         submitted_parent_audit_id: null,
         current_audit_id: records.in.auditId,
         submitted_data: '{}',
+        submitted_by: people.patient.id,
       },
       'conflict_id',
     ),
@@ -375,10 +384,54 @@ export async function buildWorld(db: TestDatabase): Promise<World> {
         submitted_parent_audit_id: null,
         current_audit_id: records.out.auditId,
         submitted_data: '{}',
+        submitted_by: counterparts.patient.id,
       },
       'conflict_id',
     ),
   };
+  const request = (record: DiaryRecord, submittedBy: Person) =>
+    insertReturning(
+      op,
+      'diary.event_request',
+      {
+        client_request_id: randomUUID(),
+        event_uuid: record.eventUuid,
+        audit_id: record.auditId,
+        submitted_by: submittedBy.id,
+      },
+      'client_request_id',
+    );
+  const eventRequest = {
+    patient: {
+      in: await request(records.in, people.patient),
+      out: await request(records.out, counterparts.patient),
+    },
+    investigator: {
+      in: await request(records.in, people.investigator),
+      out: await request(records.out, counterparts.investigator),
+    },
+  };
+  const review = (record: DiaryRecord, patient: Person, site: string) =>
+    insertReturning(
+      op,
+      'diary.correction_review',
+      {
+        audit_id: record.auditId,
+        event_uuid: record.eventUuid,
+        patient_id: patient.id,
+        site_id: site,
+        corrected_by: admin.id,
+        corrected_at: new Date().toISOString(),
+        justification: 'World fixture correction',
+        changed_fields: '{intensity}',
+      },
+      'review_id',
+    );
+  const correctionReview = {
+    in: await review(records.in, people.patient, 'A1'),
+    out: await review(records.out, counterparts.patient, 'B1'),
+  };
+  await op.query("select set_config('countersign.bootstrap', '', false)");
 
   // CRO: live rows (bootstrap), reference data, provenance, staging, signatures, requests.
   const live = await operatorTransaction(op, { bootstrap: true }, async () => ({
@@ -676,6 +729,8 @@ export async function buildWorld(db: TestDatabase): Promise<World> {
       annotation,
       resolution,
       conflict,
+      eventRequest,
+      correctionReview,
       auditSeq: { in: seqs[0]?.first as string, out: seqs[0]?.last as string },
       migration: { in: migrations[0]?.first as string, out: migrations[0]?.last as string },
       signatureMeaning: { in: 'approve:I approve this change', out: 'reject:I reject this change' },

@@ -49,6 +49,9 @@ const cacheKeySql: Record<string, string> = {
   record_audit: 'select cast(audit_id as text) as k from record_audit',
   annotation: 'select annotation_id as k from annotation',
   annotation_resolution: 'select request_id as k from annotation_resolution',
+  deidentified_entry: 'select entry_id as k from deidentified_entry',
+  correction_review: 'select review_id as k from correction_review',
+  diary_conflict: 'select cast(conflict_id as text) as k from diary_conflict',
   audit_log: 'select cast(seq as text) as k from audit_log',
 };
 

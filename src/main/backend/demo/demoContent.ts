@@ -923,7 +923,8 @@ export function amendedConfiguration(
 
 // ── Diary ───────────────────────────────────────────────────────────────────────────────────────
 
-const diaryNotes = [
+/** The notes the demo patients write (free text: never in the analyst's data; test/e2e/analystExport.test.ts). */
+export const diaryNotes = [
   'Started after exercise',
   'Woke up with it at night',
   'Used the saline spray, stopped after a while',
@@ -932,7 +933,7 @@ const diaryNotes = [
   'Dry air in the office',
   '',
 ];
-const diaryAwkwardNotes = [
+export const diaryAwkwardNotes = [
   'Nosebleed 🩸 at the café in Zürich — used the spray ✓',
   'דימום מהאף אחרי ריצה · نزيف من الأنف بعد التمرين',
   '<img src=x onerror=alert("diary")> copied from a website',

@@ -38,6 +38,7 @@ import {
   rescueTreatmentChangeReason,
   rescueTreatments,
 } from './demoContent';
+import { seedDemoCorrection } from './demoCorrection';
 import {
   type DemoPerson,
   type DemoStudyKey,
@@ -47,6 +48,7 @@ import {
   demoSites,
   demoSponsors,
 } from './demoPeople';
+import { seedDemoTranscription } from './demoTranscription';
 import { createRng, type Rng } from './prng';
 
 export interface DemoCounts {
@@ -337,6 +339,18 @@ class DemoSeeder {
     await this.insertProposals(proposals.filter((proposal) => !before(proposal.createdAt)));
     await this.writeDiary(diary.filter((write) => !before(write.at)));
     this.log('demo seed: protocol builds and diaries recorded');
+    await seedDemoCorrection(
+      this.db,
+      this.now,
+      (key) => this.actAs(key),
+      (key) => this.uid(key),
+    );
+    await seedDemoTranscription(
+      this.db,
+      this.now,
+      (key) => this.actAs(key),
+      (key) => this.uid(key),
+    );
 
     // Reviews, signatures and promotions keep each proposal's own build (B1 ones are then superseded).
     for (const study of ['hht', 'onc'] as const) {

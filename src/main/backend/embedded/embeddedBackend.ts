@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { embeddedDatabase } from '../backendConfig';
 import { isDemoSeeded, seedDemo } from '../demo/seedDemo';
+import { diaryPartitionMonthsAhead, ensureDiaryPartitions } from '../diaryPartitions';
 import { migrate, readMigrationFiles } from '../migrator';
 import type { ServerAddress } from '../postgres/postgresSession';
 import { SignInGuard } from '../postgres/signInGuard';
@@ -78,6 +79,7 @@ export async function startEmbeddedBackend(options: EmbeddedBackendOptions): Pro
       schemaVersion = result.newest;
       if (result.applied.length > 0)
         options.log(`embedded backend: applied ${result.applied.length} migrations`);
+      await makeDiaryPartitionsAhead(operator, options.log);
       if (options.seed !== false && !(await isDemoSeeded(operator))) {
         options.log('embedded backend: seeding the demo study (first start only)…');
         await seedDemo(operator, { log: options.log });
@@ -110,5 +112,21 @@ export async function startEmbeddedBackend(options: EmbeddedBackendOptions): Pro
     await guard?.stop();
     await server.stop();
     throw error;
+  }
+}
+
+/**
+ * The coming months' partitions of the diary event store, made at every start. A failure does not
+ * stop the backend (the months already made keep working); it is logged, and a diary event of a
+ * month without a partition is refused with a message saying what an administrator runs.
+ */
+async function makeDiaryPartitionsAhead(operator: pg.Client, log: (line: string) => void): Promise<void> {
+  try {
+    const made = await ensureDiaryPartitions(operator, diaryPartitionMonthsAhead);
+    if (made.length > 0) log(`embedded backend: made diary event store partitions ${made.join(', ')}`);
+  } catch (error) {
+    log(
+      `embedded backend: could not make the diary event store's partitions ahead: ${(error as Error).message}`,
+    );
   }
 }

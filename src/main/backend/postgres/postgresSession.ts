@@ -10,6 +10,7 @@ import { contentHashVersionOf } from '../../signing/contentHash';
 import { UserFacingError } from '../../userFacingError';
 import { loginRoleName } from '../provisioning';
 import { connectAsPerson, type ServerAddress } from './personConnection';
+import { PostgresDiaryCorrections } from './postgresDiaryCorrections';
 import { PostgresSecurityAlerts } from './postgresSecurityAlerts';
 import { PostgresSigningBackend, userFacingServerError } from './postgresSigning';
 import { tlsFailureMessage } from './postgresTls';
@@ -98,6 +99,11 @@ export class PostgresSession {
   /** Security alerts and unlocking (migration 0056), as this person. */
   securityAlerts(): PostgresSecurityAlerts {
     return new PostgresSecurityAlerts(this.client);
+  }
+
+  /** Diary corrections and their review (migration 0059), as this person. */
+  diaryCorrections(): PostgresDiaryCorrections {
+    return new PostgresDiaryCorrections(this.client);
   }
 
   static async signIn(address: ServerAddress, email: string, password: string): Promise<PostgresSession> {

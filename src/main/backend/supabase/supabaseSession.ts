@@ -26,6 +26,7 @@ import {
 } from './supabaseBuildReads';
 import { createSupabaseClient, type SupabaseClientOptions } from './supabaseClient';
 import type { SupabaseProject } from './supabaseConfig';
+import { SupabaseDiaryCorrections } from './supabaseDiaryCorrections';
 import { authError, isWrongCode, isWrongPassword, postgrestError } from './supabaseErrors';
 import { callRpc } from './supabaseRpc';
 import { SupabaseSecurityAlerts } from './supabaseSecurityAlerts';
@@ -127,6 +128,11 @@ export class SupabaseSession implements BackendSession {
   /** Security alerts and unlocking (migration 0056), through PostgREST. */
   securityAlerts(): SupabaseSecurityAlerts {
     return new SupabaseSecurityAlerts(this.client);
+  }
+
+  /** Diary corrections and their review (migration 0059), through PostgREST. */
+  diaryCorrections(): SupabaseDiaryCorrections {
+    return new SupabaseDiaryCorrections(this.client);
   }
 
   /**

@@ -5,6 +5,7 @@
 import { type ReactNode, useCallback, useEffect, useMemo, useState } from 'react';
 import type { BackendStatus } from '../../../shared/contract';
 import { AdminScreen } from '../admin/AdminScreen';
+import { AnalysisScreen } from '../analysis/AnalysisScreen';
 import { AuditScreen } from '../audit/AuditScreen';
 import { BuildsScreen } from '../builds/BuildsScreen';
 import { api } from '../common/api';
@@ -34,7 +35,9 @@ const screens = [
     label: 'Provenance and audit',
     roles: ['inspector', 'admin', 'monitor', 'coordinator', 'signer', 'agent'],
   },
-  { id: 'diary', label: 'Diaries', roles: ['investigator', 'inspector', 'admin', 'patient', 'analyst'] },
+  { id: 'diary', label: 'Diaries', roles: ['investigator', 'inspector', 'admin', 'patient'] },
+  // Analysts read no raw diary row (0059): their de-identified projection only.
+  { id: 'analysis', label: 'De-identified data', roles: ['analyst'] },
   {
     id: 'builds',
     label: 'Builds',
@@ -239,6 +242,7 @@ function Workspace({ roles, tools }: { roles: readonly string[]; tools: ReactNod
       {screen === 'queue' && <StagingQueue />}
       {screen === 'audit' && <AuditScreen />}
       {screen === 'diary' && <DiaryScreen />}
+      {screen === 'analysis' && <AnalysisScreen />}
       {screen === 'builds' && <BuildsScreen />}
       {screen === 'admin' && <AdminScreen />}
       <p className="key-hints">

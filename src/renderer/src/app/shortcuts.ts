@@ -107,7 +107,10 @@ export const shortcutGroups: readonly ShortcutGroup[] = [
 ];
 
 /** The few keys of a screen shown in the hint line under it (the sheet has them all). */
-export const screenHints: Record<'queue' | 'audit' | 'diary' | 'builds' | 'admin', readonly Shortcut[]> = {
+export const screenHints: Record<
+  'queue' | 'audit' | 'diary' | 'analysis' | 'builds' | 'admin',
+  readonly Shortcut[]
+> = {
   queue: [
     { keys: ['j', 'k'], does: 'move' },
     { keys: ['Space'], does: 'select' },
@@ -126,6 +129,10 @@ export const screenHints: Record<'queue' | 'audit' | 'diary' | 'builds' | 'admin
     { keys: ['j', 'k'], does: 'move in a list' },
     { keys: ['Enter'], does: 'open' },
     { keys: ['Ctrl+Enter'], does: 'add the annotation' },
+  ],
+  analysis: [
+    { keys: ['j', 'k'], does: 'move in the table' },
+    { keys: ['Tab'], does: 'filters and export' },
   ],
   builds: [
     { keys: ['Tab'], does: 'move' },

@@ -6,7 +6,7 @@
 // and annotation shows the protocol build it was captured under; patients and records can be
 // narrowed to one build.
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import type { DiaryHistory, DiaryPatients, StudyBuild } from '../../../shared/contract';
+import type { CorrectionReview, DiaryHistory, DiaryPatients, StudyBuild } from '../../../shared/contract';
 import { api } from '../common/api';
 import { BuildChip } from '../common/BuildChip';
 import { buildName, buildSpanText } from '../common/buildText';
@@ -14,12 +14,17 @@ import { Timestamp } from '../common/Timestamp';
 import { useAction } from '../common/useAction';
 import { visibleText } from '../common/visibleText';
 import { AnnotationThread } from './AnnotationThread';
+import { CorrectionDialog, type CorrectionTarget } from './CorrectionDialog';
+import { CorrectionReviews } from './CorrectionReviews';
+import { DiaryEventOutbox } from './DiaryEventOutbox';
+import { diaryFieldLabels, diaryFormFields } from './diaryFormFields';
 import { recordSortKey, recordTitle, shortId } from './diaryValues';
 import { OutboxPanel } from './OutboxPanel';
 import type { OutboxItem } from './OutboxStatus';
 import { PatientList, patientName } from './PatientList';
 import { RecordHistory } from './RecordHistory';
 import { type DiaryRecord, RecordList } from './RecordList';
+import { TranscribeButton } from './TranscribeButton';
 import { useDiaryRefresh } from './useDiaryRefresh';
 
 export function DiaryScreen() {
@@ -36,6 +41,32 @@ export function DiaryScreen() {
   const [builds, setBuilds] = useState<StudyBuild[]>([]);
   /** Only patients and records with an entry captured under this build; null: every build. */
   const [buildId, setBuildId] = useState<string | null>(null);
+  // Admin corrections (issue 22): the signed-in person's roles decide who corrects and who reviews.
+  const [roles, setRoles] = useState<readonly string[]>([]);
+  const [correcting, setCorrecting] = useState<CorrectionTarget | null>(null);
+  const [reviews, setReviews] = useState<{ reviews: CorrectionReview[]; pending: number } | null>(null);
+  const isAdmin = roles.includes('admin');
+  const isInvestigator = roles.includes('investigator');
+
+  useEffect(() => {
+    let live = true;
+    void api['backend.status']({})
+      .then((next) => live && setRoles(next.session?.roles ?? []))
+      .catch(() => undefined);
+    return () => {
+      live = false;
+    };
+  }, []);
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: revision is the signal to read again
+  useEffect(() => {
+    if (!isInvestigator) return;
+    let live = true;
+    void run(() => api['diary.correctionReviews']({})).then((next) => live && next && setReviews(next));
+    return () => {
+      live = false;
+    };
+  }, [run, revision, isInvestigator]);
 
   // Each read below runs again on every revision (a sync ended, the outbox changed); a reply that
   // arrives after a newer request was made is dropped.
@@ -177,6 +208,18 @@ export function DiaryScreen() {
             ))}
           </select>
         </label>
+        <TranscribeButton
+          patientId={patientId}
+          patientLabel={patientLabel}
+          transcribedRecord={
+            record !== null && record.paperSource !== null
+              ? { eventUuid: record.eventUuid, data: record.currentData }
+              : null
+          }
+          online={online}
+          run={run}
+          onSaved={bump}
+        />
       </header>
       {status !== null && !status.online && (
         <p className="notice notice-warning diary-offline" role="status">
@@ -202,6 +245,26 @@ export function DiaryScreen() {
         <p className="notice notice-error" role="alert">
           {error}
         </p>
+      )}
+      {isInvestigator && reviews !== null && (
+        <CorrectionReviews
+          reviews={reviews.reviews}
+          pending={reviews.pending}
+          fieldLabels={diaryFieldLabels(builds)}
+          online={online}
+          onDecided={bump}
+          onShowRecord={(target) => void showRecord(target)}
+        />
+      )}
+      {correcting !== null && (
+        <CorrectionDialog
+          target={correcting}
+          fields={diaryFormFields(builds, record?.build?.id ?? null)}
+          onClose={(corrected) => {
+            setCorrecting(null);
+            if (corrected) bump();
+          }}
+        />
       )}
       {patients === null ? (
         <p className="muted">Reading the diaries from your cache…</p>
@@ -249,6 +312,34 @@ export function DiaryScreen() {
                   record {shortId(history.record.eventUuid)}
                 </span>
                 {history.record.isDeleted && <span className="diary-tag">deleted by the patient</span>}
+                {isAdmin && record !== null && !history.record.isDeleted && (
+                  <span className="diary-correct-action">
+                    <button
+                      type="button"
+                      className="button"
+                      disabled={!online}
+                      aria-describedby={online ? undefined : 'diary-correct-offline'}
+                      onClick={() =>
+                        setCorrecting({
+                          eventUuid: record.eventUuid,
+                          lastAuditId: history.record.lastAuditId,
+                          version: history.record.version,
+                          data: record.currentData,
+                          patientLabel:
+                            history.record.subjectCode !== null ? history.record.subjectCode : patientLabel,
+                          title: recordTitle(record.currentData),
+                        })
+                      }
+                    >
+                      Correct entry…
+                    </button>
+                    {!online && (
+                      <span className="muted" id="diary-correct-offline">
+                        Correcting needs the server: go online.
+                      </span>
+                    )}
+                  </span>
+                )}
                 {spans !== null ? (
                   <p className="build-span" role="note">
                     <span aria-hidden="true">⇄ </span>
@@ -290,6 +381,14 @@ export function DiaryScreen() {
         showAll={showAllOutbox}
         onShowAll={setShowAllOutbox}
         onResolve={(id, action) => void resolveOutbox(id, action)}
+        onShowRecord={(target) => void showRecord(target)}
+      />
+      <DiaryEventOutbox
+        online={online}
+        showAll={showAllOutbox}
+        revision={revision}
+        run={run}
+        onChanged={bump}
         onShowRecord={(target) => void showRecord(target)}
       />
     </section>

@@ -71,6 +71,19 @@ function HistoryEntry({
         {current && <span className="diary-tag diary-tag-current">current</span>}
         <BuildChip build={entry.build} missing="build not recorded" />
       </div>
+      {entry.sourceReference !== null && (
+        <p className="diary-paper-source">
+          <span className="timestamp-label">Transcribed from paper: </span>
+          page {visibleText(entry.sourceReference.pageId)}, dated{' '}
+          {visibleText(entry.sourceReference.entryDate)}
+        </p>
+      )}
+      {entry.conflictResolution !== null && (
+        <p className="diary-conflict-resolution">
+          <span className="timestamp-label">Resolves conflict {entry.conflictResolution.conflictId}: </span>
+          {entry.conflictResolution.strategy.replace('_', ' ')}
+        </p>
+      )}
       <p className="diary-reason">
         <span className="timestamp-label">Reason: </span>
         {visibleText(entry.changeReason)}

@@ -59,13 +59,18 @@ export function RecordList({
             return (
               <span
                 className="diary-row"
-                title={`${recordTitle(record.currentData)}${record.isDeleted ? ' (deleted by the patient)' : ''} · ${waiting > 0 ? `${waiting} in outbox · ` : ''}${open > 0 ? `${open} open · ` : ''}version ${record.version}${record.version > 1 ? ' (changed)' : ''} · ${record.annotations.length} annotations${build}`}
+                title={`${recordTitle(record.currentData)}${record.isDeleted ? ' (deleted by the patient)' : ''}${record.paperSource !== null ? ` · from paper, page ${visibleText(record.paperSource.pageId)}` : ''} · ${waiting > 0 ? `${waiting} in outbox · ` : ''}${open > 0 ? `${open} open · ` : ''}version ${record.version}${record.version > 1 ? ' (changed)' : ''} · ${record.annotations.length} annotations${build}`}
               >
                 <span className="diary-row-title">
                   {recordTitle(record.currentData)}
                   {record.isDeleted && <span className="diary-flag"> (deleted by the patient)</span>}
                 </span>
                 <span className="diary-row-meta">
+                  {record.paperSource !== null && (
+                    <span className="diary-flag diary-flag-paper">
+                      from paper, page {visibleText(record.paperSource.pageId)} ·{' '}
+                    </span>
+                  )}
                   {waiting > 0 && (
                     <span className="diary-flag diary-flag-waiting">◷ {waiting} in outbox · </span>
                   )}

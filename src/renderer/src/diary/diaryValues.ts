@@ -40,6 +40,7 @@ export function entryAuthor(role: string): string {
   if (role === 'USER') return 'the patient';
   if (role === 'ADMIN') return 'an administrator (correction)';
   if (role === 'STAFF') return 'site staff';
+  if (role === 'INVESTIGATOR') return 'an investigator (transcribed from paper)';
   return role.toLowerCase() || 'unknown';
 }
 

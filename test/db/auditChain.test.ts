@@ -1,54 +1,14 @@
 // The hash chain of audit.audit_log: computed by the server under a lock, so that writers on many
 // connections at once still produce one unbroken chain, which a client can recompute.
-import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditEntryHashInput, auditPayloadHashInput, genesisPrevHash } from '../../src/shared/auditChain';
+import { firstBadServerEntry, type ServerChainEntry } from './support/serverChainWalk';
 import { createTestDatabase, type TestDatabase } from './support/testServer';
 
-const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
-
-interface Entry {
-  seq: string;
-  occurred_at: Date;
-  actor: string;
-  event_type: string;
-  payload: unknown;
-  payload_hash: string;
-  prev_hash: string;
-  entry_hash: string;
+async function readChain(db: TestDatabase): Promise<ServerChainEntry[]> {
+  return (await db.operator.query<ServerChainEntry>('select * from audit.audit_log order by seq')).rows;
 }
 
-async function readChain(db: TestDatabase): Promise<Entry[]> {
-  return (await db.operator.query<Entry>('select * from audit.audit_log order by seq')).rows;
-}
-
-function verify(entries: Entry[]): number | null {
-  let prev = genesisPrevHash;
-  for (const [index, entry] of entries.entries()) {
-    const seq = Number(entry.seq);
-    const payloadHash = sha256(auditPayloadHashInput(entry.payload));
-    const entryHash = sha256(
-      auditEntryHashInput({
-        seq,
-        occurredAt: entry.occurred_at.toISOString(),
-        actor: entry.actor,
-        eventType: entry.event_type,
-        payloadHash,
-        prevHash: prev,
-      }),
-    );
-    if (
-      seq !== index + 1 ||
-      entry.prev_hash !== prev ||
-      entry.payload_hash !== payloadHash ||
-      entry.entry_hash !== entryHash
-    ) {
-      return seq;
-    }
-    prev = entry.entry_hash;
-  }
-  return null;
-}
+const verify = firstBadServerEntry;
 
 describe('audit_log hash chain [AUDIT-CHAIN, CFR-11.10e]', () => {
   let db: TestDatabase;
@@ -79,7 +39,7 @@ describe('audit_log hash chain [AUDIT-CHAIN, CFR-11.10e]', () => {
       ['f'.repeat(64)],
     );
     const chain = await readChain(db);
-    const last = chain.at(-1) as Entry;
+    const last = chain.at(-1) as ServerChainEntry;
     expect(Number(last.seq)).toBe(chain.length);
     expect(last.actor).not.toBe('forged-actor');
     expect(last.occurred_at.getUTCFullYear()).toBeGreaterThan(2000);

@@ -5,14 +5,14 @@
 // references into the event store are kept by the writers now that no foreign key can point at it.
 // The migration itself is tested on a populated database: every row kept byte for byte, the identity
 // continuing, the audit chain still verifying from genesis.
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDiaryPartitions } from '../../src/main/backend/diaryPartitions';
 import { type MigrationFile, migrate, readMigrationFiles } from '../../src/main/backend/migrator';
 import { loginRoleName, provisionPerson } from '../../src/main/backend/provisioning';
-import { auditEntryHashInput, auditPayloadHashInput, genesisPrevHash } from '../../src/shared/auditChain';
 import { actingAs, createStudy } from './support/operatorActions';
+import { firstBadServerEntry, type ServerChainEntry } from './support/serverChainWalk';
 import { createTestDatabase, migrationsDir, type TestDatabase, testServer } from './support/testServer';
 
 const password = 'partition-pass-1234';
@@ -513,47 +513,6 @@ describe('the diary event store, partitioned by month [DIARY-PARTITIONED]', () =
 // ── the migration on a populated event store ────────────────────────────────────────────────────
 
 const partitionsMigration = '0060_record_audit_partitions.sql';
-const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
-
-interface ChainEntry {
-  seq: string;
-  occurred_at: Date;
-  actor: string;
-  event_type: string;
-  payload: unknown;
-  payload_hash: string;
-  prev_hash: string;
-  entry_hash: string;
-}
-
-/** The first entry of audit.audit_log that does not verify from genesis, or null (as auditChain.test.ts). */
-function firstBadEntry(entries: ChainEntry[]): number | null {
-  let prev = genesisPrevHash;
-  for (const [index, entry] of entries.entries()) {
-    const seq = Number(entry.seq);
-    const payloadHash = sha256(auditPayloadHashInput(entry.payload));
-    const entryHash = sha256(
-      auditEntryHashInput({
-        seq,
-        occurredAt: entry.occurred_at.toISOString(),
-        actor: entry.actor,
-        eventType: entry.event_type,
-        payloadHash,
-        prevHash: prev,
-      }),
-    );
-    if (
-      seq !== index + 1 ||
-      entry.prev_hash !== prev ||
-      entry.payload_hash !== payloadHash ||
-      entry.entry_hash !== entryHash
-    ) {
-      return seq;
-    }
-    prev = entry.entry_hash;
-  }
-  return null;
-}
 
 describe('migration 0060 on a populated event store [DIARY-PARTITION-MIGRATION]', () => {
   const server = testServer();
@@ -816,9 +775,9 @@ describe('migration 0060 on a populated event store [DIARY-PARTITION-MIGRATION]'
   });
 
   it('leaves an audit chain that verifies from genesis, each diary event matching its row', async () => {
-    const { rows } = await op.query<ChainEntry>('select * from audit.audit_log order by seq');
+    const { rows } = await op.query<ServerChainEntry>('select * from audit.audit_log order by seq');
     expect(rows.length).toBeGreaterThan(1);
-    expect(firstBadEntry(rows)).toBeNull();
+    expect(firstBadServerEntry(rows)).toBeNull();
     const { rows: unmatched } = await op.query(
       `select l.seq from audit.audit_log l
         where l.event_type = 'diary.event'

@@ -6,6 +6,7 @@ import type { SecurityAlert } from '../../../shared/contract';
 import { api } from '../common/api';
 import { messageOf } from '../common/messageOf';
 import { visibleText } from '../common/visibleText';
+import { ReauthDialogActions } from '../signing/ReauthDialogActions';
 import { ReauthFields } from '../signing/ReauthFields';
 
 export interface UnlockDialogProps {
@@ -117,29 +118,16 @@ export function UnlockDialog({ alert, onClose }: UnlockDialogProps) {
           codeRef={codeField}
           onError={setError}
         />
-        {error !== null && (
-          <p className="notice notice-error" role="alert">
-            {error}
-          </p>
-        )}
-        <div className="dialog-actions">
-          {missing !== null && !busy && (
-            <p className="sign-missing muted" id="unlock-missing">
-              {missing}
-            </p>
-          )}
-          <button type="button" className="button button-quiet" onClick={() => finish(false)}>
-            Cancel
-          </button>
-          <button
-            type="submit"
-            className="button button-primary"
-            disabled={busy || missing !== null || ownLock}
-            aria-describedby={missing !== null ? 'unlock-missing' : undefined}
-          >
-            {busy ? 'Unlocking…' : `Unlock ${what}`}
-          </button>
-        </div>
+        <ReauthDialogActions
+          idPrefix="unlock"
+          error={error}
+          missing={missing}
+          busy={busy}
+          blocked={ownLock}
+          actionLabel={`Unlock ${what}`}
+          busyLabel="Unlocking…"
+          onCancel={() => finish(false)}
+        />
       </form>
     </dialog>
   );

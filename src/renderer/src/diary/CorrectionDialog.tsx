@@ -10,6 +10,7 @@ import type { BuildFieldDefinition } from '../../../shared/contract';
 import { api } from '../common/api';
 import { messageOf } from '../common/messageOf';
 import { visibleText } from '../common/visibleText';
+import { ReauthDialogActions } from '../signing/ReauthDialogActions';
 import { ReauthFields } from '../signing/ReauthFields';
 import { changeWords, displayValue } from './diaryValues';
 
@@ -282,29 +283,16 @@ export function CorrectionDialog({ target, fields, onClose }: CorrectionDialogPr
           codeRef={codeField}
           onError={setError}
         />
-        {error !== null && (
-          <p className="notice notice-error" role="alert">
-            {error}
-          </p>
-        )}
-        <div className="dialog-actions">
-          {missing !== null && !busy && (
-            <p className="sign-missing muted" id="correction-missing">
-              {missing}
-            </p>
-          )}
-          <button type="button" className="button button-quiet" onClick={() => finish(false)}>
-            Cancel
-          </button>
-          <button
-            type="submit"
-            className="button button-primary"
-            disabled={busy || missing !== null || ownLock}
-            aria-describedby={missing !== null ? 'correction-missing' : undefined}
-          >
-            {busy ? 'Correcting…' : 'Correct entry'}
-          </button>
-        </div>
+        <ReauthDialogActions
+          idPrefix="correction"
+          error={error}
+          missing={missing}
+          busy={busy}
+          blocked={ownLock}
+          actionLabel="Correct entry"
+          busyLabel="Correcting…"
+          onCancel={() => finish(false)}
+        />
       </form>
     </dialog>
   );

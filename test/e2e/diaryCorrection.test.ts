@@ -5,14 +5,13 @@
 // it pending with old → new, acknowledges it, and disputes the demo's own pending correction with a
 // comment; the server holds both decisions.
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { embeddedDatabase } from '../../src/main/backend/backendConfig';
 import { demoCorrectionJustification } from '../../src/main/backend/demo/demoCorrection';
-import { type DemoPerson, demoPeople, demoPerson } from '../../src/main/backend/demo/demoPeople';
+import { demoPeople, demoPerson } from '../../src/main/backend/demo/demoPeople';
 import { seriousViolations } from './support/axe';
 import { launchChromium } from './support/chromium';
+import { onServer } from './support/demoPersonQuery';
 import {
   e2eServer,
   endSession,
@@ -29,25 +28,6 @@ const siteId = 'HHT-101';
 const subjectCode = demoPeople.flatMap((person) =>
   person.diary?.kind === 'patient' && person.diary.siteId === siteId ? [person.diary.subjectCode] : [],
 )[1] as string;
-
-/** Rows on the server, as a demo person over their own login (RLS decides). */
-async function onServer(person: DemoPerson, sql: string, values: unknown[]) {
-  const server = e2eServer();
-  if (!server) throw new Error('no e2e server');
-  const client = new pg.Client({
-    host: '127.0.0.1',
-    port: server.pgPort,
-    database: embeddedDatabase,
-    user: person.email,
-    password: person.password,
-  });
-  await client.connect();
-  try {
-    return (await client.query(sql, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
 
 describe.skipIf(e2eServer() === null)(
   'an administrator corrects a diary entry and the investigator reviews it [UI-DIARY-CORRECTION, DIARY-ADMIN-CORRECTION, DIARY-CORRECTION-REVIEW]',

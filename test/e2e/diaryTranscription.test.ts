@@ -7,13 +7,12 @@
 // own login); back online the amendment is kept as a conflict, shown field by field, and a field
 // merge resolves it with both changes on the server.
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { embeddedDatabase } from '../../src/main/backend/backendConfig';
 import { type DemoPerson, demoPeople, demoPerson } from '../../src/main/backend/demo/demoPeople';
 import { seriousViolations } from './support/axe';
 import { launchChromium } from './support/chromium';
+import { onServer } from './support/demoPersonQuery';
 import {
   e2eServer,
   endSession,
@@ -30,25 +29,6 @@ const patientPerson = demoPeople.filter(
   (person) => person.diary?.kind === 'patient' && person.diary.siteId === siteId,
 )[1] as DemoPerson;
 const subjectCode = patientPerson.diary?.kind === 'patient' ? patientPerson.diary.subjectCode : '';
-
-/** Rows on the server, as a demo person over their own login (RLS decides). */
-async function onServer(person: DemoPerson, sql: string, values: unknown[]) {
-  const server = e2eServer();
-  if (!server) throw new Error('no e2e server');
-  const client = new pg.Client({
-    host: '127.0.0.1',
-    port: server.pgPort,
-    database: embeddedDatabase,
-    user: person.email,
-    password: person.password,
-  });
-  await client.connect();
-  try {
-    return (await client.query(sql, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
 
 describe.skipIf(e2eServer() === null)(
   'an investigator transcribes a paper entry offline and resolves a conflict by field merge [UI-DIARY-TRANSCRIBE, DIARY-OUTBOX, DIARY-CONFLICT]',

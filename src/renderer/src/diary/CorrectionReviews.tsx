@@ -8,7 +8,8 @@ import type { CorrectionReview } from '../../../shared/contract';
 import { PersonName } from '../common/PersonName';
 import { Timestamp } from '../common/Timestamp';
 import { visibleText } from '../common/visibleText';
-import { changeWords, displayValue, shortId } from './diaryValues';
+import { shortId } from './diaryValues';
+import { FieldChangeRow } from './FieldChangeRow';
 import { ReviewDecisionDialog } from './ReviewDecisionDialog';
 
 const statusWords: Record<CorrectionReview['status'], string> = {
@@ -145,32 +146,13 @@ function ReviewSummary({
           </tr>
         </thead>
         <tbody>
-          {review.changes.map((change) => {
-            const words = changeWords[change.change];
-            return (
-              <tr key={change.field} className={`diary-change diary-change-${change.change}`}>
-                <th scope="row">{visibleText(fieldLabels.get(change.field) ?? change.field)}</th>
-                <td className="diary-change-word">
-                  <span aria-hidden="true">{words.symbol} </span>
-                  {words.word}
-                </td>
-                <td className="diary-value diary-value-old">
-                  {change.change === 'added' ? (
-                    <span className="muted">—</span>
-                  ) : (
-                    <del>{displayValue(change.before)}</del>
-                  )}
-                </td>
-                <td className="diary-value diary-value-new">
-                  {change.change === 'removed' ? (
-                    <span className="muted">—</span>
-                  ) : (
-                    <ins>{displayValue(change.after)}</ins>
-                  )}
-                </td>
-              </tr>
-            );
-          })}
+          {review.changes.map((change) => (
+            <FieldChangeRow
+              key={change.field}
+              change={change}
+              label={fieldLabels.get(change.field) ?? change.field}
+            />
+          ))}
         </tbody>
       </table>
       <p className="diary-reason">

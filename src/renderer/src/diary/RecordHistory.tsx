@@ -9,7 +9,8 @@ import { BuildChip } from '../common/BuildChip';
 import { PersonName } from '../common/PersonName';
 import { Timestamp } from '../common/Timestamp';
 import { visibleText } from '../common/visibleText';
-import { changeWords, displayValue, entryAuthor } from './diaryValues';
+import { displayValue, entryAuthor } from './diaryValues';
+import { FieldChangeRow } from './FieldChangeRow';
 
 /** Entries shown at first, newest first; older ones on request (a record rarely has more). */
 const pageSize = 30;
@@ -108,32 +109,14 @@ function HistoryEntry({
             </tr>
           </thead>
           <tbody>
-            {entry.changes.map((change) => {
-              const words = changeWords[change.change];
-              return (
-                <tr key={change.field} className={`diary-change diary-change-${change.change}`}>
-                  <th scope="row">{visibleText(change.field)}</th>
-                  <td className="diary-change-word">
-                    <span aria-hidden="true">{words.symbol} </span>
-                    {first && change.change === 'added' ? 'entered' : words.word}
-                  </td>
-                  <td className="diary-value diary-value-old">
-                    {change.change === 'added' ? (
-                      <span className="muted">—</span>
-                    ) : (
-                      <del>{displayValue(change.before)}</del>
-                    )}
-                  </td>
-                  <td className="diary-value diary-value-new">
-                    {change.change === 'removed' ? (
-                      <span className="muted">—</span>
-                    ) : (
-                      <ins>{displayValue(change.after)}</ins>
-                    )}
-                  </td>
-                </tr>
-              );
-            })}
+            {entry.changes.map((change) => (
+              <FieldChangeRow
+                key={change.field}
+                change={change}
+                label={change.field}
+                word={first && change.change === 'added' ? 'entered' : undefined}
+              />
+            ))}
           </tbody>
         </table>
       )}

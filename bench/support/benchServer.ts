@@ -19,6 +19,8 @@ export interface BenchDatabase {
   port: number;
   /** The database owner's connection: bypasses RLS, not triggers. */
   operator: pg.Client;
+  /** The cluster's superuser (the Supabase stand-in prepares its API roles with it). */
+  superuser: { user: string; password: string };
   connect(user: string, password: string): Promise<pg.Client>;
   connectAsOperator(): Promise<pg.Client>;
   drop(): Promise<void>;
@@ -60,6 +62,7 @@ export async function startBenchServer(): Promise<BenchServer> {
         host: server.host,
         port: server.port,
         operator,
+        superuser,
         connect: open,
         connectAsOperator: () => open(superuser.user, superuser.password),
         async drop() {

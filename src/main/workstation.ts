@@ -30,7 +30,7 @@ import {
 } from './backend/postgres/postgresSession';
 import { describeTransport } from './backend/postgres/postgresTls';
 import { loginRoleName } from './backend/provisioning';
-import { describeProject } from './backend/supabase/supabaseConfig';
+import { describeProject, hostedBackendAddress } from './backend/supabase/supabaseConfig';
 import { SupabaseSession } from './backend/supabase/supabaseSession';
 import { studyBuildDiff } from './builds/studyBuilds';
 import { cachedAuditEntries } from './cache/cachedAuditEntries';
@@ -41,7 +41,7 @@ import { cachedSigningSubjects } from './cache/cachedSigningSubjects';
 import { cachedStagingDetail } from './cache/cachedStagingDetail';
 import { cachedStudies } from './cache/cachedStudies';
 import { type CacheKeyStore, FileCacheKeyStore } from './cache/cacheKeyStore';
-import { backendIdFor, cacheDir } from './cache/cacheLocation';
+import { type BackendAddress, backendIdFor, cacheDir } from './cache/cacheLocation';
 // Local cache and sync (issue 4).
 import {
   cachedDiaryRecords,
@@ -96,6 +96,8 @@ export interface WorkstationOptions {
   syncIntervalMs?: number;
   /** While the backend connection is lost: how often to try to reconnect (default 30 seconds). */
   syncReconnectIntervalMs?: number;
+  /** Hosted mode: how often an idle online session checks that the project answers (default 60 s). */
+  syncHeartbeatMs?: number;
 }
 
 export type ContractEventListener = (event: ContractEventName, payload: unknown) => void;
@@ -155,9 +157,11 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
     },
     intervalMs: options.syncIntervalMs,
     reconnectIntervalMs: options.syncReconnectIntervalMs,
+    heartbeatMs: options.syncHeartbeatMs,
   });
   /** Where the backend is or would be: also known when it cannot be reached (offline sign-in). */
-  const expectedAddress = (): ServerAddress | null => {
+  const expectedAddress = (): BackendAddress | null => {
+    if (config?.mode === 'supabase') return hostedBackendAddress(config.project);
     if (address) return address;
     if (config?.mode === 'embedded')
       return { host: '127.0.0.1', port: config.port, database: embeddedDatabase };
@@ -170,7 +174,8 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
     const where = expectedAddress();
     let login: string | null = null;
     try {
-      login = loginRoleName(email);
+      // Hosted accounts are filed by their e-mail address; direct ones by their login role.
+      login = config?.mode === 'supabase' ? email.trim().toLowerCase() : loginRoleName(email);
     } catch {
       login = null;
     }
@@ -214,8 +219,9 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
         // The server cannot be reached: the password the cache opens with decides.
       }
     }
+    // Hosted mode too: the password the cache opens with (saved at this sign-in) decides.
     const where = expectedAddress();
-    if (!where) return 'In hosted mode the lock cannot check your password here: sign out and sign in again.';
+    if (!where) return 'The lock cannot check your password here: sign out and sign in again.';
     return (
       (await checkOfflineVerifier(options.dataDir, backendIdFor(where), identity.email, password)) ===
       identity.userId
@@ -409,10 +415,20 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
         log(
           `countersign: user ${next.identity.userId} signed in (${next.identity.roles.join(', ') || 'no roles'})`,
         );
-        // The cache is pulled over the person's own PostgreSQL login (direct modes). In hosted mode
-        // reads go through the session until the pull engine speaks PostgREST.
-        if (address && config?.mode !== 'supabase') {
-          await sync.openOnline({ identity: next.identity, address, password });
+        // The cache is pulled over the person's own PostgreSQL login (direct modes), or through
+        // PostgREST with the person's token (hosted mode): the same engine either way.
+        const hosted = config?.mode === 'supabase' ? config.project : null;
+        if (hosted || address) {
+          if (hosted && next instanceof SupabaseSession) {
+            await sync.openHosted({
+              identity: next.identity,
+              backend: hostedBackendAddress(hosted),
+              password,
+              server: next.syncServer(),
+            });
+          } else if (address) {
+            await sync.openOnline({ identity: next.identity, address, password });
+          }
           // A cache synced before is brought up to date before the first screen reads it (an
           // incremental pull: tens of milliseconds), so nothing stale is shown; capped at 10 s.
           // A first, full sync runs on in the background while reads go to the server.

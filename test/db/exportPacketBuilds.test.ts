@@ -17,8 +17,8 @@ import { sha256OfBytes } from '../../src/main/export/packetManifest';
 import { layoutPdfPages } from '../../src/main/export/pdfWriter';
 import { readStoredZip, type ZipEntry } from '../../src/main/export/storedZip';
 import { verifyPacket } from '../../src/main/export/verifyPacket';
+import { postgresSyncServer } from '../../src/main/sync/postgresSyncServer';
 import { pullAll } from '../../src/main/sync/pullEngine';
-import { serverReaderFor } from '../../src/main/sync/serverReader';
 import { canonicalJson } from '../../src/shared/canonicalJson';
 import {
   type BuildConfiguration,
@@ -236,7 +236,7 @@ describe('an inspection packet of data under two protocol builds', () => {
     // The inspector syncs, and exports the study from the cache.
     inspectorClient = await db.connectAs(db.email('inspector'), password);
     const cache = caches.open(people.inspector);
-    await pullAll(cache, serverReaderFor(inspectorClient));
+    await pullAll(cache, postgresSyncServer(inspectorClient));
     const result = await buildPacket(cache, {
       scope: { selector: { kind: 'study', studyCode }, from: null, to: null },
       allowBrokenChain: false,

@@ -8,8 +8,8 @@ import type { Database } from 'better-sqlite3-multiple-ciphers';
 import type pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { openCache } from '../../src/main/cache/openCache';
+import { postgresSyncServer } from '../../src/main/sync/postgresSyncServer';
 import { pullAll } from '../../src/main/sync/pullEngine';
-import { serverReaderFor } from '../../src/main/sync/serverReader';
 import { streamNamed } from '../../src/main/sync/streamDefinitions';
 import type { AppRole } from '../../src/shared/domain';
 import { cacheAtSchemaVersion } from '../main/cache/cacheAtSchemaVersion';
@@ -55,7 +55,7 @@ describe('protocol builds in the cache [BUILD-SYNC]', () => {
       const person = setup.world.people[role];
       const client = setup.world.clients[role];
       const cache = setup.cacheOf(`${person.id}-builds`);
-      const report = await pullAll(cache, serverReaderFor(client));
+      const report = await pullAll(cache, postgresSyncServer(client));
       expect(report.quarantined).toBe(0);
       const builds = streamNamed('study_build');
       const onServer = await serverKeys(client, builds);
@@ -85,7 +85,7 @@ describe('protocol builds in the cache [BUILD-SYNC]', () => {
     const client = setup.world.clients.admin;
     // What that older Countersign had cached: a full sync's rows and cursors, in the schema 7 tables.
     const current = setup.cacheOf(`${person.id}-reference`);
-    await pullAll(current, serverReaderFor(client));
+    await pullAll(current, postgresSyncServer(client));
     const path = join(setup.caches.dir, 'schema-7.sqlite');
     const key = randomBytes(32);
     const old = cacheAtSchemaVersion(path, key, 7);
@@ -142,7 +142,7 @@ describe('protocol builds in the cache [BUILD-SYNC]', () => {
         migrated.prepare('select count(*) from record_state where build_id is not null').pluck().get(),
       ).toBe(0);
 
-      const report = await pullAll(migrated, serverReaderFor(client));
+      const report = await pullAll(migrated, postgresSyncServer(client));
       expect(report.quarantined).toBe(0);
       for (const table of valueTables) {
         expect(cachedBuilds(migrated, table), table.cache).toEqual(await serverBuilds(client, table));

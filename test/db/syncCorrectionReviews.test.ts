@@ -5,8 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { cachedCorrectionReviews } from '../../src/main/cache/cachedCorrectionReviews';
+import { postgresSyncServer } from '../../src/main/sync/postgresSyncServer';
 import { pullAll } from '../../src/main/sync/pullEngine';
-import { serverReaderFor } from '../../src/main/sync/serverReader';
 import { streamNamed } from '../../src/main/sync/streamDefinitions';
 import { operatorTransaction } from './support/accessWorld';
 import { cachedKeys, serverKeys } from './support/syncCache';
@@ -53,7 +53,7 @@ describe('the review list of admin corrections in the investigator cache [DIARY-
     const stream = streamNamed('correction_review');
     const investigator = world.clients.investigator;
     const cache = setup.cacheOf(world.people.investigator.id);
-    await pullAll(cache, serverReaderFor(investigator));
+    await pullAll(cache, postgresSyncServer(investigator));
     const onServer = await serverKeys(investigator, stream);
     expect(onServer).toContain(reviewId);
     expect(onServer).toContain(world.rows.correctionReview.in);
@@ -79,7 +79,7 @@ describe('the review list of admin corrections in the investigator cache [DIARY-
     const elsewhere = await world.connect(world.counterparts.investigator);
     try {
       const otherCache = setup.cacheOf(world.counterparts.investigator.id);
-      await pullAll(otherCache, serverReaderFor(elsewhere));
+      await pullAll(otherCache, postgresSyncServer(elsewhere));
       expect(cachedKeys(otherCache, stream)).toEqual([world.rows.correctionReview.out]);
     } finally {
       await elsewhere.end();
@@ -91,7 +91,7 @@ describe('the review list of admin corrections in the investigator cache [DIARY-
       'acknowledged',
       'Matches the source document',
     ]);
-    await pullAll(cache, serverReaderFor(investigator));
+    await pullAll(cache, postgresSyncServer(investigator));
     const after = cachedCorrectionReviews(cache);
     expect(after.reviews.at(-1)).toMatchObject({
       reviewId,

@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileCacheKeyStore } from '../../src/main/cache/cacheKeyStore';
 import { openCache } from '../../src/main/cache/openCache';
 import { defaultMaxInFlight } from '../../src/main/sync/cacheWriter';
+import { postgresSyncServer } from '../../src/main/sync/postgresSyncServer';
 import { pullAll } from '../../src/main/sync/pullEngine';
-import { serverReaderFor } from '../../src/main/sync/serverReader';
 import { streamDefinitions, streamNamed } from '../../src/main/sync/streamDefinitions';
 import { createStudy } from './support/operatorActions';
 import {
@@ -138,7 +138,7 @@ describe('sync killed mid-stream [SYNC-RESUME]', () => {
       expect(landed).toBeLessThan(20000); // it really was killed mid-stream
 
       const reader = await db.connectAs(email, password);
-      await pullAll(cache, serverReaderFor(reader));
+      await pullAll(cache, postgresSyncServer(reader));
       for (const stream of streamDefinitions) {
         expect(cachedKeys(cache, stream), stream.name).toEqual(await serverKeys(reader, stream));
       }

@@ -6,8 +6,8 @@
 import type { Database } from 'better-sqlite3-multiple-ciphers';
 import { describe, expect, it } from 'vitest';
 import { cachedDeidentifiedEntries } from '../../src/main/cache/deidentifiedEntries';
+import { postgresSyncServer } from '../../src/main/sync/postgresSyncServer';
 import { pullAll } from '../../src/main/sync/pullEngine';
-import { serverReaderFor } from '../../src/main/sync/serverReader';
 import { streamNamed } from '../../src/main/sync/streamDefinitions';
 import { cachedKeys, serverKeys } from './support/syncCache';
 import { syncWorld } from './support/syncWorld';
@@ -44,7 +44,7 @@ describe('the analyst cache holds only de-identified diary data [ANALYST-CACHE]'
     );
     const analyst = world.clients.analyst;
     const cache = setup.cacheOf(world.people.analyst.id);
-    await pullAll(cache, serverReaderFor(analyst));
+    await pullAll(cache, postgresSyncServer(analyst));
 
     const stream = streamNamed('deidentified_entry');
     const onServer = await serverKeys(analyst, stream);
@@ -98,7 +98,7 @@ describe('the analyst cache holds only de-identified diary data [ANALYST-CACHE]'
     const analyst = world.clients.analyst;
     const cache = setup.cacheOf(world.people.analyst.id);
     const stream = streamNamed('deidentified_entry');
-    await pullAll(cache, serverReaderFor(analyst));
+    await pullAll(cache, postgresSyncServer(analyst));
     expect(cachedKeys(cache, stream)).toContain(world.records.patient2.eventUuid);
 
     // The second A1 patient's enrolment is withdrawn: the view no longer has their entries, and
@@ -108,7 +108,7 @@ describe('the analyst cache holds only de-identified diary data [ANALYST-CACHE]'
       [world.patient2.id],
     );
     try {
-      const report = await pullAll(cache, serverReaderFor(analyst));
+      const report = await pullAll(cache, postgresSyncServer(analyst));
       expect(report.reset).toBeNull();
       expect(report.removed).toBeGreaterThan(0);
       expect(cachedKeys(cache, stream)).not.toContain(world.records.patient2.eventUuid);
@@ -126,7 +126,7 @@ describe('the analyst cache holds only de-identified diary data [ANALYST-CACHE]'
       [world.people.analyst.id],
     );
     try {
-      await pullAll(cache, serverReaderFor(analyst));
+      await pullAll(cache, postgresSyncServer(analyst));
       expect(cachedKeys(cache, stream)).toEqual([]);
       expect(cachedDeidentifiedEntries(cache, noFilter).entries).toEqual([]);
     } finally {

@@ -13,8 +13,9 @@ import {
   openDiaryConflicts,
   resolveDiaryConflict,
 } from '../../src/main/sync/diaryEventOutbox';
+import { postgresSyncServer } from '../../src/main/sync/postgresSyncServer';
 import { pullAll } from '../../src/main/sync/pullEngine';
-import { type ServerReader, serverReaderFor } from '../../src/main/sync/serverReader';
+import type { SyncServer } from '../../src/main/sync/syncServer';
 import { operatorTransaction } from './support/accessWorld';
 import { syncWorld } from './support/syncWorld';
 
@@ -34,7 +35,7 @@ describe('diary event outbox', () => {
   it('checks the form locally, and a transcription whose reply was lost lands exactly once on the next flush [DIARY-OUTBOX]', async () => {
     const { investigator, patient } = setup.world.people;
     const cache = setup.cacheOf(investigator.id);
-    const server = serverReaderFor(setup.world.clients.investigator);
+    const server = postgresSyncServer(setup.world.clients.investigator);
     await pullAll(cache, server);
 
     // The build's form, from the cache: refused by field before anything is queued.
@@ -59,9 +60,10 @@ describe('diary event outbox', () => {
 
     // The server commits, the reply is lost on the way back.
     let lostOnce = false;
-    const losingReply: ServerReader = {
-      query: async (query) => {
-        const result = await server.query(query);
+    const losingReply: SyncServer = {
+      ...server,
+      submitDiaryEvents: async (events) => {
+        const result = await server.submitDiaryEvents(events);
         if (!lostOnce) {
           lostOnce = true;
           throw new Error('Connection terminated unexpectedly');
@@ -104,7 +106,7 @@ describe('diary event outbox', () => {
   it('keeps a conflict with its conflict_id, pulls it, and a field merge puts both changes on the server [DIARY-OUTBOX]', async () => {
     const { investigator, patient } = setup.world.people;
     const cache = setup.cacheOf(investigator.id);
-    const server = serverReaderFor(setup.world.clients.investigator);
+    const server = postgresSyncServer(setup.world.clients.investigator);
     const created = enqueueTranscription(cache, {
       patientId: patient.id,
       eventUuid: null,

@@ -7,8 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { cachedRecordTrail } from '../../src/main/cache/cacheReads';
 import { verifyChainFrom } from '../../src/main/sync/chainVerifier';
 import { enqueueAnnotation, flushOutbox, listOutbox, resolveOutboxItem } from '../../src/main/sync/outbox';
+import { postgresSyncServer } from '../../src/main/sync/postgresSyncServer';
 import { pullAll } from '../../src/main/sync/pullEngine';
-import { type ServerReader, serverReaderFor } from '../../src/main/sync/serverReader';
+import type { SyncServer } from '../../src/main/sync/syncServer';
 import { operatorTransaction } from './support/accessWorld';
 import { syncWorld } from './support/syncWorld';
 
@@ -28,7 +29,7 @@ describe('outbox and audit chain', () => {
   it('sends offline annotations in order, each exactly once, and keeps a conflict until it is resolved [SYNC-OUTBOX]', async () => {
     const investigator = setup.world.people.investigator;
     const cache = setup.cacheOf(investigator.id);
-    const server = serverReaderFor(setup.world.clients.investigator);
+    const server = postgresSyncServer(setup.world.clients.investigator);
     await pullAll(cache, server);
     const record = setup.world.records.in;
     const other = setup.world.records.patient2;
@@ -57,9 +58,10 @@ describe('outbox and audit chain', () => {
 
     // The first send lands on the server but its reply is lost.
     let lostOnce = false;
-    const losingReply: ServerReader = {
-      query: async (query) => {
-        const result = await server.query(query);
+    const losingReply: SyncServer = {
+      ...server,
+      annotate: async (write) => {
+        const result = await server.annotate(write);
         if (!lostOnce) {
           lostOnce = true;
           throw Object.assign(new Error('Connection terminated unexpectedly'), {});
@@ -148,7 +150,7 @@ describe('outbox and audit chain', () => {
   it('verifies the chain and names the first bad entry of a tampered server row and of a tampered cached row [SYNC-CHAIN-VERIFY, CFR-11.10a]', async () => {
     const inspector = setup.world.people.inspector;
     const cache = setup.cacheOf(inspector.id);
-    const server = serverReaderFor(setup.world.clients.inspector);
+    const server = postgresSyncServer(setup.world.clients.inspector);
     await pullAll(cache, server);
     const clean = verifyChainFrom(cache);
     const { rows: max } = await setup.db.operator.query<{ seq: string }>(
@@ -189,7 +191,7 @@ describe('outbox and audit chain', () => {
     });
     // A fresh cache of another reader (the admin) sees the same break from genesis.
     const adminCache = setup.cacheOf(setup.world.people.admin.id);
-    await pullAll(adminCache, serverReaderFor(setup.world.clients.admin));
+    await pullAll(adminCache, postgresSyncServer(setup.world.clients.admin));
     expect(verifyChainFrom(adminCache)).toMatchObject({ ok: false, firstBadSeq: tampered });
 
     // A cached row edited in the (decrypted) cache: a full verification finds it.
@@ -204,7 +206,7 @@ describe('outbox and audit chain', () => {
 
   it('verifies one record trail: its events, its signatures and their place in the chain [SYNC-CHAIN-VERIFY]', async () => {
     const cache = setup.cacheOf(`${setup.world.people.admin.id}-cache-9`);
-    await pullAll(cache, serverReaderFor(setup.world.clients.admin));
+    await pullAll(cache, postgresSyncServer(setup.world.clients.admin));
     verifyChainFrom(cache);
     const trail = cachedRecordTrail(cache, setup.world.rows.staging.in);
     expect(trail.found).toBe(true);

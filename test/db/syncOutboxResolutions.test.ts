@@ -12,8 +12,9 @@ import {
   listOutbox,
   resolveOutboxItem,
 } from '../../src/main/sync/outbox';
+import { postgresSyncServer } from '../../src/main/sync/postgresSyncServer';
 import { pullAll } from '../../src/main/sync/pullEngine';
-import { type ServerReader, serverReaderFor } from '../../src/main/sync/serverReader';
+import type { SyncServer } from '../../src/main/sync/syncServer';
 import { operatorTransaction } from './support/accessWorld';
 import { syncWorld } from './support/syncWorld';
 
@@ -38,11 +39,11 @@ const auditCount = async (eventType: string, annotationId: string) =>
 
 describe('the outbox closes and reopens queries, offline too [SYNC-OUTBOX]', () => {
   let cache: Database;
-  let server: ServerReader;
+  let server: SyncServer;
 
   beforeAll(async () => {
     cache = setup.cacheOf(setup.world.people.investigator.id);
-    server = serverReaderFor(setup.world.clients.investigator);
+    server = postgresSyncServer(setup.world.clients.investigator);
     await pullAll(cache, server);
   });
 
@@ -124,9 +125,10 @@ describe('the outbox closes and reopens queries, offline too [SYNC-OUTBOX]', () 
     });
     const reopenedBefore = await auditCount('diary.annotation_reopened', queryId);
     let lost = false;
-    const losingReply: ServerReader = {
-      query: async (query) => {
-        const result = await server.query(query);
+    const losingReply: SyncServer = {
+      ...server,
+      resolveAnnotation: async (write) => {
+        const result = await server.resolveAnnotation(write);
         if (!lost) {
           lost = true;
           throw new Error('Connection terminated unexpectedly');

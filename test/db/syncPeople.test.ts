@@ -3,6 +3,7 @@
 // quarantined and the rest land; a server without the directory leaves the cache as it was.
 import { afterAll, describe, expect, it } from 'vitest';
 import { cachedPeople } from '../../src/main/cache/cachedPeople';
+import { postgresSyncServer, postgresSyncServerOver } from '../../src/main/sync/postgresSyncServer';
 import { pullAll } from '../../src/main/sync/pullEngine';
 import { type ServerReader, serverReaderFor } from '../../src/main/sync/serverReader';
 import type { AppRole } from '../../src/shared/domain';
@@ -28,7 +29,7 @@ describe('people stream [UI-PEOPLE-NAMES, SYNC-QUARANTINE]', () => {
     async (role) => {
       const client = setup.world.clients[role];
       const cache = setup.cacheOf(`${setup.world.people[role].id}-people`);
-      const report = await pullAll(cache, serverReaderFor(client));
+      const report = await pullAll(cache, postgresSyncServer(client));
       const { rows } = await client.query<{ user_id: string; printed_name: string | null; roles: string[] }>(
         'select user_id::text as user_id, printed_name, roles from public.people_directory() order by user_id',
       );
@@ -44,7 +45,7 @@ describe('people stream [UI-PEOPLE-NAMES, SYNC-QUARANTINE]', () => {
     const { db, world } = setup;
     const signer = world.clients.signer;
     const cache = setup.cacheOf(`${world.people.signer.id}-people-refresh`);
-    await pullAll(cache, serverReaderFor(signer));
+    await pullAll(cache, postgresSyncServer(signer));
     const names = () => new Map(cachedPeople(cache).map((person) => [person.userId, person.printedName]));
     expect(names().get(world.people.monitor.id)).toBe('monitor person');
 
@@ -69,7 +70,7 @@ describe('people stream [UI-PEOPLE-NAMES, SYNC-QUARANTINE]', () => {
         removed[0]?.study_id,
       ]),
     );
-    const second = await pullAll(cache, serverReaderFor(signer));
+    const second = await pullAll(cache, postgresSyncServer(signer));
     expect(second.reset).toBeNull();
     expect(names().get(world.people.agent.id)).toBe('Dr. Renamed Agent');
     expect(names().has(world.people.monitor.id)).toBe(false);
@@ -98,7 +99,7 @@ describe('people stream [UI-PEOPLE-NAMES, SYNC-QUARANTINE]', () => {
       },
     };
     const cache = setup.cacheOf(`${setup.world.people.signer.id}-people-hostile`);
-    const report = await pullAll(cache, hostile);
+    const report = await pullAll(cache, postgresSyncServerOver(hostile));
     expect(report.quarantined).toBe(2);
     const quarantined = cache
       .prepare(`select row_key, problem from quarantine where stream = 'people'`)
@@ -115,7 +116,7 @@ describe('people stream [UI-PEOPLE-NAMES, SYNC-QUARANTINE]', () => {
     expect(cachedRows(cache).length).toBe(report.people);
     expect(report.people).toBeGreaterThan(5);
     // The next clean refresh supersedes the refused rows.
-    await pullAll(cache, real);
+    await pullAll(cache, postgresSyncServerOver(real));
     expect(cache.prepare(`select count(*) as n from quarantine where stream = 'people'`).get()).toEqual({
       n: 0,
     });
@@ -124,7 +125,7 @@ describe('people stream [UI-PEOPLE-NAMES, SYNC-QUARANTINE]', () => {
   it('leaves the cached people as they were when the server has no directory (before 0052)', async () => {
     const real = serverReaderFor(setup.world.clients.investigator);
     const cache = setup.cacheOf(`${setup.world.people.investigator.id}-people-old-server`);
-    await pullAll(cache, real);
+    await pullAll(cache, postgresSyncServerOver(real));
     const before = cachedRows(cache);
     expect(before.length).toBeGreaterThan(0);
     const oldServer: ServerReader = {
@@ -136,7 +137,7 @@ describe('people stream [UI-PEOPLE-NAMES, SYNC-QUARANTINE]', () => {
         return real.query(query);
       },
     };
-    const report = await pullAll(cache, oldServer);
+    const report = await pullAll(cache, postgresSyncServerOver(oldServer));
     expect(report.people).toBeNull();
     expect(cachedRows(cache)).toEqual(before);
   });

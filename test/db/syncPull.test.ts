@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { FileCacheKeyStore } from '../../src/main/cache/cacheKeyStore';
+import { postgresSyncServer, postgresSyncServerOver } from '../../src/main/sync/postgresSyncServer';
 import { pullAll } from '../../src/main/sync/pullEngine';
 import { type ServerReader, serverReaderFor } from '../../src/main/sync/serverReader';
 import { streamDefinitions, streamNamed } from '../../src/main/sync/streamDefinitions';
@@ -20,7 +21,7 @@ describe('pull sync', () => {
       const person = setup.world.people[role];
       const client = setup.world.clients[role];
       const cache = setup.cacheOf(person.id);
-      const report = await pullAll(cache, serverReaderFor(client), { pageSize: 3 });
+      const report = await pullAll(cache, postgresSyncServer(client), { pageSize: 3 });
       expect(report.quarantined).toBe(0);
       let total = 0;
       for (const stream of streamDefinitions) {
@@ -51,18 +52,18 @@ describe('pull sync', () => {
         [withdrawn],
       ),
     );
-    const first = await pullAll(cache, reader);
+    const first = await pullAll(cache, postgresSyncServerOver(reader));
     expect(first.removed).toBe(0);
     expect(cachedKeys(cache, enrolment)).toContain(withdrawn);
     await operatorTransaction(setup.db.operator, { sub: admin.id }, () =>
       setup.db.operator.query('delete from diary.user_site_assignments where patient_id = $1', [withdrawn]),
     );
-    const second = await pullAll(cache, reader);
+    const second = await pullAll(cache, postgresSyncServerOver(reader));
     expect(second.removed).toBe(1);
     expect(cachedKeys(cache, enrolment)).not.toContain(withdrawn);
     expect(cachedKeys(cache, enrolment)).toEqual(await serverKeys(client, enrolment));
     // Nothing more is read or dropped while the counts agree.
-    const third = await pullAll(cache, reader);
+    const third = await pullAll(cache, postgresSyncServerOver(reader));
     expect(third.removed).toBe(0);
     expect(cachedKeys(cache, enrolment)).toEqual(await serverKeys(client, enrolment));
   });
@@ -71,13 +72,13 @@ describe('pull sync', () => {
     const signer = setup.world.people.signer;
     const cache = setup.cacheOf(`${signer.id}-cache-0`);
     const reader = serverReaderFor(setup.world.clients.signer);
-    await pullAll(cache, reader);
+    await pullAll(cache, postgresSyncServerOver(reader));
     await operatorTransaction(setup.db.operator, { sub: signer.id }, () =>
       setup.db.operator.query(`update cro.staging_record set state = 'reviewing' where id = $1`, [
         setup.world.rows.staging.in,
       ]),
     );
-    const second = await pullAll(cache, reader);
+    const second = await pullAll(cache, postgresSyncServerOver(reader));
     expect(second.perStream.staging_record).toBe(1);
     expect(
       cache.prepare('select state from staging_record where id = ?').all(setup.world.rows.staging.in),
@@ -89,7 +90,7 @@ describe('pull sync', () => {
     const cache = setup.cacheOf(`${admin.id}-cache-1`);
     const reader = serverReaderFor(setup.world.clients.admin);
     const stream = streamNamed('provenance_event');
-    await pullAll(cache, reader, { streams: [stream] });
+    await pullAll(cache, postgresSyncServerOver(reader), { streams: [stream] });
 
     const early = await setup.db.connectAsOperator();
     const late = await setup.db.connectAsOperator();
@@ -107,7 +108,7 @@ describe('pull sync', () => {
     await late.query('commit');
 
     // Between the two commits: the later row is committed, the earlier one is not yet.
-    await pullAll(cache, reader, { streams: [stream] });
+    await pullAll(cache, postgresSyncServerOver(reader), { streams: [stream] });
     const has = (id: string) =>
       (cache.prepare('select count(*) as n from provenance_event where id = ?').get(id) as { n: number }).n;
     expect(has(earlyRow.id)).toBe(0);
@@ -117,7 +118,7 @@ describe('pull sync', () => {
     expect(BigInt(cursor.last_xid)).toBeLessThan(BigInt(earlyRow.xid)); // the cursor waited below it
 
     await early.query('commit');
-    await pullAll(cache, reader, { streams: [stream] });
+    await pullAll(cache, postgresSyncServerOver(reader), { streams: [stream] });
     expect(has(earlyRow.id)).toBe(1);
     expect(has(lateRow.id)).toBe(1);
     expect(cachedKeys(cache, stream)).toEqual(await serverKeys(setup.world.clients.admin, stream));
@@ -175,7 +176,7 @@ describe('pull sync', () => {
           : {}),
       };
       try {
-        await pullAll(cache, reader, { streams: [stream], pageSize: 2 });
+        await pullAll(cache, postgresSyncServerOver(reader), { streams: [stream], pageSize: 2 });
       } finally {
         await open.query('commit');
         await open.end();
@@ -190,7 +191,7 @@ describe('pull sync', () => {
       ).toEqual({
         n: 0,
       });
-      await pullAll(cache, real, { streams: [stream], pageSize: 2 });
+      await pullAll(cache, postgresSyncServerOver(real), { streams: [stream], pageSize: 2 });
       const quarantined = (
         cache.prepare('select row_key from quarantine').all() as { row_key: string }[]
       ).map((row) => row.row_key);
@@ -231,7 +232,7 @@ describe('pull sync', () => {
       };
       const cache = setup.cacheOf(inspector);
       const stream = streamNamed('provenance_event');
-      const first = await pullAll(cache, reader);
+      const first = await pullAll(cache, postgresSyncServerOver(reader));
       const emptyStreams = Object.entries(first.perStream).filter(([, rows]) => rows === 0);
       expect(emptyStreams.map(([name]) => name)).toContain(stream.name);
       // Per stream with rows: its own queries; per empty stream: none beyond the one count of all.
@@ -245,7 +246,7 @@ describe('pull sync', () => {
         );
         expect(ownQueries, name).toEqual([]);
       }
-      const counts = asked.filter((text) => text.includes('count(*)'));
+      const counts = asked.filter((text) => text.includes('sync_counts'));
       expect(counts).toHaveLength(1);
       // The empty first pull is finished: from its horizon on, like any other.
       expect(cache.prepare('select last_key from sync_cursor where stream = ?').get(stream.name)).toEqual({
@@ -260,7 +261,7 @@ describe('pull sync', () => {
       // Nothing new: the horizon and the counts, and no other query but the people directory,
       // which has no watermark and is read whole on every sync (peopleStream.ts).
       asked.length = 0;
-      await pullAll(cache, reader);
+      await pullAll(cache, postgresSyncServerOver(reader));
       expect(asked).toHaveLength(3);
       expect(asked[2]).toBe('cs_sync_people');
 
@@ -270,7 +271,7 @@ describe('pull sync', () => {
          values ($1, 'system', 'test', 'probe', 'probe', 'after-empty', '[]', '{}') returning id`,
         [study],
       );
-      const third = await pullAll(cache, reader);
+      const third = await pullAll(cache, postgresSyncServerOver(reader));
       expect(third.perStream[stream.name]).toBe(1);
       expect(cachedKeys(cache, stream)).toEqual([added.rows[0]?.id]);
       expect(cachedKeys(cache, stream)).toEqual(await serverKeys(client, stream));
@@ -295,7 +296,10 @@ describe('pull sync', () => {
     );
     const badId = bad.rows[0]?.id as string;
     const onServer = await serverKeys(setup.world.clients.admin, stream);
-    const report = await pullAll(cache, reader, { streams: [stream], pageSize: 1000 });
+    const report = await pullAll(cache, postgresSyncServerOver(reader), {
+      streams: [stream],
+      pageSize: 1000,
+    });
     expect(report.quarantined).toBe(1);
     expect(cachedKeys(cache, stream)).toEqual(onServer.filter((id) => id !== badId));
     const quarantined = cache.prepare('select stream, row_key, problem from quarantine').all();
@@ -336,7 +340,7 @@ describe('pull sync', () => {
       key: new FileCacheKeyStore(`${setup.caches.dir}/keys`).keyFor(userId, testBackendId),
     };
     await expect(
-      pullAll(cache, dropping, {
+      pullAll(cache, postgresSyncServerOver(dropping), {
         streams: [stream],
         pageSize: 2,
         cacheFile,
@@ -351,7 +355,7 @@ describe('pull sync', () => {
     const cursor = cache.prepare('select rows_pulled from sync_cursor where stream = ?').get(stream.name);
     expect(cursor).toEqual({ rows_pulled: 4 });
     // The next run goes on from there and ends with exactly the server's rows.
-    await pullAll(cache, real, {
+    await pullAll(cache, postgresSyncServerOver(real), {
       streams: [stream],
       pageSize: 2,
       cacheFile,
@@ -399,8 +403,16 @@ describe('pull sync', () => {
       path: setup.caches.path(`${admin.id}-cache-lines`),
       key: new FileCacheKeyStore(`${setup.caches.dir}/keys`).keyFor(`${admin.id}-cache-lines`, testBackendId),
     };
-    await pullAll(asLines, real, { streams, cacheFile, workerMinRows: 0, pageSize: 3 });
-    await pullAll(paged, { query: (query) => real.query(query) }, { streams, pageSize: 3 });
+    await pullAll(asLines, postgresSyncServerOver(real), {
+      streams,
+      cacheFile,
+      workerMinRows: 0,
+      pageSize: 3,
+    });
+    await pullAll(paged, postgresSyncServerOver({ query: (query) => real.query(query) }), {
+      streams,
+      pageSize: 3,
+    });
     // Both first pulls built the indexes they dropped, the unique keys among them.
     expect(missingDeferredIndexes(asLines, streams)).toEqual([]);
     expect(missingDeferredIndexes(paged, streams)).toEqual([]);

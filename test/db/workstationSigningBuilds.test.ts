@@ -8,8 +8,8 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cachedSigningSubjects } from '../../src/main/cache/cachedSigningSubjects';
 import { SigningCeremonies } from '../../src/main/signing/signingCeremony';
+import { postgresSyncServer } from '../../src/main/sync/postgresSyncServer';
 import { pullAll } from '../../src/main/sync/pullEngine';
-import { serverReaderFor } from '../../src/main/sync/serverReader';
 import { stagingRecordBuild } from './support/buildActions';
 import { actingAs } from './support/operatorActions';
 import { buildSigningWorld, password, type Signer, type SigningWorld } from './support/signingWorld';
@@ -27,7 +27,7 @@ describe('the signing manifest from the cache binds each record’s build [BUILD
   let cache: Database;
   let initialBuild: string;
 
-  const sync = () => pullAll(cache, serverReaderFor(signerClient));
+  const sync = () => pullAll(cache, postgresSyncServer(signerClient));
   /** A ceremony of a signer of study A (a new one each time: a TOTP code works once), from the cache. */
   const ceremonies = async () => {
     const who = await world.newSigner();

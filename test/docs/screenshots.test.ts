@@ -7,14 +7,22 @@ import { describe, expect, it } from 'vitest';
 const repo = resolve(import.meta.dirname, '../..');
 const readme = readFileSync(join(repo, 'README.md'), 'utf8');
 const shown = [...readme.matchAll(/docs\/screenshots\/([\w-]+)\.png/g)].map((match) => match[1] as string);
-const taken = new Set(
-  readdirSync(join(repo, 'test/e2e'))
+// In a test file, or in a flow of test/e2e/support that test files run on more than one workstation
+// (`shot('name')`: the embedded run takes `name`, the hosted run `hosted-name`).
+const e2eSources = [
+  ...readdirSync(join(repo, 'test/e2e'))
     .filter((name) => name.endsWith('.test.ts'))
-    .flatMap((name) =>
-      [...readFileSync(join(repo, 'test/e2e', name), 'utf8').matchAll(/screenshot\(page, '([\w-]+)'\)/g)].map(
-        (match) => match[1] as string,
-      ),
+    .map((name) => join('test/e2e', name)),
+  ...readdirSync(join(repo, 'test/e2e/support'))
+    .filter((name) => name.endsWith('Flow.ts'))
+    .map((name) => join('test/e2e/support', name)),
+];
+const taken = new Set(
+  e2eSources.flatMap((path) =>
+    [...readFileSync(join(repo, path), 'utf8').matchAll(/(?:screenshot\(page, |\bshot\()'([\w-]+)'\)/g)].map(
+      (match) => match[1] as string,
     ),
+  ),
 );
 const kept = readdirSync(join(repo, 'docs/screenshots'));
 

@@ -13,7 +13,8 @@ import { diaryFormProblems, isCalendarDate } from '../../shared/diaryFormValidat
 import { cachedStudyBuilds } from '../cache/cachedBuilds';
 import { UserFacingError } from '../userFacingError';
 import type { OutboxState } from './outbox';
-import { isConnectionError, type ServerReader } from './serverReader';
+import { isConnectionError } from './serverReader';
+import { type SyncServer, SyncSessionExpiredError } from './syncServer';
 
 type Json = Record<string, unknown>;
 export type ConflictStrategy = 'keep_mine' | 'keep_theirs' | 'field_merge';
@@ -218,8 +219,6 @@ export interface DiaryFlushReport {
   unreachable: boolean;
 }
 
-const submitSql = 'select public.submit_diary_events($1::jsonb) as result';
-
 interface SubmitResult {
   status: 'applied' | 'conflict';
   events?: { client_request_id: string; audit_id: number; replayed: boolean }[];
@@ -240,7 +239,7 @@ function detailOf(error: { detail?: string }): Json {
  */
 export async function flushDiaryEvents(
   db: Database,
-  server: ServerReader,
+  server: SyncServer,
   now = () => new Date(),
 ): Promise<DiaryFlushReport> {
   const report: DiaryFlushReport = { sent: 0, conflicts: 0, failed: 0, unreachable: false };
@@ -271,8 +270,7 @@ export async function flushDiaryEvents(
       source_reference: JSON.parse(row.source_reference) as Json,
     };
     try {
-      const { rows } = await server.query({ text: submitSql, values: [JSON.stringify([event])] });
-      const result = rows[0]?.result as SubmitResult;
+      const result = (await server.submitDiaryEvents([event])) as SubmitResult;
       if (result.status === 'applied') {
         sent.run(now().toISOString(), Number(result.events?.[0]?.audit_id), row.id);
         report.sent++;
@@ -288,6 +286,8 @@ export async function flushDiaryEvents(
         report.conflicts++;
       }
     } catch (error) {
+      // A hosted session that could not be renewed: this item and the rest stay pending, in order.
+      if (error instanceof SyncSessionExpiredError) throw error;
       if (isConnectionError(error)) {
         report.unreachable = true;
         break;
@@ -465,24 +465,21 @@ export function diaryConflictView(db: Database, conflictId: number): DiaryConfli
  */
 export async function resolveDiaryConflict(
   db: Database,
-  server: ServerReader,
+  server: SyncServer,
   conflictId: number,
   strategy: ConflictStrategy,
   seenAuditId: number,
 ): Promise<{ auditId: number }> {
   try {
-    const { rows } = await server.query({
-      text: 'select public.resolve_diary_conflict($1, $2, $3) as result',
-      values: [conflictId, strategy, seenAuditId],
-    });
-    const auditId = Number((rows[0]?.result as { audit_id?: number } | undefined)?.audit_id);
+    const result = await server.resolveDiaryConflict(conflictId, strategy, seenAuditId);
+    const auditId = Number((result as { audit_id?: number } | undefined)?.audit_id);
     db.prepare(
       `update diary_event_outbox set state = 'sent', sent_at = ?, resolution = ?, resolution_audit_id = ?, problem = null
         where conflict_id = ? and state = 'conflict'`,
     ).run(new Date().toISOString(), strategy, auditId, conflictId);
     return { auditId };
   } catch (error) {
-    if (isConnectionError(error)) throw error;
+    if (isConnectionError(error) || error instanceof SyncSessionExpiredError) throw error;
     const failure = error as { code?: string; message?: string; detail?: string };
     const detail = detailOf(failure);
     if (failure.code === 'CS409' && typeof detail.current_audit_id === 'number') {

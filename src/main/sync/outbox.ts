@@ -1,8 +1,10 @@
 // The outbox: investigator annotations (notes, queries, replies, corrections) and the closing or
 // reopening of a query, made in the cache, offline or online, and sent to the server in the order
-// they were made. Each carries a client_request_id chosen when it was made, so a resend after a lost
-// reply is recognised by the server's unique key and lands exactly once (0021 for annotations, 0041
-// for close / reopen); an annotation also carries the parent_audit_id the investigator saw and the
+// they were made (SyncServer.annotate / resolveAnnotation: public.submit_annotation and
+// public.submit_annotation_resolution, 0061, whichever the transport). Each carries a
+// client_request_id chosen when it was made, so a resend after a lost reply is recognised by the
+// server (0021 for annotations, 0041 for close / reopen) and lands exactly once: the server answers
+// "replayed" and writes nothing; an annotation also carries the parent_audit_id the investigator saw and the
 // annotation id it will have on the server, so that a reply to it or its closing can be made before
 // it is sent. A conflict (the record moved on, or someone else already closed or reopened the query:
 // CS409) or a refusal is kept with its reason for the person to resolve; nothing is ever dropped
@@ -11,7 +13,8 @@ import { randomUUID } from 'node:crypto';
 import type { Database } from 'better-sqlite3-multiple-ciphers';
 import type { QueryReasonCode } from '../../shared/domain';
 import { UserFacingError } from '../userFacingError';
-import { isConnectionError, type ServerReader } from './serverReader';
+import { isConnectionError } from './serverReader';
+import { type SyncServer, SyncSessionExpiredError } from './syncServer';
 
 export type OutboxState = 'pending' | 'sent' | 'conflict' | 'failed' | 'discarded';
 export type AnnotationKind = 'note' | 'query' | 'correction';
@@ -229,18 +232,6 @@ export interface FlushReport {
   unreachable: boolean;
 }
 
-const insertAnnotation = `
-  insert into diary.investigator_annotations (annotation_id, event_uuid, parent_audit_id, patient_id,
-    investigator_id, site_id, annotation_kind, annotation_text, requires_response, client_request_id, in_reply_to)
-  values (coalesce($9::uuid, gen_random_uuid()), $1::uuid, $2::bigint, auth.uid(), auth.uid(), $3, $4, $5, $6,
-    $7::uuid, $8::uuid)
-  returning annotation_id::text as annotation_id`;
-
-const insertResolution = `
-  insert into diary.annotation_resolutions (request_id, annotation_id, event_uuid, site_id, resolved, requested_by,
-    reason_code, reason_text)
-  values ($1::uuid, $2::uuid, $3::uuid, $4, $5, auth.uid(), $6, $7)`;
-
 /** The annotation an item needs on the server first: the one it answers, closes or reopens. */
 function dependencyOf(item: OutboxRow): string | null {
   return annotationKinds.includes(item.kind) ? item.in_reply_to : item.annotation_id;
@@ -248,7 +239,7 @@ function dependencyOf(item: OutboxRow): string | null {
 
 export async function flushOutbox(
   db: Database,
-  server: ServerReader,
+  server: SyncServer,
   now = () => new Date(),
 ): Promise<FlushReport> {
   const report: FlushReport = { sent: 0, conflicts: 0, failed: 0, unreachable: false };
@@ -289,70 +280,43 @@ export async function flushOutbox(
       | undefined;
     const isAnnotation = annotationKinds.includes(item.kind);
     try {
+      // A resend of what landed before (its reply was lost) comes back "replayed": the server has it
+      // once, under its request id, and names the annotation it made.
       if (isAnnotation) {
-        const { rows } = await server.query({
-          text: insertAnnotation,
-          values: [
-            item.event_uuid,
-            item.parent_audit_id,
-            site?.site_id ?? '',
-            item.kind,
-            item.annotation_text,
-            item.requires_response === 1,
-            item.client_request_id,
-            item.in_reply_to,
-            item.annotation_id,
-          ],
+        const { annotationId } = await server.annotate({
+          clientRequestId: item.client_request_id,
+          annotationId: item.annotation_id,
+          eventUuid: item.event_uuid,
+          parentAuditId: item.parent_audit_id,
+          siteId: site?.site_id ?? '',
+          kind: item.kind,
+          text: item.annotation_text,
+          requiresResponse: item.requires_response === 1,
+          inReplyTo: item.in_reply_to,
         });
-        mark.run('sent', now().toISOString(), String(rows[0]?.annotation_id), null, null, item.id);
+        mark.run('sent', now().toISOString(), annotationId, null, null, item.id);
       } else {
-        await server.query({
-          text: insertResolution,
-          values: [
-            item.client_request_id,
-            item.annotation_id,
-            item.event_uuid,
-            site?.site_id ?? '',
-            item.kind === 'close',
-            item.reason_code,
-            item.reason_text,
-          ],
+        await server.resolveAnnotation({
+          requestId: item.client_request_id,
+          annotationId: item.annotation_id as string,
+          eventUuid: item.event_uuid,
+          siteId: site?.site_id ?? '',
+          resolved: item.kind === 'close',
+          reasonCode: item.reason_code,
+          reasonText: item.reason_text,
         });
         mark.run('sent', now().toISOString(), null, null, null, item.id);
       }
       report.sent++;
     } catch (error) {
-      const failure = error as { code?: string; constraint?: string; detail?: string; message?: string };
+      // A hosted session that could not be renewed: this item and the rest stay pending, in order.
+      if (error instanceof SyncSessionExpiredError) throw error;
+      const failure = error as { code?: string; detail?: string; message?: string };
       if (isConnectionError(error)) {
         report.unreachable = true;
         break;
       }
-      const landedBefore =
-        failure.code === '23505' &&
-        (failure.constraint === 'investigator_annotations_client_request_id_key' ||
-          failure.constraint === 'investigator_annotations_pkey')
-          ? await server.query({
-              text: 'select annotation_id::text as annotation_id from diary.investigator_annotations where client_request_id = $1',
-              values: [item.client_request_id],
-            })
-          : null;
-      if (landedBefore && landedBefore.rows.length > 0) {
-        // Sent before, the reply was lost: the server has it once (under its request id, which also
-        // holds its annotation id); record which row it is.
-        mark.run(
-          'sent',
-          now().toISOString(),
-          String(landedBefore.rows[0]?.annotation_id),
-          null,
-          null,
-          item.id,
-        );
-        report.sent++;
-      } else if (failure.code === '23505' && failure.constraint === 'annotation_resolutions_pkey') {
-        // A close or reopen that landed before its reply was lost: it changed the query once.
-        mark.run('sent', now().toISOString(), null, null, null, item.id);
-        report.sent++;
-      } else if (failure.code === 'CS409') {
+      if (failure.code === 'CS409') {
         let current: number | null = null;
         try {
           const parsed = JSON.parse(failure.detail ?? '{}') as { current_audit_id?: number | string | null };

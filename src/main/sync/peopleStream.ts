@@ -1,6 +1,6 @@
 // The people stream: whom this person may name, with their printed name and roles (or a patient's
-// subject code), from public.people_directory() (migration 0052) through the person's own login, so
-// the server decides who is in it. Its source is a function, not a table, and it is small (the
+// subject code), from public.people_directory() (migration 0052) as the person (their own login, or
+// their token in hosted mode: SyncServer.people), so the server decides who is in it. Its source is a function, not a table, and it is small (the
 // people of one's studies), so it has no cursor: each sync reads it whole and replaces the cached
 // set in one SQLite transaction, rows that fail validation quarantined like any stream's. A server
 // without the function (older than 0052) leaves the cached set as it is: the screens show ids.
@@ -10,7 +10,7 @@ import type { Person } from '../../shared/contract';
 import { appRoles } from '../../shared/domain';
 import { quarantineSql } from './cacheWriter';
 import { describeIssues } from './rowProblem';
-import type { ServerReader } from './serverReader';
+import type { SyncServer } from './syncServer';
 
 export const peopleStreamName = 'people';
 
@@ -30,16 +30,7 @@ export const personRowSchema = z
   .strict();
 export type PersonRow = z.infer<typeof personRowSchema>;
 
-const peopleQuery = {
-  name: 'cs_sync_people',
-  text: `select d.user_id::text as user_id, d.printed_name, d.roles, d.agent_id, d.subject_code
-           from public.people_directory() d order by d.user_id`,
-};
-
 export const clearPeopleSql = 'delete from person';
-
-/** SQLSTATEs of a server that has no people_directory() for this person (older than 0052). */
-const directoryMissing = new Set(['42883', '42501', '3F000']);
 
 export interface PeopleRefresh {
   /** People now cached, or null when the server has no directory for us (the cache is left as it was). */
@@ -50,17 +41,11 @@ export interface PeopleRefresh {
 /** Reads the directory whole and makes it the cached set, in one transaction. */
 export async function refreshPeople(
   db: Database,
-  reader: ServerReader,
+  server: SyncServer,
   now: () => Date = () => new Date(),
 ): Promise<PeopleRefresh> {
-  let rows: Record<string, unknown>[];
-  try {
-    ({ rows } = await reader.query(peopleQuery));
-  } catch (error) {
-    if (directoryMissing.has(String((error as { code?: unknown }).code)))
-      return { people: null, quarantined: 0 };
-    throw error;
-  }
+  const rows = await server.people();
+  if (rows === null) return { people: null, quarantined: 0 };
   const receivedAt = now().toISOString();
   const valid: PersonRow[] = [];
   const refused: unknown[][] = [];

@@ -1,5 +1,6 @@
-// The narrow read interface the pull engine needs from the server: one query at a time over the
-// signed-in user's own connection (so that RLS decides what is cached; never an operator's).
+// The narrow read interface the direct modes' SyncServer (postgresSyncServer.ts) reads through: one
+// query at a time over the signed-in user's own connection (so that RLS decides what is cached;
+// never an operator's). isConnectionError serves every transport.
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import type pg from 'pg';
@@ -73,13 +74,18 @@ async function* copyRows(client: pg.ClientBase, select: string): AsyncGenerator<
   }
 }
 
-const connectionErrorCodes = new Set([
+/** The socket errors of a server out of reach, whichever transport met them (pg, fetch). */
+export const socketErrorCodes: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
   'ETIMEDOUT',
   'ENOTFOUND',
   'EPIPE',
   'EHOSTUNREACH',
+]);
+
+const connectionErrorCodes = new Set([
+  ...socketErrorCodes,
   '57P01', // admin_shutdown
   '57P02',
   '57P03', // cannot_connect_now

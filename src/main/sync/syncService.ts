@@ -2,12 +2,17 @@
 // cache at sign-in (online, or offline with the local verifier), pulls on open, on demand and every
 // few minutes while online, sends the outbox after each pull, verifies the chain incrementally, and
 // answers the read channels from the cache. Status changes are pushed through `emit` (the
-// contract's 'sync.progress' event). Online means: a live connection as the user, and the person
-// has not chosen "work offline". A connection lost after an online sign-in is opened again with
-// the same login (by itself every `reconnectIntervalMs`, on "Sync now", or when "work offline" is
-// turned off); the cache stays readable meanwhile. The connection settings (password included) are
+// contract's 'sync.progress' event). The server is a SyncServer (syncServer.ts) whichever the mode:
+// the direct modes open one over a PostgreSQL connection as the user (openOnline), hosted mode is
+// handed one that speaks PostgREST with the person's token (openHosted). Online means: the server
+// answers as the user, and the person has not chosen "work offline". A connection lost after an
+// online sign-in is opened again with the same login (by itself every `reconnectIntervalMs`, on
+// "Sync now", or when "work offline" is turned off; in hosted mode, the server answering its probe
+// again); the cache stays readable meanwhile. The connection settings (password included) are
 // held only as long as the online session, as the open connection itself holds them. After an
-// offline sign-in (nothing to reconnect with) a fresh sign-in reconnects.
+// offline sign-in (nothing to reconnect with) a fresh sign-in reconnects. A hosted session that
+// could not be renewed stops syncing with its message, the cache and outbox as they were, until a
+// fresh sign-in: retrying would only fail again.
 import type { Database } from 'better-sqlite3-multiple-ciphers';
 import type pg from 'pg';
 import type { SyncStatus } from '../../shared/contract';
@@ -39,8 +44,10 @@ import {
   outboxItem,
 } from './outbox';
 import { type ChainSource, verifyChainParallel } from './parallelChainVerifier';
+import { postgresSyncServer } from './postgresSyncServer';
 import { type PullProgress, pullAll, writeMeta } from './pullEngine';
-import { isConnectionError, type ServerReader, serverReaderFor } from './serverReader';
+import { isConnectionError } from './serverReader';
+import { type SyncServer, SyncSessionExpiredError } from './syncServer';
 
 const waitingIn = (state: 'pending' | 'conflict' | 'failed') =>
   `select (select count(*) from outbox where state = '${state}')
@@ -55,6 +62,13 @@ export interface SyncServiceOptions {
   intervalMs?: number;
   /** While the connection is lost (not by choice): how often to try to reconnect; default 30 seconds. */
   reconnectIntervalMs?: number;
+  /**
+   * Hosted mode only: how often an idle online session asks the server whether it still answers
+   * (the probe); default 60 seconds. A direct connection notices a server going away by itself;
+   * HTTP keeps no connection open, so without this the status would say "Online" until the next
+   * sync.
+   */
+  heartbeatMs?: number;
   now?: () => Date;
 }
 
@@ -64,11 +78,25 @@ export interface OnlineCredentials {
   password: string;
 }
 
+export interface HostedCredentials {
+  identity: SessionIdentity;
+  backend: BackendAddress;
+  password: string;
+  /** The hosted transport, signed in as the person (it renews their token itself). */
+  server: SyncServer;
+  /** Resolves when the server answers again after a lost connection; default: server.start(). */
+  probe?: () => Promise<void>;
+}
+
 export class SyncService {
   private db: Database | null = null;
   private client: pg.Client | null = null;
   private source: ChainSource | null = null;
-  private reader: ServerReader | null = null;
+  private server: SyncServer | null = null;
+  /** Hosted mode: its server, kept while the connection is lost, and how to see it back. */
+  private hosted: { server: SyncServer; probe: () => Promise<void> } | null = null;
+  /** A hosted session that could not be renewed: nothing syncs until a fresh sign-in. */
+  private sessionExpired = false;
   private identity: SessionIdentity | null = null;
   private workOffline = false;
   private connectionLost = false;
@@ -79,6 +107,7 @@ export class SyncService {
   private chain: ChainVerification | null = null;
   private timer: NodeJS.Timeout | null = null;
   private reconnectTimer: NodeJS.Timeout | null = null;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
   /** Opens a new connection as the signed-in user (online sessions only). */
   private connect: (() => Promise<pg.Client>) | null = null;
   private readonly now: () => Date;
@@ -91,21 +120,7 @@ export class SyncService {
   async openOnline(credentials: OnlineCredentials): Promise<void> {
     await this.close();
     const { identity, address, password } = credentials;
-    const backendId = backendIdFor(address);
-    try {
-      this.db = this.openFor(identity.userId, backendId);
-    } catch (error) {
-      this.lastError =
-        error instanceof UserFacingError ? error.message : 'The offline cache could not be opened.';
-      this.options.log(
-        `countersign sync: cache of user ${identity.userId} not opened: ${(error as Error).message}`,
-      );
-      this.emit();
-      return;
-    }
-    this.identity = identity;
-    writeMeta(this.db, 'identity', JSON.stringify(identity));
-    await saveOfflineVerifier(this.options.dataDir, backendId, identity.email, identity.userId, password);
+    if (!(await this.openSignedIn(identity, backendIdFor(address), password))) return;
     this.connect = async () => {
       // Rows are mirrored as the server's to_jsonb renders them in UTC, the form signatures hash.
       const client = await connectAsPerson(address, identity.email, password, 'countersign-sync', {
@@ -123,6 +138,79 @@ export class SyncService {
     }
     this.startTimer();
     void this.syncNow();
+  }
+
+  /**
+   * After a hosted (Supabase) sign-in: the user's cache, its offline verifier (so the same sign-in
+   * works offline later, as in the direct modes), and a first sync through `server`; no PostgreSQL
+   * connection. Online until a call fails for want of a connection; then it is back when the probe
+   * succeeds.
+   */
+  async openHosted(credentials: HostedCredentials): Promise<void> {
+    await this.close();
+    const { identity, backend, password, server } = credentials;
+    if (!(await this.openSignedIn(identity, backendIdFor(backend), password))) return;
+    this.hosted = {
+      server,
+      probe:
+        credentials.probe ??
+        (async () => {
+          await server.start();
+        }),
+    };
+    this.server = server;
+    this.connectionLost = false;
+    this.startTimer();
+    this.startHeartbeat();
+    void this.syncNow();
+  }
+
+  /** Hosted mode: an idle online session probes the server now and then (see heartbeatMs). */
+  private startHeartbeat(): void {
+    this.stopHeartbeat();
+    const hosted = this.hosted;
+    if (!hosted) return;
+    this.heartbeatTimer = setInterval(() => {
+      if (this.hosted !== hosted || !this.online || this.running) return;
+      hosted.probe().catch((error: unknown) => {
+        if (this.hosted !== hosted) return;
+        if (error instanceof SyncSessionExpiredError) this.markSessionExpired(error);
+        else if (isConnectionError(error)) this.markConnectionLost(error);
+      });
+    }, this.options.heartbeatMs ?? 60_000);
+    this.heartbeatTimer.unref();
+  }
+
+  private stopHeartbeat(): void {
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = null;
+  }
+
+  /**
+   * After an online sign-in, in any mode: the person's cache, their identity in it, and the offline
+   * verifier of this password (so the same sign-in works offline later). False when the cache
+   * cannot be opened (the status says why).
+   */
+  private async openSignedIn(
+    identity: SessionIdentity,
+    backendId: string,
+    password: string,
+  ): Promise<boolean> {
+    try {
+      this.db = this.openFor(identity.userId, backendId);
+    } catch (error) {
+      this.lastError =
+        error instanceof UserFacingError ? error.message : 'The offline cache could not be opened.';
+      this.options.log(
+        `countersign sync: cache of user ${identity.userId} not opened: ${(error as Error).message}`,
+      );
+      this.emit();
+      return false;
+    }
+    this.identity = identity;
+    writeMeta(this.db, 'identity', JSON.stringify(identity));
+    await saveOfflineVerifier(this.options.dataDir, backendId, identity.email, identity.userId, password);
+    return true;
   }
 
   /**
@@ -166,12 +254,22 @@ export class SyncService {
 
   /** The identity of an offline session (no server session exists). */
   get offlineIdentity(): SessionIdentity | null {
-    return this.db && !this.client ? this.identity : null;
+    return this.db && !this.client && !this.hosted ? this.identity : null;
+  }
+
+  /** A login to reconnect with: a direct one, or a hosted session. */
+  private get canReconnect(): boolean {
+    return this.connect !== null || this.hosted !== null;
   }
 
   /** A cache is open and its connection to the backend was lost (not by choice). */
   get connectionIsLost(): boolean {
-    return this.db !== null && !this.workOffline && (this.connectionLost || this.reader === null);
+    return (
+      this.db !== null &&
+      !this.workOffline &&
+      !this.sessionExpired &&
+      (this.connectionLost || this.server === null)
+    );
   }
 
   /** A request outside the sync failed for want of a connection: say so now, reconnect as usual. */
@@ -180,7 +278,7 @@ export class SyncService {
   }
 
   get online(): boolean {
-    return this.reader !== null && !this.workOffline && !this.connectionLost;
+    return this.server !== null && !this.workOffline && !this.connectionLost && !this.sessionExpired;
   }
 
   /** The cache answers reads once it holds a completed sync. */
@@ -202,7 +300,7 @@ export class SyncService {
 
   private adoptConnection(client: pg.Client): void {
     this.client = client;
-    this.reader = serverReaderFor(client);
+    this.server = postgresSyncServer(client);
     this.connectionLost = false;
     this.offlineSince = this.workOffline ? this.offlineSince : null;
     this.stopReconnecting();
@@ -212,7 +310,7 @@ export class SyncService {
     if (!this.connectionLost) {
       this.connectionLost = true;
       this.offlineSince ??= this.now().toISOString();
-      this.lastError = this.connect
+      this.lastError = this.canReconnect
         ? 'The backend cannot be reached; working from the cache. Countersign reconnects by itself, or with Sync now.'
         : 'The backend cannot be reached; working from the cache. Sign in again to reconnect.';
       this.options.log(
@@ -223,13 +321,54 @@ export class SyncService {
     }
   }
 
+  /**
+   * The hosted session could not be renewed: stop here (no reconnecting, no timed syncs), say so,
+   * keep the cache and the outbox as they are.
+   */
+  private markSessionExpired(error: SyncSessionExpiredError): void {
+    this.sessionExpired = true;
+    this.lastError = error.message;
+    this.offlineSince ??= this.now().toISOString();
+    this.stopReconnecting();
+    this.stopTimer();
+    this.stopHeartbeat();
+    this.options.log('countersign sync: hosted session expired; sync stopped until the next sign-in');
+    this.emit();
+  }
+
+  /** The hosted server answers its probe again; false if it is still away. */
+  private async reconnectHosted(hosted: {
+    server: SyncServer;
+    probe: () => Promise<void>;
+  }): Promise<boolean> {
+    try {
+      await hosted.probe();
+    } catch (error) {
+      if (error instanceof SyncSessionExpiredError) this.markSessionExpired(error);
+      else
+        this.options.log(
+          `countersign sync: reconnect failed (${(error as { code?: string }).code ?? 'error'})`,
+        );
+      return false;
+    }
+    if (this.hosted !== hosted) return false; // signed out meanwhile
+    this.server = hosted.server;
+    this.connectionLost = false;
+    this.offlineSince = this.workOffline ? this.offlineSince : null;
+    this.stopReconnecting();
+    this.lastError = null;
+    this.options.log('countersign sync: reconnected');
+    return true;
+  }
+
   /** A new connection with the same login, after the last one was lost; false if the server is still away. */
   private async reconnect(): Promise<boolean> {
+    if (this.hosted) return this.reconnectHosted(this.hosted);
     const connect = this.connect;
     if (!connect) return false;
     const old = this.client;
     this.client = null;
-    this.reader = null;
+    this.server = null;
     // A lost connection may never finish ending: do not wait for it.
     void old?.end().catch(() => undefined);
     try {
@@ -294,8 +433,9 @@ export class SyncService {
    * lost before (not by choice) is opened again first.
    */
   async syncNow(): Promise<SyncStatus> {
-    const reconnecting = !this.online && !this.workOffline && this.connectionLost && this.connect !== null;
-    if (!this.online && !this.workOffline && this.connectionLost && this.connect === null && this.db) {
+    const reconnecting =
+      !this.online && !this.workOffline && !this.sessionExpired && this.connectionLost && this.canReconnect;
+    if (!this.online && !this.workOffline && this.connectionLost && !this.canReconnect && this.db) {
       // Signed in from the cache: there is no login to reconnect with.
       this.lastError =
         'Signed in from the cache while the backend was away: sign out and in again to reconnect.';
@@ -307,9 +447,9 @@ export class SyncService {
         this.emit();
         try {
           if (reconnecting && !(await this.reconnect())) return;
-          const reader = this.reader;
-          if (!reader) return;
-          await pullAll(db, reader, {
+          const server = this.server;
+          if (!server) return;
+          await pullAll(db, server, {
             cacheFile: this.source ?? undefined,
             onProgress: (progress) => {
               this.progress = progress;
@@ -317,12 +457,12 @@ export class SyncService {
             },
           });
           // Diary events first: an annotation may be about a record a transcription creates.
-          const events = await flushDiaryEvents(db, reader, this.now);
+          const events = await flushDiaryEvents(db, server, this.now);
           const sent = events.unreachable
             ? { sent: 0, conflicts: 0, failed: 0, unreachable: true }
-            : await flushOutbox(db, reader, this.now);
+            : await flushOutbox(db, server, this.now);
           if (sent.unreachable) this.markConnectionLost();
-          else if (sent.sent + events.sent + events.conflicts > 0) await pullAll(db, reader);
+          else if (sent.sent + events.sent + events.conflicts > 0) await pullAll(db, server);
           refreshChangeSummaries(db);
           this.chain = verifyChainFrom(db, { now: this.now });
           this.lastError =
@@ -330,7 +470,8 @@ export class SyncService {
               ? 'Some diary entries or annotations need your decision (outbox).'
               : null;
         } catch (error) {
-          if (isConnectionError(error)) this.markConnectionLost(error);
+          if (error instanceof SyncSessionExpiredError) this.markSessionExpired(error);
+          else if (isConnectionError(error)) this.markConnectionLost(error);
           else {
             this.lastError = 'The last sync failed; the details are in the application log.';
             this.options.log(
@@ -386,13 +527,22 @@ export class SyncService {
     strategy: ConflictStrategy,
     seenAuditId: number,
   ): Promise<{ auditId: number }> {
-    const reader = this.reader;
-    if (!reader || !this.online) {
+    const server = this.server;
+    if (!server || !this.online) {
       throw new UserFacingError(
-        'You are offline: resolving a conflict needs the server, and nothing was sent.',
+        this.sessionExpired
+          ? (this.lastError ?? 'Sign in again: resolving a conflict needs the server, and nothing was sent.')
+          : 'You are offline: resolving a conflict needs the server, and nothing was sent.',
       );
     }
-    const resolved = await resolveDiaryConflict(this.cache(), reader, conflictId, strategy, seenAuditId);
+    let resolved: { auditId: number };
+    try {
+      resolved = await resolveDiaryConflict(this.cache(), server, conflictId, strategy, seenAuditId);
+    } catch (error) {
+      if (!(error instanceof SyncSessionExpiredError)) throw error;
+      this.markSessionExpired(error);
+      throw new UserFacingError(error.message, { cause: error });
+    }
     await this.syncNow();
     return resolved;
   }
@@ -424,7 +574,7 @@ export class SyncService {
   }
 
   private startReconnecting(): void {
-    if (this.reconnectTimer || !this.connect) return;
+    if (this.reconnectTimer || !this.canReconnect || this.sessionExpired) return;
     this.reconnectTimer = setInterval(() => {
       if (!this.workOffline) void this.syncNow();
     }, this.options.reconnectIntervalMs ?? 30_000);
@@ -439,12 +589,15 @@ export class SyncService {
   async close(): Promise<void> {
     this.stopTimer();
     this.stopReconnecting();
+    this.stopHeartbeat();
     this.connect = null;
+    this.hosted = null;
     await this.running?.catch(() => undefined);
     const client = this.client;
     this.client = null;
     await client?.end().catch(() => undefined);
-    this.reader = null;
+    this.server = null;
+    this.sessionExpired = false;
     this.db?.close();
     this.db = null;
     this.identity = null;

@@ -553,6 +553,22 @@ export const tableProbes: Record<string, TableProbe> = {
     update: "value = '3'",
     ownerCanInsert: false,
   },
+  'cs_private.sync_stream': {
+    key: 'name',
+    // The registry of sync streams (0061): migrations write it, everyone signed in reads it whole.
+    rows: () => ({ in: 'staging_record', out: 'audit_log' }),
+    candidates: () =>
+      both((s) => ({
+        name: `candidate_${s}`,
+        server_table: 'cro.study',
+        cursor_kind: 'xid',
+        key_column: 'id',
+        key_type: 'uuid',
+        deletions: false,
+        select_list: 't.id',
+      })),
+    update: 'deletions = not deletions',
+  },
   'cs_private.login_role': {
     key: 'role_name::text',
     rows: (w, a) => ({ in: ownPerson(w, a).email, out: otherPerson(w, a).email }),

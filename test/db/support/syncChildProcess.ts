@@ -2,8 +2,8 @@
 // pages, printing one line per page written, until the parent kills it (SIGKILL) mid-sync.
 import pg from 'pg';
 import { openCache } from '../../../src/main/cache/openCache';
+import { postgresSyncServer } from '../../../src/main/sync/postgresSyncServer';
 import { pullAll } from '../../../src/main/sync/pullEngine';
-import { serverReaderFor } from '../../../src/main/sync/serverReader';
 
 const [host, port, database, user, cachePath, userId, backendId] = process.argv.slice(2) as string[];
 const client = new pg.Client({
@@ -20,7 +20,7 @@ const cache = openCache({
   userId: userId as string,
   backendId: backendId as string,
 });
-await pullAll(cache, serverReaderFor(client), {
+await pullAll(cache, postgresSyncServer(client), {
   pageSize: 25,
   // SYNC_CHILD_WORKER: pages go through the cache writer worker (cacheWriter.ts), whatever the size.
   ...(process.env.SYNC_CHILD_WORKER

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import { expect, inject } from 'vitest';
+import { demoPeople } from '../../../src/main/backend/demo/demoPeople';
 import type { E2eServer } from '../globalSetup';
 
 export const screenshotDir = fileURLToPath(new URL('../../../test-results', import.meta.url));
@@ -13,8 +14,11 @@ export function e2eServer(): E2eServer | null {
   return inject('e2e');
 }
 
-export async function openWorkstation(browser: Browser): Promise<{ page: Page; pageErrors: string[] }> {
-  const server = e2eServer();
+/** A page on the embedded workstation, or on `server` (the hosted one, support/e2eTarget.ts). */
+export async function openWorkstation(
+  browser: Browser,
+  server: Pick<E2eServer, 'url'> | null = e2eServer(),
+): Promise<{ page: Page; pageErrors: string[] }> {
   if (!server) throw new Error('no e2e server');
   const page = await browser.newPage({ viewport: { width: 1400, height: 950 } });
   const pageErrors: string[] = [];
@@ -66,6 +70,20 @@ export async function signedInUserId(page: Page): Promise<string> {
   );
 }
 
+/** The backend mode the workstation reports ('embedded', 'postgres' or 'supabase'). */
+export async function backendMode(page: Page): Promise<string> {
+  return String(
+    await page.evaluate(
+      `fetch('/api/backend.status', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' })
+         .then((response) => response.json()).then((status) => status.mode)`,
+    ),
+  );
+}
+
+/**
+ * Signs in as a demo person: from the demo-user list where the workstation shows one (embedded
+ * demo), else by typing the person's e-mail address and password (hosted mode has no such list).
+ */
 export async function signInAs(page: Page, email: string): Promise<void> {
   const signOut = page.getByRole('button', { name: 'Sign out' });
   // Signed out (the sign-in screen), or signed in on any screen (a Sign out button).
@@ -73,7 +91,14 @@ export async function signInAs(page: Page, email: string): Promise<void> {
   if (await signOut.isVisible()) await signOut.click();
   // Only on the sign-in screen: the signed-in person's address is also in the status bar.
   await page.getByRole('heading', { name: 'Sign in' }).waitFor();
-  await page.getByText(email).first().click();
+  if (await page.getByRole('heading', { name: 'Demo users' }).isVisible()) {
+    await page.getByText(email).first().click();
+  } else {
+    const person = demoPeople.find((candidate) => candidate.email === email);
+    if (!person) throw new Error(`no demo person ${email}`);
+    await page.getByLabel('Email', { exact: true }).fill(email);
+    await page.getByLabel('Password', { exact: true }).fill(person.password);
+  }
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('button', { name: 'Sign out' }).waitFor();
 }

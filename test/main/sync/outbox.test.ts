@@ -18,7 +18,7 @@ import {
   outboxItem,
   resolveOutboxItem,
 } from '../../../src/main/sync/outbox';
-import type { ServerQuery, ServerReader } from '../../../src/main/sync/serverReader';
+import type { AnnotationWrite, ResolutionWrite, SyncServer } from '../../../src/main/sync/syncServer';
 
 const me = '11111111-1111-4111-8111-111111111111';
 const backendId = 'abcdefabcdefabcd';
@@ -39,16 +39,32 @@ function seed(db: Database) {
   annotation.run(closedQuery, record, JSON.stringify({ annotation_kind: 'query', resolved: true }));
 }
 
-/** A server that answers each statement with the next scripted outcome, and records what it got. */
-function scriptedServer(outcomes: (Error | Record<string, unknown>[])[]) {
-  const sent: ServerQuery[] = [];
-  const server: ServerReader = {
-    query: async (query) => {
-      sent.push(query);
-      const outcome = outcomes.shift() ?? [];
-      if (outcome instanceof Error) throw outcome;
-      return { rows: outcome };
-    },
+/** A server that answers each write with the next scripted outcome, and records what it got. */
+function scriptedServer(outcomes: (Error | { replayed: boolean })[]) {
+  const sent: { method: string; write: AnnotationWrite | ResolutionWrite }[] = [];
+  const answer = async (method: string, write: AnnotationWrite | ResolutionWrite) => {
+    sent.push({ method, write });
+    const outcome = outcomes.shift() ?? { replayed: false };
+    if (outcome instanceof Error) throw outcome;
+    return outcome;
+  };
+  const unused = async (): Promise<never> => {
+    throw new Error('not a call the outbox makes');
+  };
+  const server: SyncServer = {
+    transport: 'postgres',
+    start: unused,
+    count: unused,
+    page: unused,
+    keys: unused,
+    people: unused,
+    annotate: async (write) => ({
+      ...(await answer('annotate', write)),
+      annotationId: write.annotationId ?? 'dddddddd-0000-4000-8000-000000000001',
+    }),
+    resolveAnnotation: (write) => answer('resolveAnnotation', write),
+    submitDiaryEvents: unused,
+    resolveDiaryConflict: unused,
   };
   return { server, sent };
 }
@@ -174,8 +190,9 @@ describe('outbox: close and reopen [SYNC-OUTBOX]', () => {
       reasonText: null,
     });
     const { server, sent } = scriptedServer([
-      [],
-      pgError('23505', { constraint: 'annotation_resolutions_pkey' }),
+      { replayed: false },
+      // Landed before, its reply lost: the server answers the resend as a replay.
+      { replayed: true },
       pgError('CS409', {
         message: `annotation ${closedQuery} is already open`,
         detail: '{"current_resolved":false}',
@@ -190,23 +207,31 @@ describe('outbox: close and reopen [SYNC-OUTBOX]', () => {
       failed: 1,
       unreachable: false,
     });
-    expect(sent.map((query) => query.text.includes('diary.annotation_resolutions'))).toEqual([
-      true,
-      true,
-      true,
-      true,
+    expect(sent.map((call) => call.method)).toEqual([
+      'resolveAnnotation',
+      'resolveAnnotation',
+      'resolveAnnotation',
+      'resolveAnnotation',
     ]);
     // The reason goes with the request (0051): the close's, and none for this reopen.
-    expect(sent[0]?.values).toEqual([
-      landed.clientRequestId,
-      openQuery,
-      record,
-      'S1',
-      true,
-      'answered',
-      null,
-    ]);
-    expect(sent[1]?.values).toEqual([resent.clientRequestId, openQuery, record, 'S1', false, null, null]);
+    expect(sent[0]?.write).toEqual({
+      requestId: landed.clientRequestId,
+      annotationId: openQuery,
+      eventUuid: record,
+      siteId: 'S1',
+      resolved: true,
+      reasonCode: 'answered',
+      reasonText: null,
+    });
+    expect(sent[1]?.write).toEqual({
+      requestId: resent.clientRequestId,
+      annotationId: openQuery,
+      eventUuid: record,
+      siteId: 'S1',
+      resolved: false,
+      reasonCode: null,
+      reasonText: null,
+    });
     expect(outboxItem(db, landed.id)).toMatchObject({
       state: 'sent',
       sentAt: '2025-02-01T10:00:00.000Z',

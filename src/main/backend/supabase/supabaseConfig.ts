@@ -2,6 +2,7 @@
 // secret (every browser client of the project holds it; RLS is what protects the data), but it is
 // still kept out of logs and away from the renderer, which only ever sees the project's host.
 import { z } from 'zod';
+import type { BackendAddress } from '../../cache/cacheLocation';
 
 const loopbackHosts = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
@@ -45,6 +46,19 @@ export function assertNotServiceRole(anonKey: string): void {
     if (error instanceof SyntaxError) return;
     throw error;
   }
+}
+
+/**
+ * Where a project's caches and offline verifiers are filed (cacheLocation.ts names them by a backend
+ * address): its host and port, with a fixed database name.
+ */
+export function hostedBackendAddress(project: SupabaseProject): BackendAddress {
+  const url = new URL(project.url);
+  return {
+    host: url.hostname,
+    port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
+    database: 'supabase',
+  };
 }
 
 /** What may be shown or logged about a project: its host, never the key. */

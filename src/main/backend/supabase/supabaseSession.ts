@@ -10,6 +10,7 @@ import { type AppRole, appRoles, type StagingState, stagingStates } from '../../
 import { type AdministrationFunction, administrationFunctions } from '../../admin/peopleAdministration';
 import { buildRefFor } from '../../builds/studyBuilds';
 import { type TotpEnrolmentOffer, totpEnrolmentOffer } from '../../signing/totpEnrolment';
+import type { SyncServer } from '../../sync/syncServer';
 import { UserFacingError } from '../../userFacingError';
 import type { BackendSession } from '../backendSession';
 import {
@@ -31,6 +32,7 @@ import { authError, isWrongCode, isWrongPassword, postgrestError } from './supab
 import { callRpc } from './supabaseRpc';
 import { SupabaseSecurityAlerts } from './supabaseSecurityAlerts';
 import { SupabaseSigningBackend } from './supabaseSigning';
+import { SupabaseSyncServer } from './supabaseSyncServer';
 
 /** A keyset page of one table, as the sync engine pulls it through PostgREST. */
 export interface PullPageRequest {
@@ -128,6 +130,11 @@ export class SupabaseSession implements BackendSession {
   /** Security alerts and unlocking (migration 0056), through PostgREST. */
   securityAlerts(): SupabaseSecurityAlerts {
     return new SupabaseSecurityAlerts(this.client);
+  }
+
+  /** The server side of sync and of the outboxes (migration 0061), through PostgREST RPCs. */
+  syncServer(): SyncServer {
+    return new SupabaseSyncServer(this.client);
   }
 
   /** Diary corrections and their review (migration 0059), through PostgREST. */

@@ -53,6 +53,10 @@ export class FakeSupabase {
   private readonly tables = new Map<string, TableHandler>();
   /** Fail the next N requests whose path includes `path` at the network level. */
   private readonly networkFailures: { path: string; remaining: number }[] = [];
+  /** RPCs still to refuse as PostgREST refuses an expired token (401 PGRST303). */
+  private expiredRpcs = 0;
+  /** Token refreshes are refused (the refresh token is gone). */
+  private refreshRefused = false;
 
   constructor(options: FakeSupabaseOptions = {}) {
     this.email = options.email ?? 'sam.signer@example.test';
@@ -81,6 +85,22 @@ export class FakeSupabase {
     return this.requests.filter(
       (r) => r.path === `/rest/v1/${table}` && (r.headers['accept-profile'] ?? 'public') === schema,
     );
+  }
+
+  /** The next `times` RPCs are refused as a token that expired in flight (401, PGRST303). */
+  expireToken(times = 1): this {
+    this.expiredRpcs = times;
+    return this;
+  }
+
+  /** Token refreshes from now on are refused by Supabase Auth (the refresh token is gone). */
+  failRefresh(): this {
+    this.refreshRefused = true;
+    return this;
+  }
+
+  refreshCalls(): RecordedRequest[] {
+    return this.requests.filter((r) => r.path === '/auth/v1/token' && r.search.includes('refresh_token'));
   }
 
   failNetwork(path: string, times = 1): this {
@@ -190,6 +210,16 @@ export class FakeSupabase {
       return { status: 200, body: this.session('aal1') };
     }
     if (path === '/auth/v1/token' && url.searchParams.get('grant_type') === 'refresh_token') {
+      if (this.refreshRefused) {
+        return {
+          status: 400,
+          body: {
+            code: 400,
+            error_code: 'refresh_token_not_found',
+            msg: 'Invalid Refresh Token: Refresh Token Not Found',
+          },
+        };
+      }
       return { status: 200, body: this.session(this.factor === 'verified' ? 'aal2' : 'aal1') };
     }
     if (path === '/auth/v1/user') return { status: 200, body: this.user() };
@@ -231,6 +261,10 @@ export class FakeSupabase {
       return { status: 200, body: this.session('aal2') };
     }
     if (path.startsWith('/rest/v1/rpc/')) {
+      if (this.expiredRpcs > 0) {
+        this.expiredRpcs--;
+        return { status: 401, body: { code: 'PGRST303', message: 'JWT expired', details: null, hint: null } };
+      }
       const handler = this.rpcs.get(path.slice('/rest/v1/rpc/'.length));
       if (!handler) throw new Error(`the fake has no answer for ${request.method} ${path}`);
       return handler(body, request);
@@ -253,4 +287,15 @@ export function postgrestErrorReply(
   hint: string | null = null,
 ): Reply {
   return { status, body: { code, message, details: null, hint } };
+}
+
+/** A PostgREST error reply with details (a CS409's JSON, a constraint violation's key). */
+export function postgrestDetailedReply(
+  status: number,
+  code: string,
+  message: string,
+  details: string | null,
+  hint: string | null = null,
+): Reply {
+  return { status, body: { code, message, details, hint } };
 }

@@ -24,7 +24,7 @@ import { SyncSessionExpiredError } from '../../src/main/sync/syncServer';
 import { SyncService } from '../../src/main/sync/syncService';
 import { operatorTransaction, type Person, worldPassword } from './support/accessWorld';
 import { propose } from './support/operatorActions';
-import { type SupabaseStandIn, startSupabaseStandIn, totpAt } from './support/supabaseStandIn';
+import { type SupabaseStandIn, startStandInOver, totpAt } from './support/supabaseStandIn';
 import { cachedKeys, serverKeys, testBackendId } from './support/syncCache';
 import { syncWorld } from './support/syncWorld';
 
@@ -64,13 +64,7 @@ describe('hosted sync through the stand-in over HTTP', () => {
   const sessions: SupabaseSession[] = [];
 
   beforeAll(async () => {
-    standIn = await startSupabaseStandIn({
-      host: setup.db.server.host,
-      port: setup.db.server.port,
-      database: setup.db.name,
-      superuser: setup.db.server.superuser,
-      superuserPassword: setup.db.server.password,
-    });
+    standIn = await startStandInOver(setup.db);
   });
   afterAll(async () => {
     await Promise.all(sessions.map((session) => session.close().catch(() => undefined)));

@@ -7,7 +7,7 @@ import { createSupabaseClient } from '../../src/main/backend/supabase/supabaseCl
 import { SupabaseSession } from '../../src/main/backend/supabase/supabaseSession';
 import { describeBackendContract } from './backendContract';
 import { buildSigningWorld, password } from './support/signingWorld';
-import { startSupabaseStandIn } from './support/supabaseStandIn';
+import { startStandInOver } from './support/supabaseStandIn';
 import { syncContractWorld } from './support/syncContractWorld';
 import { createTestDatabase } from './support/testServer';
 
@@ -15,13 +15,7 @@ describeBackendContract('Supabase adapter against the stand-in', async () => {
   const db = await createTestDatabase();
   const world = await buildSigningWorld(db);
   const signer = await world.newSigner();
-  const standIn = await startSupabaseStandIn({
-    host: db.server.host,
-    port: db.server.port,
-    database: db.name,
-    superuser: db.server.superuser,
-    superuserPassword: db.server.password,
-  });
+  const standIn = await startStandInOver(db);
   const project = { url: standIn.url, anonKey: standIn.anonKey };
   const session = await SupabaseSession.signIn(project, signer.email, password, signer.code(), {
     autoRefreshToken: false,

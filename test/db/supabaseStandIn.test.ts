@@ -14,7 +14,7 @@ import { streamDefinitions } from '../../src/main/sync/streamDefinitions';
 import { appRoles } from '../../src/shared/domain';
 import { worldPassword } from './support/accessWorld';
 import { buildSigningWorld, password, type Signer, type SigningWorld } from './support/signingWorld';
-import { type SupabaseStandIn, startSupabaseStandIn, totpAt } from './support/supabaseStandIn';
+import { type SupabaseStandIn, startStandInOver, totpAt } from './support/supabaseStandIn';
 import { cachedKeys, serverKeys } from './support/syncCache';
 import { syncWorld } from './support/syncWorld';
 import { createTestDatabase, type TestDatabase } from './support/testServer';
@@ -33,13 +33,7 @@ beforeAll(async () => {
   world = await buildSigningWorld(db);
   signer = await world.newSigner();
   proposals = await world.reviewing(world.studyA, 3);
-  standIn = await startSupabaseStandIn({
-    host: db.server.host,
-    port: db.server.port,
-    database: db.name,
-    superuser: db.server.superuser,
-    superuserPassword: db.server.password,
-  });
+  standIn = await startStandInOver(db);
 });
 
 afterAll(async () => {
@@ -250,13 +244,7 @@ describe('the workstation pull engine through the stand-in [HOSTED-STANDIN]', ()
     'a %s signed in through the stand-in caches exactly the keys their own login reads [HOSTED-STANDIN]',
     async (role) => {
       const person = setup.world.people[role];
-      const server = await startSupabaseStandIn({
-        host: setup.db.server.host,
-        port: setup.db.server.port,
-        database: setup.db.name,
-        superuser: setup.db.server.superuser,
-        superuserPassword: setup.db.server.password,
-      });
+      const server = await startStandInOver(setup.db);
       try {
         const session = await SupabaseSession.signIn(
           { url: server.url, anonKey: server.anonKey },

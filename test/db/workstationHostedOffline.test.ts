@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorkstation, type Workstation } from '../../src/main/workstation';
 import { queueRowsOf } from '../../src/shared/stagingQueueColumns';
 import { buildWorld, type World, worldPassword } from './support/accessWorld';
-import { type SupabaseStandIn, startSupabaseStandIn, totpAt } from './support/supabaseStandIn';
+import { type SupabaseStandIn, startStandInOver, totpAt } from './support/supabaseStandIn';
 import { createTestDatabase, type TestDatabase } from './support/testServer';
 
 /** The TOTP secret every person of the access world has (test/db/support/accessWorld.ts). */
@@ -28,13 +28,7 @@ describe('workstation in hosted mode, offline [HOSTED-OFFLINE-SIGN-IN, SYNC-OFFL
   beforeAll(async () => {
     db = await createTestDatabase();
     world = await buildWorld(db);
-    standIn = await startSupabaseStandIn({
-      host: db.server.host,
-      port: db.server.port,
-      database: db.name,
-      superuser: db.server.superuser,
-      superuserPassword: db.server.password,
-    });
+    standIn = await startStandInOver(db);
     workstation = await createWorkstation({
       dataDir,
       log: (line) => lines.push(line),

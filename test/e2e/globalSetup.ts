@@ -12,7 +12,7 @@ import { hostedBackendAddress } from '../../src/main/backend/supabase/supabaseCo
 import type { BackendAddress } from '../../src/main/cache/cacheLocation';
 import { exportsDir } from '../../src/main/export/exportService';
 import { startBrowserHost } from '../../src/main/host/browserHost';
-import { createWorkstation } from '../../src/main/workstation';
+import { createWorkstation, type Workstation } from '../../src/main/workstation';
 import { freePort } from '../db/support/freePort';
 import { embeddedStandInOptions, startSupabaseStandIn } from '../db/support/supabaseStandIn';
 import { type BackendControlAddress, startBackendControl } from './support/backendControl';
@@ -41,6 +41,19 @@ declare module 'vitest' {
 }
 
 const rendererDir = fileURLToPath(new URL('../../out/renderer', import.meta.url));
+
+/** A workstation behind the browser host, exactly as `npm start` serves it without Electron. */
+function serve(workstation: Workstation, dataDir: string) {
+  return startBrowserHost({
+    handlers: workstation.handlers,
+    // Pushed events (sync status, export progress), as `npm start` wires them.
+    subscribe: workstation.subscribe,
+    downloadsDir: exportsDir(dataDir),
+    rendererDir,
+    port: 0,
+    log: () => undefined,
+  });
+}
 
 export default async function setup(project: TestProject) {
   if (!chromiumPath) {
@@ -78,15 +91,7 @@ async function startWorkstations(project: TestProject, started: (() => Promise<v
   started.push(() => workstation.close());
   const closedAfterWorkstation = started.length - 1;
   await workstation.backendSettled;
-  const host = await startBrowserHost({
-    handlers: workstation.handlers,
-    // Pushed events (sync status, export progress), as `npm start` wires them.
-    subscribe: workstation.subscribe,
-    downloadsDir: exportsDir(dataDir),
-    rendererDir,
-    port: 0,
-    log: () => undefined,
-  });
+  const host = await serve(workstation, dataDir);
   started.push(() => host.close());
   const backendDir = join(dataDir, 'backend');
   const control = await startBackendControl(backendDir, pgPort);
@@ -118,14 +123,7 @@ async function startWorkstations(project: TestProject, started: (() => Promise<v
   });
   started.push(() => hostedWorkstation.close());
   await hostedWorkstation.backendSettled;
-  const hostedHost = await startBrowserHost({
-    handlers: hostedWorkstation.handlers,
-    subscribe: hostedWorkstation.subscribe,
-    downloadsDir: exportsDir(hostedDataDir),
-    rendererDir,
-    port: 0,
-    log: () => undefined,
-  });
+  const hostedHost = await serve(hostedWorkstation, hostedDataDir);
   started.push(() => hostedHost.close());
   project.provide('e2eHosted', {
     url: hostedHost.url,

@@ -33,6 +33,7 @@ import {
   tableReadStatement,
 } from './standInRest';
 import { type Claims, factorIdOf, TokenSigner, totpAt } from './standInTokens';
+import type { TestServer } from './testServer';
 
 export { totpAt } from './standInTokens';
 
@@ -45,6 +46,17 @@ export interface SupabaseStandInOptions {
   superuserPassword: string;
   /** Lifetime of an access token (default 3600 s, as Supabase's default). */
   accessTokenSeconds?: number;
+}
+
+/** A stand-in over a test database of the run's PostgreSQL (test/db/support/testServer.ts). */
+export function startStandInOver(db: { name: string; server: TestServer }): Promise<SupabaseStandIn> {
+  return startSupabaseStandIn({
+    host: db.server.host,
+    port: db.server.port,
+    database: db.name,
+    superuser: db.server.superuser,
+    superuserPassword: db.server.password,
+  });
 }
 
 /**
@@ -127,6 +139,12 @@ export async function startSupabaseStandIn(options: SupabaseStandInOptions): Pro
   const refreshTokens = new Map<string, SessionState & { spentAt?: number }>();
   const challenges = new Map<string, { userId: string; factorId: string; expiresAt: number }>();
   const drops: { path: string; remaining: number }[] = [];
+  /** Counts one request against the first armed failure for its path; true when there was one. */
+  const takeOne = (failures: { path: string; remaining: number }[], path: string): boolean => {
+    const failure = failures.find((entry) => entry.remaining > 0 && path.includes(entry.path));
+    if (failure) failure.remaining--;
+    return failure !== undefined;
+  };
   const losses: { path: string; remaining: number }[] = [];
   const requests: { method: string; path: string }[] = [];
   let paused = false;
@@ -464,14 +482,9 @@ export async function startSupabaseStandIn(options: SupabaseStandInOptions): Pro
   ): Promise<RestReply | null> => {
     const path = target.pathname;
     requests.push({ method, path });
-    const drop = drops.find((entry) => entry.remaining > 0 && path.includes(entry.path));
-    if (drop) {
-      drop.remaining--;
-      return null;
-    }
-    const loss = losses.find((entry) => entry.remaining > 0 && path.includes(entry.path));
-    if (loss) {
-      loss.remaining--;
+    // Dropped: never answered. Lost: answered by the database, the reply never sent.
+    if (takeOne(drops, path)) return null;
+    if (takeOne(losses, path)) {
       await route(method, target, headers, text);
       return null;
     }

@@ -9,7 +9,7 @@ import { postgresSyncServer } from '../../../src/main/sync/postgresSyncServer';
 import type { SyncContractFixture } from '../backendContract';
 import { buildWorld, worldPassword } from './accessWorld';
 import { totpAt } from './standInTokens';
-import { startSupabaseStandIn } from './supabaseStandIn';
+import { startStandInOver } from './supabaseStandIn';
 import { serverKeys, tempCaches } from './syncCache';
 import { createTestDatabase } from './testServer';
 
@@ -24,16 +24,7 @@ export async function syncContractWorld(
   const caches = tempCaches();
   const open: Database[] = [];
   const investigator = world.people.investigator;
-  const standIn =
-    transport === 'stand-in'
-      ? await startSupabaseStandIn({
-          host: db.server.host,
-          port: db.server.port,
-          database: db.name,
-          superuser: db.server.superuser,
-          superuserPassword: db.server.password,
-        })
-      : null;
+  const standIn = transport === 'stand-in' ? await startStandInOver(db) : null;
   const session = standIn
     ? await SupabaseSession.signIn(
         { url: standIn.url, anonKey: standIn.anonKey },

@@ -496,8 +496,14 @@ async function pullStream(
       const key = textOf(row[keyColumn]);
       let after: boolean;
       if (seq) after = decimalAfter(key, lastKey);
-      else if (keyed) after = uuidAfter(key, lastKey);
-      else {
+      else if (keyed) {
+        // A first pull reads below its fixed horizon only: a row at or above it comes again later.
+        if (!decimalAfter(cursor.initialBelow as string, textOf(row.sync_xid)))
+          throw new Error(
+            `the server sent row ${i + 1} of a first pull of ${stream.name} at or above its horizon`,
+          );
+        after = uuidAfter(key, lastKey);
+      } else {
         const xid = textOf(row.sync_xid);
         after = xid === lastXid ? keyAfter(key, lastKey) : decimalAfter(xid, lastXid);
         lastXid = xid;

@@ -103,4 +103,20 @@ describe('pull engine: page order [HOSTED-SYNC-PAGE-ORDER, SYNC-WATERMARK]', () 
     );
     expect(db.prepare('select count(*) as n from sync_cursor').get()).toEqual({ n: 0 });
   });
+
+  it('refuses a first pull row at or above the horizon the pull reads below, and writes none of it', async () => {
+    // The server said the horizon is 100 (serverAnswering's start): a key-ordered first pull.
+    const model = (xid: string, id: string) => ({ sync_xid: xid, id, doc: '{}' });
+    await expect(
+      pullAll(
+        db,
+        serverAnswering([
+          model('99', 'cccccccc-0000-4000-8000-000000000001'),
+          model('100', 'cccccccc-0000-4000-8000-000000000002'),
+        ]),
+        { streams: [streamNamed('model_registry_version')] },
+      ),
+    ).rejects.toThrow(/row 2 of a first pull of model_registry_version at or above its horizon/);
+    expect(db.prepare('select count(*) as n from model_registry_version').get()).toEqual({ n: 0 });
+  });
 });

@@ -5,13 +5,12 @@
 // the inspection packet), the diaries (patients, history, annotations, outbox), the password change,
 // the shortcuts sheet, and the status bar on all of them. No serious or critical violation may
 // remain; a failure lists every one (rule, element, what to do).
-import pg from 'pg';
 import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { embeddedDatabase } from '../../src/main/backend/backendConfig';
 import { demoPerson } from '../../src/main/backend/demo/demoPeople';
 import { seriousViolations } from './support/axe';
 import { launchChromium } from './support/chromium';
+import { onServer } from './support/demoPersonQuery';
 import {
   e2eServer,
   screenshot,
@@ -73,24 +72,10 @@ const admin = demoPerson('admin');
 
 /** As the administrator, on their own login: the person's authenticator is removed (audited). */
 async function resetAuthenticator(userId: string): Promise<void> {
-  const server = e2eServer();
-  if (!server) throw new Error('no e2e server');
-  const client = new pg.Client({
-    host: '127.0.0.1',
-    port: server.pgPort,
-    database: embeddedDatabase,
-    user: admin.email,
-    password: admin.password,
-  });
-  await client.connect();
-  try {
-    await client.query('select public.reset_totp($1, $2)', [
-      userId,
-      'end-to-end accessibility scan of the set-up',
-    ]);
-  } finally {
-    await client.end();
-  }
+  await onServer(admin, 'select public.reset_totp($1, $2)', [
+    userId,
+    'end-to-end accessibility scan of the set-up',
+  ]);
 }
 
 describe.skipIf(e2eServer() === null)('every screen passes axe in every theme [UI-A11Y, UI-THEMES]', () => {

@@ -5,13 +5,12 @@
 // closing of that query are made offline and shown pending; the backend comes back, the workstation
 // reconnects, and each reaches the server exactly once and shows as sent.
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { embeddedDatabase } from '../../../src/main/backend/backendConfig';
 import { demoPeople, demoPerson } from '../../../src/main/backend/demo/demoPeople';
 import { setBackendRunning } from './backendControl';
 import { launchChromium } from './chromium';
+import { onServer } from './demoPersonQuery';
 import { backendMode, endSession, openWorkstation, screenshot, signInAs } from './e2ePage';
 import type { E2eTarget } from './e2eTarget';
 
@@ -45,24 +44,8 @@ export function describeInvestigatorFlow(target: E2eTarget | null, title: string
       await browser?.close();
     });
 
-    /** Counts rows on the server, connected as the investigator (RLS: their site only). */
-    const onServer = async (sql: string, values: unknown[]) => {
-      const server = target;
-      if (!server) throw new Error('no e2e server');
-      const client = new pg.Client({
-        host: '127.0.0.1',
-        port: server.pgPort,
-        database: embeddedDatabase,
-        user: investigator.email,
-        password: investigator.password,
-      });
-      await client.connect();
-      try {
-        return (await client.query(sql, values)).rows;
-      } finally {
-        await client.end();
-      }
-    };
+    /** Rows on the server, read as the investigator over their own login (RLS: their site only). */
+    const asInvestigator = (sql: string, values: unknown[]) => onServer(investigator, sql, values);
     const connection = () => page.getByRole('status', { name: 'Connection' });
     const annotationItem = (text: string): Locator =>
       page.locator('.diary-annotations li.diary-annotation').filter({ hasText: text });
@@ -196,22 +179,23 @@ export function describeInvestigatorFlow(target: E2eTarget | null, title: string
 
       // On the server: each exactly once, the query closed by the investigator; a second sync sends nothing more.
       const count = (text: string) =>
-        onServer('select count(*)::int as n from diary.investigator_annotations where annotation_text = $1', [
-          text,
-        ]);
+        asInvestigator(
+          'select count(*)::int as n from diary.investigator_annotations where annotation_text = $1',
+          [text],
+        );
       await page.getByRole('button', { name: 'Sync now' }).click();
       await expect.poll(() => connection().innerText()).toContain('Online');
       expect(await count(noteText)).toEqual([{ n: 1 }]);
       expect(await count(queryText)).toEqual([{ n: 1 }]);
       expect(await count(replyText)).toEqual([{ n: 1 }]);
-      const answered = await onServer(
+      const answered = await asInvestigator(
         `select r.in_reply_to = q.annotation_id as answers_the_query
          from diary.investigator_annotations r, diary.investigator_annotations q
          where r.annotation_text = $1 and q.annotation_text = $2`,
         [replyText, queryText],
       );
       expect(answered).toEqual([{ answers_the_query: true }]);
-      const closed = await onServer(
+      const closed = await asInvestigator(
         `select a.resolved, a.resolved_by = auth.uid() as by_me,
               (select count(*)::int from diary.annotation_resolutions r where r.annotation_id = a.annotation_id) as requests,
               (select r.reason_code from diary.annotation_resolutions r where r.annotation_id = a.annotation_id) as reason

@@ -9,7 +9,14 @@ export default defineConfig({
   main: {
     build: {
       outDir: 'out/main',
-      lib: { entry: resolve(import.meta.dirname, 'src/main/index.ts') },
+      // The export worker is an entry of its own: out/main/exportWorker.js, next to index.js, where
+      // packetWorker.ts looks for it (relative to import.meta.url).
+      lib: {
+        entry: {
+          index: resolve(import.meta.dirname, 'src/main/index.ts'),
+          exportWorker: resolve(import.meta.dirname, 'src/main/export/exportWorker.ts'),
+        },
+      },
     },
   },
   preload: {

@@ -1,7 +1,9 @@
 // The command line of the inspection packet (issue 6):
 //   npx countersign export --data-dir DIR --email E --scope study:CODE [--from D] [--to D]
 //                          [--allow-broken-chain] --out packet.zip
-//   npx countersign verify packet.zip [--json] [--links]
+//   npx countersign verify packet.zip [--json] [--links] [--render]
+//   npx countersign verify --record ID packet.zip [--json]   (one record with its own proofs, format 3)
+//   npx countersign verify OLD.zip NEW.zip [--json]          (NEW's history extends OLD's, format 3)
 //   npx countersign evidence record|sign ... (issue 8: scripts/evidenceCommand.ts)
 //   npx countersign sign-in-guard < server.log (issue 17: scripts/signInGuardCommand.ts)
 // `export` opens the person's cache offline, exactly as the workstation's offline sign-in does (the
@@ -9,7 +11,7 @@
 // whose key is sealed by the OS keychain can only be exported from the app). The password comes
 // from COUNTERSIGN_PASSWORD or is asked for on the terminal, and is never printed or logged.
 // `verify` needs only the packet: no data folder, no network.
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
@@ -18,10 +20,16 @@ import { FileCacheKeyStore } from '../src/main/cache/cacheKeyStore';
 import { cacheDir, cacheFilePath } from '../src/main/cache/cacheLocation';
 import { checkOfflineVerifier } from '../src/main/cache/offlineSignIn';
 import { openCache } from '../src/main/cache/openCache';
+import { cachedCosignatures } from '../src/main/checkpoint/cachedCosignatures';
+import { workstationSigner } from '../src/main/checkpoint/workstationKey';
 import { defaultDataDir } from '../src/main/dataDir';
 import { buildPacket } from '../src/main/export/exportPacket';
+import { verifyPacketConsistency } from '../src/main/export/packetConsistency';
 import { normaliseBound, parseScopeSelector } from '../src/main/export/packetScope';
-import { verifyPacket } from '../src/main/export/verifyPacket';
+import { readPacketFile } from '../src/main/export/storedZip';
+import { verifyPacketAsync } from '../src/main/export/verifyPacket';
+import { verifyPacketRecord } from '../src/main/export/verifyPacketRecord';
+import { checkpointCommand, checkpointUsage, verifyAgainstCheckpointCommand } from './checkpointCommand';
 import { evidenceCommand, evidenceUsage } from './evidenceCommand';
 import { signInGuardCommand, signInGuardUsage } from './signInGuardCommand';
 
@@ -29,7 +37,10 @@ const usage = `usage:
   countersign export --data-dir DIR --email EMAIL --scope SCOPE --out packet.zip [--from DATE] [--to DATE] [--allow-broken-chain]
       SCOPE: study:CODE | patient:<uuid> | staging:<id>[,<id>...] | all
       password: COUNTERSIGN_PASSWORD, or asked for on the terminal
-  countersign verify packet.zip [--json] [--links]
+  countersign verify packet.zip [--json] [--links] [--render]
+  countersign verify --record ID packet.zip [--json]
+  countersign verify OLD.zip NEW.zip [--json]
+${checkpointUsage}
 ${evidenceUsage}
 ${signInGuardUsage}`;
 
@@ -108,6 +119,9 @@ async function exportCommand(args: string[]) {
       scope: { selector, from: normaliseBound(values.from, false), to: normaliseBound(values.to, true) },
       allowBrokenChain: values['allow-broken-chain'] === true,
       generatedBy: { userId: identity.userId, printedName: identity.printedName, roles: identity.roles },
+      // The workstation key cosigns the packet's checkpoint; the cache's cosignatures travel with it.
+      signer: workstationSigner(keyStore, found.userId, found.backendId),
+      knownCosignatures: cachedCosignatures(db),
       onProgress: (p) => process.stderr.write(`  ${p.stage}${p.total > 1 ? ` ${p.done}/${p.total}` : ''}\n`),
     });
     writeFileSync(values.out, result.zip, { mode: 0o600 });
@@ -129,21 +143,68 @@ async function exportCommand(args: string[]) {
   }
 }
 
-function verifyCommand(args: string[]) {
+async function verifyCommand(args: string[]) {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { json: { type: 'boolean', default: false }, links: { type: 'boolean', default: false } },
+    options: {
+      json: { type: 'boolean', default: false },
+      links: { type: 'boolean', default: false },
+      render: { type: 'boolean', default: false },
+      record: { type: 'string' },
+    },
   });
   const path = positionals[0];
-  if (!path) fail(usage, 2);
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch {
-    fail(`cannot read ${path}`);
+  if (!path || positionals.length > 2) fail(usage, 2);
+  const read = (file: string): Buffer => {
+    try {
+      return readPacketFile(file);
+    } catch {
+      fail(`cannot read ${file}`);
+    }
+  };
+  const bytes = read(path);
+  if (values.record !== undefined || positionals.length === 2) {
+    const result =
+      values.record !== undefined
+        ? verifyPacketRecord(bytes, values.record)
+        : verifyPacketConsistency(bytes, read(positionals[1] as string));
+    if (values.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    else {
+      const out: string[] = [];
+      if ('recordId' in result) {
+        out.push(`packet ${path}: ${result.kind ?? 'no'} record ${result.recordId}`);
+        const cp = result.proofs?.checkpoint;
+        if (cp)
+          out.push(`  checkpoint ${cp.treeSize} entries, root ${cp.rootHash}, subject map ${cp.subjectRoot}`);
+        for (const c of result.proofs?.cosignatures ?? [])
+          out.push(
+            `  cosignature ${c.ok ? 'ok ' : 'BAD'} key ${c.keyFingerprint} ${c.printedName ?? c.userId} at ${c.cosignedAt}`,
+          );
+        out.push(
+          `  ${result.entries} audit entries proven in the checkpoint; its history complete: ${result.proofs?.recordsComplete === 1 ? 'yes' : 'no'}`,
+        );
+      } else {
+        out.push(
+          `OLD ${path}: ${result.old ? `${result.old.treeSize} entries, root ${result.old.rootHash}` : '-'}`,
+        );
+        out.push(
+          `NEW ${positionals[1]}: ${result.new ? `${result.new.treeSize} entries, root ${result.new.rootHash}` : '-'}`,
+        );
+      }
+      for (const p of result.problems) out.push(`  FAIL ${p.where}: ${p.what}`);
+      out.push(
+        result.ok
+          ? 'recordId' in result
+            ? 'VERIFIED: the record, its every audit entry and its proofs check.'
+            : "CONSISTENT: NEW's audit log extends OLD's."
+          : 'NOT VERIFIED.',
+      );
+      process.stdout.write(`${out.join('\n')}\n`);
+    }
+    process.exit(result.ok ? 0 : 1);
   }
-  const report = verifyPacket(bytes);
+  const report = await verifyPacketAsync(bytes, { render: values.render });
   if (values.json) {
     process.stdout.write(
       `${JSON.stringify(values.links ? report : { ...report, chain: { ...report.chain, links: undefined } }, null, 2)}\n`,
@@ -153,9 +214,24 @@ function verifyCommand(args: string[]) {
     for (const file of report.files)
       out.push(`  file ${file.ok ? 'ok ' : 'BAD'} ${file.sha256} ${file.path} (${file.bytes} bytes)`);
     out.push(`  document hash (packet.json) ${report.documentHash ?? '-'}`);
-    out.push(
-      `  audit chain: ${report.chain.linksChecked} links recomputed from genesis to head seq ${report.chain.headSeq ?? '-'} ${report.chain.headHash ?? ''}`,
-    );
+    if (report.proofs) {
+      const cp = report.proofs.checkpoint;
+      out.push(
+        `  checkpoint: ${cp?.treeSize ?? '-'} entries, root ${cp?.rootHash ?? '-'}, subject map ${cp?.subjectRoot ?? '-'}; manifest signed by key ${report.proofs.exporterKey ?? '-'}`,
+      );
+      for (const c of report.proofs.cosignatures)
+        out.push(
+          `  cosignature ${c.ok ? 'ok ' : 'BAD'} key ${c.keyFingerprint} ${c.printedName ?? c.userId} at ${c.cosignedAt}`,
+        );
+      out.push(
+        `  audit chain: ${report.chain.linksChecked} entries proven in the checkpoint (head seq ${report.chain.headSeq ?? '-'} ${report.chain.headHash ?? ''}); ${report.proofs.recordsComplete} records and builds complete against the subject map; ${report.proofs.consistency.length} consistency proofs from earlier checkpoints`,
+      );
+      if (!report.rendered)
+        out.push('  renderings: bound by the signed manifest (--render re-renders and compares them)');
+    } else
+      out.push(
+        `  audit chain: ${report.chain.linksChecked} links recomputed from genesis to head seq ${report.chain.headSeq ?? '-'} ${report.chain.headHash ?? ''}`,
+      );
     if (values.links) for (const [seq, hash] of report.chain.links) out.push(`    link ${seq} ${hash}`);
     for (const s of report.signatures) {
       out.push(
@@ -190,7 +266,20 @@ function verifyCommand(args: string[]) {
 
 const [command, ...rest] = process.argv.slice(2);
 if (command === 'export') await exportCommand(rest);
-else if (command === 'verify') verifyCommand(rest);
+else if (command === 'checkpoint')
+  process.stdout.write(
+    `${await checkpointCommand(rest, askPassword).catch((error: Error) => fail(error.message))}\n`,
+  );
+else if (
+  command === 'verify' &&
+  rest.some((arg) => arg === '--checkpoint' || arg.startsWith('--checkpoint='))
+) {
+  const { ok, report } = await verifyAgainstCheckpointCommand(rest).catch((error: Error) =>
+    fail(error.message),
+  );
+  process.stdout.write(`${report}\n`);
+  process.exit(ok ? 0 : 1);
+} else if (command === 'verify') await verifyCommand(rest);
 else if (command === 'evidence') await evidenceCommand(rest).catch((error: Error) => fail(error.message));
 else if (command === 'sign-in-guard') await signInGuardCommand().catch((error: Error) => fail(error.message));
 else fail(usage, 2);

@@ -56,9 +56,11 @@ import {
 import { cachedDeidentifiedEntries } from './cache/deidentifiedEntries';
 import { cachedDiaryHistory, cachedDiaryPatients } from './cache/diaryReads';
 import { checkOfflineVerifier, saveOfflineVerifier } from './cache/offlineSignIn';
+import { checkpointSettingsFrom } from './checkpoint/checkpointSettings';
 import { correctDiaryRecord, reviewDiaryCorrection } from './diary/diaryCorrections';
 // Inspection packet (issue 6).
 import { exportPacketToDataDir, verifyExportedPacket } from './export/exportService';
+import { PacketJobs } from './export/packetWorker';
 import { type ChooseDestination, savePacketCopy } from './export/savePacketCopy';
 import { guardServerWrites } from './serverWriteGuard';
 import { IdleLock, idleLockSecondsFrom } from './session/idleLock';
@@ -148,6 +150,11 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
   let signInWarnings: string[] = [];
   let closing = false;
   const listeners = new Set<ContractEventListener>();
+  /** Packet export and verification, in a worker thread: one at a time, cancellable. */
+  const packetJobs = new PacketJobs();
+  const exportProgress = (progress: unknown) => {
+    for (const listener of listeners) listener('export.progress', progress);
+  };
   const sync = new SyncService({
     dataDir: options.dataDir,
     keyStore: options.cacheKeyStore ?? new FileCacheKeyStore(join(cacheDir(options.dataDir), 'keys')),
@@ -158,6 +165,8 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
     intervalMs: options.syncIntervalMs,
     reconnectIntervalMs: options.syncReconnectIntervalMs,
     heartbeatMs: options.syncHeartbeatMs,
+    // Cosigned checkpoints and the daily checkpoint file (issue 24).
+    ...checkpointSettingsFrom(options.env ?? process.env, options.dataDir),
   });
   /** Where the backend is or would be: also known when it cannot be reached (offline sign-in). */
   const expectedAddress = (): BackendAddress | null => {
@@ -201,6 +210,7 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
     signing = null;
     signInWarnings = [];
     idleLock.stop();
+    packetJobs.cancel(); // its worker holds the cache's key
     await previous?.close();
     await sync.close();
   };
@@ -738,17 +748,22 @@ export async function createWorkstation(options: WorkstationOptions): Promise<Wo
     'export.packet': async (request) => {
       const identity = session?.identity ?? sync.offlineIdentity;
       if (!identity) throw new UserFacingError('Sign in to export an inspection packet.');
-      return exportPacketToDataDir(sync.cache(), {
+      const workstationKey = sync.workstationKey();
+      return exportPacketToDataDir(sync.cacheSource(), {
         dataDir: options.dataDir,
         request,
         identity,
+        jobs: packetJobs,
         log,
-        onProgress: (progress) => {
-          for (const listener of listeners) listener('export.progress', progress);
-        },
+        onProgress: exportProgress,
+        // The workstation key signs the packet and cosigns its checkpoint (issue 24).
+        ...(workstationKey ? { signingKey: workstationKey } : {}),
       });
     },
-    'export.verify': async ({ fileName }) => verifyExportedPacket(options.dataDir, fileName),
+    'export.verify': async ({ fileName }) =>
+      verifyExportedPacket(options.dataDir, fileName, { jobs: packetJobs, onProgress: exportProgress }),
+    // Stops a running export or verification (its worker is terminated; no file is left).
+    'export.cancel': async () => ({ cancelled: packetJobs.cancel() }),
     // A save dialog is the desktop host's (index.ts); a host without one offers a download instead.
     'export.saveAs': async ({ fileName }) =>
       options.chooseExportDestination

@@ -574,6 +574,19 @@ export const SyncStatus = z.object({
     .nullable(),
   /** What protects the cache key on this host. */
   keyProtection: z.string(),
+  /**
+   * Cosigned checkpoints (issue 24), for inspectors and administrators: 'rewritten' when this
+   * workstation found the audit history rewritten (problem says how; nothing more is cosigned).
+   */
+  checkpoint: z
+    .object({
+      state: z.enum(['none', 'cosigned', 'rewritten']),
+      treeSize: z.number().int().positive().nullable(),
+      cosigners: z.number().int().nonnegative(),
+      problem: z.string().nullable(),
+    })
+    .nullable()
+    .optional(),
 });
 export type SyncStatus = z.infer<typeof SyncStatus>;
 
@@ -1072,6 +1085,11 @@ export const exportContract = {
   'export.verify': {
     request: z.object({ fileName: z.string().regex(/^[A-Za-z0-9_.-]{1,200}\.zip$/) }).strict(),
     response: PacketVerification,
+  },
+  /** Stops the running packet export or verification (a worker thread): no file is left behind. */
+  'export.cancel': {
+    request: z.object({}).strict(),
+    response: z.object({ cancelled: z.boolean() }).strict(),
   },
   /** Desktop app: a copy of an exported packet where the person chooses (a save dialog). The browser
    * host downloads the packet from /downloads/<file name> instead. */

@@ -15,7 +15,8 @@ import { demoAgentId, demoPeople, demoPerson } from '../../src/main/backend/demo
 import { FileCacheKeyStore } from '../../src/main/cache/cacheKeyStore';
 import { cacheDir } from '../../src/main/cache/cacheLocation';
 import { openCache } from '../../src/main/cache/openCache';
-import { renderPacketFiles } from '../../src/main/export/exportPacket';
+import { auditSubjectsOf } from '../../src/main/checkpoint/auditSubjects';
+import { buildPacket, renderPacketFiles } from '../../src/main/export/exportPacket';
 import type { PacketContent } from '../../src/main/export/packetContent';
 import { buildManifest, manifestBytes, sha256OfBytes } from '../../src/main/export/packetManifest';
 import { layoutPdfPages } from '../../src/main/export/pdfWriter';
@@ -30,6 +31,11 @@ import { forgePacket, forgePacketContent } from './support/forgedPacket';
 import { freePort } from './support/freePort';
 
 const run = promisify(execFile);
+
+function chainLinesOf(packet: Buffer): string[] {
+  const chain = readStoredZip(packet).find((e) => e.path === 'chain/audit_log.jsonl') as ZipEntry;
+  return chain.data.toString('utf8').replace(/\n$/, '').split('\n');
+}
 
 function flipByteOf(packet: Buffer, path: string): Buffer {
   const copy = Buffer.from(packet);
@@ -114,7 +120,10 @@ describe('inspection packet on the embedded demo', () => {
         'chain/audit_log.jsonl',
       ]),
     );
-    expect(report.chain.linksChecked).toBe(exported.chainHead.seq);
+    // Format 3 carries the study's entries (and the head), each proven in the checkpoint.
+    expect(report.chain.headSeq).toBe(exported.chainHead.seq);
+    expect(report.chain.linksChecked).toBe(report.chain.entries);
+    expect(report.proofs?.checkpoint?.treeSize).toBe(exported.chainHead.seq);
     expect(report.chain.headHash).toBe(exported.chainHead.hash);
     expect(report.signatures.length).toBe(exported.counts.signatures);
     expect(report.signatures.every((s) => s.ok)).toBe(true);
@@ -159,7 +168,8 @@ describe('inspection packet on the embedded demo', () => {
         data[at] = (data[at] as number) ^ 0x01;
         files.set(path, data);
       });
-      const report = verifyPacket(forged);
+      // The forger re-signs the manifest with their own key; the renderings are compared with --render.
+      const report = verifyPacket(forged, { render: true });
       expect(report.ok, path).toBe(false);
       expect(
         report.problems.some(
@@ -198,6 +208,39 @@ describe('inspection packet on the embedded demo', () => {
     });
   });
 
+  it('detects a staging record left out of a study packet with all its entries, every hash recomputed [PROOF-COMPLETE, EXPORT-TAMPER]', () => {
+    const left = content.stagingRecords.find((r) => r.signatures.length > 0) ?? content.stagingRecords[0];
+    if (!left) throw new Error('no staging record in the packet');
+    const forged = forgePacket(
+      readStoredZip(packet),
+      (files) => {
+        const forgedContent = JSON.parse(canonicalJson(content)) as PacketContent;
+        forgedContent.stagingRecords = forgedContent.stagingRecords.filter((r) => r.id !== left.id);
+        forgedContent.cover.counts.stagingRecords--;
+        forgedContent.cover.counts.signatures -= left.signatures.length;
+        files.set('packet.json', Buffer.from(canonicalJson(forgedContent)));
+        // Its audit entries go too, so that no carried entry names it.
+        const lines = (files.get('chain/audit_log.jsonl') as Buffer).toString('utf8').split('\n');
+        const kept = lines.filter((line) => {
+          if (line === '') return true;
+          const entry = JSON.parse(line) as { event_type: string; payload: Record<string, unknown> };
+          return !auditSubjectsOf(entry.event_type, entry.payload).includes(`staging:${left.id}`);
+        });
+        expect(kept.length).toBeLessThan(lines.length);
+        files.set('chain/audit_log.jsonl', Buffer.from(kept.join('\n')));
+      },
+      true,
+    );
+    const report = verifyPacket(forged);
+    expect(report.ok).toBe(false);
+    expect(report.problems).toContainEqual({
+      where: `packet.json study ${studyCode}`,
+      what: expect.stringMatching(
+        /^audit entry seq \d+ about it \(subject map\) is missing from the packet$/,
+      ),
+    });
+  });
+
   it('detects a reordered audit entry, in the chain file and in a record history [EXPORT-TAMPER]', () => {
     const entries = readStoredZip(packet);
     const chainForged = forgePacket(entries, (files) => {
@@ -207,7 +250,11 @@ describe('inspection packet on the embedded demo', () => {
     });
     const chainReport = verifyPacket(chainForged);
     expect(chainReport.ok).toBe(false);
-    expect(chainReport.problems[0]?.where).toBe('chain/audit_log.jsonl seq 6');
+    const swappedSeq = (JSON.parse(chainLinesOf(packet)[5] as string) as { seq: number }).seq;
+    expect(chainReport.problems).toContainEqual({
+      where: `chain/audit_log.jsonl seq ${swappedSeq}`,
+      what: expect.stringMatching(/out of order/),
+    });
 
     const record = content.stagingRecords.find(
       (r) => r.history.length >= 2,
@@ -231,13 +278,18 @@ describe('inspection packet on the embedded demo', () => {
     const entries = readStoredZip(packet);
     const forged = forgePacket(entries, (files) => {
       const pdf = (files.get('packet.pdf') as Buffer).toString('latin1');
-      // /Kids [6 0 R 8 0 R 10 0 R ...]: swap pages 2 and 3.
+      // /Kids [a 0 R b 0 R c 0 R ...]: swap pages 2 and 3 (same length, so no offset moves).
       files.set(
         'packet.pdf',
-        Buffer.from(pdf.replace('/Kids [6 0 R 8 0 R 10 0 R', '/Kids [6 0 R 10 0 R 8 0 R'), 'latin1'),
+        Buffer.from(
+          pdf.replace(/\/Kids \[(\d+ 0 R) (\d+ 0 R) (\d+ 0 R)/, (_m, a, b, c) =>
+            b.length === c.length ? `/Kids [${a} ${c} ${b}` : _m,
+          ),
+          'latin1',
+        ),
       );
     });
-    const report = verifyPacket(forged);
+    const report = verifyPacket(forged, { render: true });
     expect(report.ok).toBe(false);
     expect(report.problems).toContainEqual({
       where: 'packet.pdf page 2',
@@ -274,7 +326,9 @@ describe('inspection packet on the embedded demo', () => {
       expect(all).toContain(`Meaning: ${s.meaning}`);
       expect(all).toContain(`Date and time: ${s.signedAtUtc} UTC / ${s.signedAtLocal}`);
     }
-    expect(all).toContain(`Audit chain head: seq ${content.cover.chain.headSeq}`);
+    // The casebook PDF (format 3) writes "Audit chain head seq N, hash H" and the checkpoint.
+    expect(all).toMatch(new RegExp(`Audit chain head:? seq ${content.cover.chain.headSeq}\\b`));
+    expect(all).toContain(`Tree size ${content.cover.checkpoint?.treeSize}`);
   });
 
   it('writes well-formed CDISC ODM 1.3.2 with audit records and signatures [CFR-11.10b]', () => {
@@ -352,8 +406,33 @@ describe('inspection packet on the embedded demo', () => {
     expect(verifyPacket(packet).problems).toEqual([]);
   });
 
-  it('still verifies a packet made before people were named (no people, no name fields) [EXPORT-PEOPLE-NAMES]', () => {
-    const old = JSON.parse(canonicalJson(content)) as PacketContent;
+  it('still verifies a packet made before people were named (no people, no name fields) [EXPORT-PEOPLE-NAMES]', async () => {
+    // Packets before people were named were of format 1-2: the chain from genesis, no proofs.
+    const status = await call('backend.status', {});
+    const userId = status.session?.userId as string;
+    const backendId = (await import('node:fs'))
+      .readdirSync(cacheDir(dataDir))
+      .find((n) => /^[0-9a-f]{16}$/.test(n)) as string;
+    const key = new FileCacheKeyStore(join(cacheDir(dataDir), 'keys')).keyFor(userId, backendId);
+    const db = openCache({
+      path: join(cacheDir(dataDir), backendId, `${userId}.sqlite`),
+      key,
+      userId,
+      backendId,
+    });
+    let genesis: Awaited<ReturnType<typeof buildPacket>>;
+    try {
+      genesis = await buildPacket(db, {
+        scope: { selector: { kind: 'study', studyCode }, from: null, to: null },
+        allowBrokenChain: false,
+        generatedBy: content.cover.generatedBy,
+        timeZone: content.cover.timeZone,
+        genesisChain: true,
+      });
+    } finally {
+      db.close();
+    }
+    const old = JSON.parse(canonicalJson(genesis.content)) as PacketContent;
     delete old.people;
     for (const r of old.stagingRecords)
       for (const p of r.provenance) delete (p as { actorName?: unknown }).actorName;
@@ -365,7 +444,7 @@ describe('inspection packet on the embedded demo', () => {
     const documentHash = sha256OfBytes(packetJson);
     const files = new Map<string, Buffer>([['packet.json', packetJson]]);
     for (const [path, data] of renderPacketFiles(old, documentHash)) files.set(path, data);
-    const chainFile = readStoredZip(packet).find((e) => e.path === 'chain/audit_log.jsonl') as ZipEntry;
+    const chainFile = readStoredZip(genesis.zip).find((e) => e.path === 'chain/audit_log.jsonl') as ZipEntry;
     files.set(chainFile.path, chainFile.data);
     const listed = [...files].map(([path, data]) => ({
       path,

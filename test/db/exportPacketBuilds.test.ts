@@ -66,6 +66,8 @@ describe('an inspection packet of data under two protocol builds', () => {
   const records = { spanning: randomUUID(), underB2: randomUUID() };
   const staging = { underB1: '', underB2: '' };
   let packet: Buffer;
+  /** The same export in format 2 (the chain from genesis), to make packets of the earlier formats from. */
+  let genesisPacket: Buffer;
   let content: PacketContent;
   let inspectorClient: pg.Client;
 
@@ -247,6 +249,19 @@ describe('an inspection packet of data under two protocol builds', () => {
       },
       timeZone: 'Europe/Berlin',
     });
+    genesisPacket = (
+      await buildPacket(cache, {
+        scope: { selector: { kind: 'study', studyCode }, from: null, to: null },
+        allowBrokenChain: false,
+        generatedBy: {
+          userId: people.inspector,
+          printedName: 'inspector of the build test',
+          roles: ['inspector'],
+        },
+        timeZone: 'Europe/Berlin',
+        genesisChain: true,
+      })
+    ).zip;
     cache.close();
     packet = result.zip;
     content = result.content;
@@ -261,7 +276,7 @@ describe('an inspection packet of data under two protocol builds', () => {
   const stagingRecord = (id: string) => content.stagingRecords.find((r) => r.id === id);
 
   it('carries both builds with configuration, timeline, error log and audit entries, and the build of every value [BUILD-PACKET]', () => {
-    expect(content.formatVersion).toBe(2);
+    expect(content.formatVersion).toBe(3);
     expect(content.builds?.map((b) => [b.number, b.version, b.type, b.status])).toEqual([
       ['B1', '1.0', 'INITIAL', 'COMPLETED'],
       ['B2', '2.0', 'AMENDMENT', 'COMPLETED'],
@@ -563,7 +578,7 @@ describe('an inspection packet of data under two protocol builds', () => {
 
   it('still verifies a packet made before builds, which names none [BUILD-VERIFY]', () => {
     const old = verifyPacket(
-      forgePacketContent(packet, (c) => {
+      forgePacketContent(genesisPacket, (c) => {
         c.formatVersion = 1;
         delete c.builds;
         delete c.cover.counts.builds;

@@ -148,6 +148,7 @@ export function fakeHandlers(calls: RecordedCall[] = []): ContractHandlers {
     'outbox.resolve': noCache,
     'export.packet': noCache,
     'export.verify': noCache,
+    'export.cancel': async () => ({ cancelled: false }),
     'export.saveAs': noCache,
     'analysis.entries': noCache,
     'analysis.export': noCache,

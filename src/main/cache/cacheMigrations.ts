@@ -14,6 +14,8 @@ import { updateToSchemaVersion8 } from './migrations/0008_protocol_builds';
 import { updateToSchemaVersion9 } from './migrations/0009_diary_event_outbox';
 import { updateToSchemaVersion10 } from './migrations/0010_correction_reviews';
 import { updateToSchemaVersion11 } from './migrations/0011_deidentified_entries';
+import { updateToSchemaVersion12 } from './migrations/0012_audit_tree';
+import { updateToSchemaVersion13 } from './migrations/0013_checkpoint_cosignatures';
 
 export const cacheMigrations: ReadonlyArray<(db: Database) => void> = [
   updateToSchemaVersion1,
@@ -27,6 +29,8 @@ export const cacheMigrations: ReadonlyArray<(db: Database) => void> = [
   updateToSchemaVersion9,
   updateToSchemaVersion10,
   updateToSchemaVersion11,
+  updateToSchemaVersion12,
+  updateToSchemaVersion13,
 ];
 export const cacheSchemaVersion = cacheMigrations.length;
 

@@ -9,6 +9,8 @@ import type { Person } from '../../shared/contract';
 import { queryReasonLabels } from '../../shared/domain';
 import { peopleByActorId } from '../../shared/personNaming';
 import { cachedPeople } from '../cache/cachedPeople';
+import { diarySubject, mayHaveSubject, stagingSubject, studySubject } from '../checkpoint/auditSubjects';
+import type { Checkpoint, Cosignature } from '../checkpoint/checkpoint';
 import {
   type ContentHashVersion,
   contentHash,
@@ -26,8 +28,14 @@ import { describeScope, type PacketScope, selectScope } from './packetScope';
 import { isoMillis, localTime } from './packetTime';
 
 export const packetFormat = 'countersign.inspection-packet';
-/** 2: protocol builds (issue 20); a packet of format 1 has none and still verifies. */
-export const packetFormatVersion = 2;
+/**
+ * 3: the chain file carries only the scope's entries, proven by inclusion in a cosigned checkpoint
+ * (chain/proofs.json, issue 24). 2: protocol builds (issue 20), the chain from genesis (still written
+ * when a broken chain is exported flagged). A packet of format 1 has no builds; every format verifies.
+ */
+export const packetFormatVersion = 3;
+/** The format of a packet whose chain file runs from genesis (a flagged broken chain). */
+export const genesisChainFormatVersion = 2;
 
 export interface FieldChange {
   field: string;
@@ -172,6 +180,10 @@ export interface PacketDiaryRecord {
   buildId?: string | null;
 }
 
+export interface PacketCheckpoint extends Checkpoint {
+  cosignatures: Cosignature[];
+}
+
 export interface PacketChainState {
   /** The packet carries every entry from seq 1 to headSeq (chain/audit_log.jsonl). */
   headSeq: number;
@@ -203,6 +215,12 @@ export interface PacketContent {
     timeZone: string;
     cacheSyncedAt: string | null;
     chain: PacketChainState;
+    /**
+     * Format 3 (issue 24): the checkpoint the packet's entries are proven against (their inclusion
+     * proofs and the subject map's), with every cosignature of it the exporting cache knows, the
+     * exporter's own first. Absent in formats 1 and 2, whose chain file runs from genesis.
+     */
+    checkpoint?: PacketCheckpoint;
     counts: {
       stagingRecords: number;
       signatures: number;
@@ -235,6 +253,12 @@ export interface GatherOptions {
   now: Date;
   timeZone: string;
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Format 3: the checkpoint's tree size. The content is gathered from the entries up to it about the
+   * scope's records and the protocol builds only (audit_subject, src/main/cache/auditTree.ts), not
+   * from a pass over the whole chain. Absent: format 2, the chain from genesis.
+   */
+  treeSize?: number;
 }
 
 /** How the packet names a person: a patient by subject code only (pseudonymised), others by name. */
@@ -272,7 +296,11 @@ interface ChainIndex {
 }
 
 /** One pass over the cached chain: which entries belong to which record. */
-function indexChain(db: Database, scope: PacketScope, names: Map<string, string>): ChainIndex {
+function indexChain(
+  scope: PacketScope,
+  names: Map<string, string>,
+  rows: Iterable<[number, string, string, string, string]>,
+): ChainIndex {
   const index: ChainIndex = {
     byStaging: new Map(),
     signatureSeq: new Map(),
@@ -290,16 +318,13 @@ function indexChain(db: Database, scope: PacketScope, names: Map<string, string>
     if (list) list.push(ref);
     else map.set(key, [ref]);
   };
-  const rows = db
-    .prepare('select seq, occurred_at, actor, event_type, payload from audit_log order by seq')
-    .raw(true)
-    .iterate() as IterableIterator<[number, string, string, string, string]>;
   for (const [seq, occurredAt, actor, eventType, payloadText] of rows) {
+    // The subject map's classification (auditSubjects.ts): entries about no record are skipped.
+    if (!mayHaveSubject(eventType)) continue;
     const isStaging = eventType.startsWith('staging.');
     const isSignature = eventType === 'signature.recorded';
     const isDiary = eventType.startsWith('diary.');
     const isBuild = eventType.startsWith('study_build.');
-    if (!isStaging && !isSignature && !isDiary && !isBuild) continue;
     const payload = JSON.parse(payloadText) as Record<string, unknown>;
     const ref: ChainRef = { seq, eventType, occurredAt, actor, actorName: names.get(actor) ?? null };
     if (isBuild) {
@@ -333,6 +358,50 @@ function indexChain(db: Database, scope: PacketScope, names: Map<string, string>
   return index;
 }
 
+/**
+ * The subjects a format 3 packet proves complete: its selection's records, every protocol build, and
+ * the studies it holds whole (an unranged study scope: see exportPacket's wholeStudies).
+ */
+export function scopeSubjects(
+  db: Database,
+  stagingIds: readonly string[],
+  eventUuids: readonly string[],
+  wholeStudyIds: readonly string[] = [],
+): string[] {
+  const builds = db
+    .prepare(`select distinct subject from audit_subject where subject >= 'build:' and subject < 'build;'`)
+    .pluck()
+    .all() as string[];
+  return [
+    ...stagingIds.map(stagingSubject),
+    ...eventUuids.map(diarySubject),
+    ...builds,
+    ...wholeStudyIds.map(studySubject),
+  ];
+}
+
+/** The entries up to treeSize about the selection's records and the builds, in seq order. */
+function scopeEntries(
+  db: Database,
+  selection: { stagingIds: string[]; eventUuids: string[] },
+  treeSize: number,
+): [number, string, string, string, string][] {
+  return db
+    .prepare(
+      `select seq, occurred_at, actor, event_type, payload from audit_log where seq in
+         (select distinct s.seq from audit_subject s where s.subject in (select value from json_each(?)) and s.seq <= ?)
+        order by seq`,
+    )
+    .raw(true)
+    .all(JSON.stringify(scopeSubjects(db, selection.stagingIds, selection.eventUuids)), treeSize) as [
+    number,
+    string,
+    string,
+    string,
+    string,
+  ][];
+}
+
 function parseDoc(text: string | null): Record<string, unknown> {
   return text === null ? {} : (JSON.parse(text) as Record<string, unknown>);
 }
@@ -361,7 +430,16 @@ export function gatherPacketContent(db: Database, options: GatherOptions): Packe
     if (name !== null && !names.has(id)) names.set(id, name);
   }
   const nameOf = (id: string): string | null => names.get(id) ?? null;
-  const chainIndex = indexChain(db, scope, names);
+  const chainIndex = indexChain(
+    scope,
+    names,
+    options.treeSize === undefined
+      ? (db
+          .prepare('select seq, occurred_at, actor, event_type, payload from audit_log order by seq')
+          .raw(true)
+          .iterate() as IterableIterator<[number, string, string, string, string]>)
+      : scopeEntries(db, selection, options.treeSize),
+  );
   const ranged = scope.from !== null || scope.to !== null;
   const stagingIds = ranged
     ? selection.stagingIds.filter((id) => chainIndex.stagingInRange.has(id))
@@ -727,7 +805,7 @@ export function gatherPacketContent(db: Database, options: GatherOptions): Packe
   ).n;
   return {
     format: packetFormat,
-    formatVersion: packetFormatVersion,
+    formatVersion: options.treeSize === undefined ? genesisChainFormatVersion : packetFormatVersion,
     cover: {
       scope: { selector: scope.selector, from: scope.from, to: scope.to, description: describeScope(scope) },
       generatedBy: options.generatedBy,

@@ -209,5 +209,21 @@ export function postgresSyncServerOver(reader: ServerReader): SyncServer {
       });
       return rows[0]?.result;
     },
+
+    async submitCosignature(c) {
+      const { rows } = await reader.query({
+        text: 'select public.submit_checkpoint_cosignature($1, $2, $3, $4, $5, $6, $7) as result',
+        values: [
+          c.treeSize,
+          c.rootHash,
+          c.subjectRoot,
+          c.cosignedAt,
+          c.publicKey,
+          c.keyFingerprint,
+          c.signature,
+        ],
+      });
+      return { replayed: (rows[0]?.result as { replayed?: unknown } | undefined)?.replayed === true };
+    },
   };
 }

@@ -628,6 +628,51 @@ export const auditLogStream: StreamDefinition = {
   clearSql: 'delete from audit_log',
 };
 
+/**
+ * Cosignatures of audit-log checkpoints by workstations that verified the chain (0062, issue 24):
+ * append-only on the server; readable by inspectors and administrators. Signatures are verified
+ * where they are used (src/main/checkpoint/cosigner.ts), not here.
+ */
+export const checkpointCosignatureStream: StreamDefinition = {
+  name: 'checkpoint_cosignature',
+  serverTable: 'audit.checkpoint_cosignature',
+  cursor: 'xid',
+  keyColumn: 'id',
+  keyType: 'uuid',
+  selectList:
+    't.id, t.tree_size::text as tree_size, t.root_hash, t.subject_root, ' +
+    'audit.occurred_at_text(t.cosigned_at) as cosigned_at, t.user_id, t.public_key, t.key_fingerprint, ' +
+    `t.signature, ${isoOf('recorded_at')}`,
+  schema: rowSchema({
+    id: guid,
+    tree_size: bigintText,
+    root_hash: sha256Hex,
+    subject_root: sha256Hex,
+    cosigned_at: z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/),
+    user_id: guid,
+    public_key: z.string().regex(/^[A-Za-z0-9+/]{43}=$/),
+    key_fingerprint: sha256Hex,
+    signature: z.string().regex(/^[A-Za-z0-9+/]{86}==$/),
+    recorded_at: iso,
+  }),
+  insertSql: `insert or replace into checkpoint_cosignature (id, tree_size, root_hash, subject_root, cosigned_at,
+    user_id, public_key, key_fingerprint, signature, recorded_at, sync_xid) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  params: (r, xid) => [
+    r.id,
+    Number(r.tree_size),
+    r.root_hash,
+    r.subject_root,
+    r.cosigned_at,
+    r.user_id,
+    r.public_key,
+    r.key_fingerprint,
+    r.signature,
+    r.recorded_at,
+    xid,
+  ],
+  clearSql: 'delete from checkpoint_cosignature',
+};
+
 export const streamDefinitions: readonly StreamDefinition[] = [
   stagingRecord,
   provenanceEvent,
@@ -646,6 +691,7 @@ export const streamDefinitions: readonly StreamDefinition[] = [
   diaryConflict,
   correctionReview,
   auditLogStream,
+  checkpointCosignatureStream,
 ];
 
 export function streamNamed(name: string): StreamDefinition {

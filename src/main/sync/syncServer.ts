@@ -10,6 +10,7 @@
 // (SQLSTATE, or CS4xx for Countersign's own), and `detail`/`constraint` where the server gave them.
 // A server that cannot be reached is an error `isConnectionError` (serverReader.ts) recognises; a
 // hosted session that could not be renewed is a SyncSessionExpiredError.
+import type { Cosignature } from '../checkpoint/checkpoint';
 import type { StreamDefinition } from './streamDefinitions';
 
 /** Where a stream's next page starts (pullEngine.ts keeps it in the cache's sync_cursor). */
@@ -104,6 +105,11 @@ export interface SyncServer {
   submitDiaryEvents(events: unknown[]): Promise<unknown>;
   /** public.resolve_diary_conflict (0059); its JSON answer. */
   resolveDiaryConflict(conflictId: number, strategy: string, seenAuditId: number): Promise<unknown>;
+  /**
+   * A checkpoint cosignature (public.submit_checkpoint_cosignature, 0062), idempotent per key and
+   * checkpoint. Optional: a server without it (a test double) receives none.
+   */
+  submitCosignature?(cosignature: Cosignature): Promise<WriteOutcome>;
 }
 
 /**

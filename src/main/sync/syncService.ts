@@ -13,16 +13,23 @@
 // offline sign-in (nothing to reconnect with) a fresh sign-in reconnects. A hosted session that
 // could not be renewed stops syncing with its message, the cache and outbox as they were, until a
 // fresh sign-in: retrying would only fail again.
+
+import type { KeyObject } from 'node:crypto';
+import { join } from 'node:path';
 import type { Database } from 'better-sqlite3-multiple-ciphers';
 import type pg from 'pg';
 import type { SyncStatus } from '../../shared/contract';
 import { connectAsPerson, type ServerAddress } from '../backend/postgres/personConnection';
 import type { SessionIdentity } from '../backend/postgres/postgresSession';
+import { AuditTreeError } from '../cache/auditTree';
 import type { CacheKeyStore } from '../cache/cacheKeyStore';
 import { type BackendAddress, backendIdFor, cacheFilePath } from '../cache/cacheLocation';
 import { refreshChangeSummaries } from '../cache/changeSummaries';
 import { checkOfflineVerifier, saveOfflineVerifier } from '../cache/offlineSignIn';
 import { openCache } from '../cache/openCache';
+import { writeCheckpointIfDue } from '../checkpoint/checkpointArchive';
+import { type CheckpointStatus, cosignAfterVerifiedSync } from '../checkpoint/cosigner';
+import { workstationPrivateKey, workstationSigner } from '../checkpoint/workstationKey';
 import { UserFacingError } from '../userFacingError';
 import { type ChainVerification, packedEntrySql, verifyChainFrom } from './chainVerifier';
 import {
@@ -70,7 +77,16 @@ export interface SyncServiceOptions {
    */
   heartbeatMs?: number;
   now?: () => Date;
+  /**
+   * Checkpoints (issue 24): the folder of the daily checkpoint file (default <dataDir>/checkpoints)
+   * and how often one is written while the app is open (default once a day; 0 turns it off).
+   */
+  checkpointDir?: string;
+  checkpointEveryMs?: number;
 }
+
+/** The roles that read the whole audit trail (0010), and so verify it and cosign its checkpoints. */
+const cosigningRoles = new Set(['inspector', 'admin']);
 
 export interface OnlineCredentials {
   identity: SessionIdentity;
@@ -105,6 +121,8 @@ export class SyncService {
   private progress: PullProgress | null = null;
   private lastError: string | null = null;
   private chain: ChainVerification | null = null;
+  private checkpoint: CheckpointStatus | null = null;
+  private backendId: string | null = null;
   private timer: NodeJS.Timeout | null = null;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private heartbeatTimer: NodeJS.Timeout | null = null;
@@ -246,6 +264,7 @@ export class SyncService {
     const path = cacheFilePath(this.options.dataDir, backendId, userId);
     const key = this.options.keyStore.keyFor(userId, backendId);
     const db = openCache({ path, key, userId, backendId });
+    this.backendId = backendId;
     refreshChangeSummaries(db); // a cache from before schema 6, or one closed mid-sync
     // Kept while the cache is open, for the chain verification workers' own read-only connections.
     this.source = { path, key };
@@ -289,6 +308,29 @@ export class SyncService {
   cache(): Database {
     if (!this.db) throw new UserFacingError('Sign in to open your offline cache.');
     return this.db;
+  }
+
+  /** The open cache's file and key, for a worker thread's own read-only connection (packet export). */
+  cacheSource(): ChainSource {
+    if (!this.db || !this.source) throw new UserFacingError('Sign in to open your offline cache.');
+    return this.source;
+  }
+
+  /**
+   * The workstation's Ed25519 key of the signed-in person on this backend (checkpoint/
+   * workstationKey.ts): packets exported here are signed and their checkpoint cosigned with it. A
+   * KeyObject, so that it can be handed to the export worker thread; never logged. Undefined when
+   * nobody is signed in or the key store cannot open it.
+   */
+  workstationKey(): KeyObject | undefined {
+    if (!this.identity || !this.backendId) return undefined;
+    try {
+      return workstationPrivateKey(this.options.keyStore, this.identity.userId, this.backendId);
+    } catch (error) {
+      // No keychain (Electron without one): the packet is signed by a key made for it alone.
+      this.options.log(`countersign checkpoint: workstation key unavailable (${(error as Error).name})`);
+      return undefined;
+    }
   }
 
   private meta(name: string): string | null {
@@ -417,6 +459,7 @@ export class SyncService {
           }
         : null,
       keyProtection: this.options.keyStore.description,
+      checkpoint: this.checkpoint,
     };
   }
 
@@ -469,6 +512,7 @@ export class SyncService {
             sent.conflicts + sent.failed + events.conflicts + events.failed > 0
               ? 'Some diary entries or annotations need your decision (outbox).'
               : null;
+          if (!sent.unreachable) await this.checkpointAfterSync(db, server);
         } catch (error) {
           if (error instanceof SyncSessionExpiredError) this.markSessionExpired(error);
           else if (isConnectionError(error)) this.markConnectionLost(error);
@@ -487,6 +531,62 @@ export class SyncService {
     }
     await this.running;
     return this.status();
+  }
+
+  /**
+   * After a sync (online): check the cosignatures and the server's entry hashes, cosign the verified
+   * head (checkpoint/cosigner.ts), pull the cosignatures just sent, and write the day's checkpoint
+   * file when one is due. Only the roles that read the whole audit trail take part.
+   */
+  private async checkpointAfterSync(db: Database, server: SyncServer): Promise<void> {
+    const identity = this.identity;
+    const chain = this.chain;
+    if (!identity || !this.backendId || !chain || !identity.roles.some((role) => cosigningRoles.has(role)))
+      return;
+    const signer = workstationSigner(this.options.keyStore, identity.userId, this.backendId);
+    let outcome: Awaited<ReturnType<typeof cosignAfterVerifiedSync>>;
+    try {
+      outcome = await cosignAfterVerifiedSync({
+        db,
+        server,
+        signer,
+        userId: identity.userId,
+        chain,
+        now: this.now,
+        log: this.options.log,
+      });
+    } catch (error) {
+      // A cache without a whole audit log has no tree: nothing to cosign, the sync itself is fine.
+      if (!(error instanceof AuditTreeError)) throw error;
+      this.options.log(`countersign checkpoint: no tree in this cache (${error.name})`);
+      return;
+    }
+    const { sent, ...status } = outcome;
+    this.checkpoint = status;
+    if (this.checkpoint.state === 'rewritten') {
+      this.lastError = this.checkpoint.problem;
+      return;
+    }
+    if (this.checkpoint.state !== 'cosigned') return;
+    if (sent > 0) await pullAll(db, server); // this workstation's cosignatures, as the server recorded them
+    const everyMs = this.options.checkpointEveryMs ?? 24 * 60 * 60_000;
+    if (everyMs <= 0) return;
+    try {
+      const path = writeCheckpointIfDue({
+        db,
+        signer,
+        userId: identity.userId,
+        printedName: identity.printedName,
+        dir: this.options.checkpointDir ?? join(this.options.dataDir, 'checkpoints'),
+        now: this.now(),
+        everyMs,
+      });
+      if (path) this.options.log('countersign checkpoint: daily checkpoint file written');
+    } catch (error) {
+      this.options.log(
+        `countersign checkpoint: daily checkpoint file not written (${(error as Error).name})`,
+      );
+    }
   }
 
   async setWorkOffline(offline: boolean): Promise<SyncStatus> {
@@ -602,6 +702,8 @@ export class SyncService {
     this.db = null;
     this.identity = null;
     this.chain = null;
+    this.checkpoint = null;
+    this.backendId = null;
     this.lastError = null;
     this.workOffline = false;
     this.connectionLost = false;

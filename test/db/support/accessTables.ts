@@ -5,6 +5,7 @@
 // the access rules at work, never a broken fixture.
 import { randomUUID } from 'node:crypto';
 import type { MatrixRole, Pair, Person, World } from './accessWorld';
+import { cosignatureRow } from './cosignatureRows';
 
 export interface Actor {
   role: MatrixRole;
@@ -478,6 +479,16 @@ export const tableProbes: Record<string, TableProbe> = {
     rows: (w) => w.rows.securityAlert,
     candidates: (w) => both(() => ({ kind: 'candidate', user_id: w.spareUserId })),
     update: "kind = 'forged'",
+  },
+  'audit.checkpoint_cosignature': {
+    key: 'id::text',
+    rows: (w) => w.rows.checkpointCosignature,
+    // In scope: a cosignature as the actor; out of scope: as someone else.
+    candidates: (w, actor) => ({
+      in: cosignatureRow(actorId(w, actor)),
+      out: cosignatureRow(otherPerson(w, actor).id),
+    }),
+    update: 'tree_size = tree_size + 1',
   },
   'cs_private.reauth_attempt': {
     key: 'id::text',

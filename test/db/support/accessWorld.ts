@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { type AppRole, appRoles } from '../../../src/shared/domain';
+import { cosignatureRow } from './cosignatureRows';
 import type { TestDatabase } from './testServer';
 
 export const matrixRoles = ['anon', ...appRoles] as const;
@@ -77,6 +78,8 @@ export interface World {
     migration: Pair;
     signatureMeaning: Pair;
     securityAlert: Pair;
+    /** A checkpoint cosignature by the inspector of A and one by the admin (0062). */
+    checkpointCosignature: Pair;
     reauthAttempt: Pair;
     signingLock: Pair;
     signingCeremony: Pair;
@@ -573,6 +576,10 @@ export async function buildWorld(db: TestDatabase): Promise<World> {
       user_id: signers.out.id,
     }),
   };
+  const checkpointCosignature = {
+    in: await insertReturning(op, 'audit.checkpoint_cosignature', cosignatureRow(people.inspector.id)),
+    out: await insertReturning(op, 'audit.checkpoint_cosignature', cosignatureRow(people.admin.id)),
+  };
   const reauthAttempt = {
     in: await insertReturning(op, 'cs_private.reauth_attempt', {
       user_id: signers.in.id,
@@ -742,6 +749,7 @@ export async function buildWorld(db: TestDatabase): Promise<World> {
       roleChangeRequest,
       securitySetting: { in: 'sign_in_lock_threshold', out: 'sign_in_guard_seen_at' },
       securityAlert,
+      checkpointCosignature,
       reauthAttempt,
       signingLock,
       signingCeremony,

@@ -53,6 +53,7 @@ const cacheKeySql: Record<string, string> = {
   correction_review: 'select review_id as k from correction_review',
   diary_conflict: 'select cast(conflict_id as text) as k from diary_conflict',
   audit_log: 'select cast(seq as text) as k from audit_log',
+  checkpoint_cosignature: 'select id as k from checkpoint_cosignature',
 };
 
 export function cachedKeys(db: Database, stream: StreamDefinition): string[] {

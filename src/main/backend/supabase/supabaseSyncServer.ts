@@ -5,6 +5,7 @@
 // renewal when PostgREST refuses an expired token, and a check that a page is what was asked for
 // before the engine writes any of it.
 import type { SupabaseClient } from '@supabase/supabase-js';
+import type { Cosignature } from '../../checkpoint/checkpoint';
 import { socketErrorCodes } from '../../sync/serverReader';
 import type { StreamDefinition } from '../../sync/streamDefinitions';
 import {
@@ -319,6 +320,19 @@ export class SupabaseSyncServer implements SyncServer {
 
   submitDiaryEvents(events: unknown[]): Promise<unknown> {
     return this.rpc('submit_diary_events', { events });
+  }
+
+  async submitCosignature(c: Cosignature): Promise<WriteOutcome> {
+    const answer = await this.rpc<{ replayed?: unknown } | null>('submit_checkpoint_cosignature', {
+      tree_size: c.treeSize,
+      root_hash: c.rootHash,
+      subject_root: c.subjectRoot,
+      cosigned_at: c.cosignedAt,
+      public_key: c.publicKey,
+      key_fingerprint: c.keyFingerprint,
+      signature: c.signature,
+    });
+    return { replayed: answer?.replayed === true };
   }
 
   resolveDiaryConflict(conflictId: number, strategy: string, seenAuditId: number): Promise<unknown> {

@@ -14,6 +14,7 @@ import { AuditFilters, type AuditScope, isRecordId } from './AuditFilters';
 import { type AuditLogFilter, AuditLogFilters, noAuditLogFilter } from './AuditLogFilters';
 import { AuditLogTable } from './AuditLogTable';
 import { ChainStatus, type ChainVerification } from './ChainStatus';
+import { CheckpointStatus } from './CheckpointStatus';
 import { ExportPanel } from './ExportPanel';
 import { ProvenanceTable } from './ProvenanceTable';
 import { RecordTrail } from './RecordTrail';
@@ -151,6 +152,7 @@ export function AuditScreen() {
         onVerify={(full) => void verify(full)}
         onShowEntry={showEntry}
       />
+      <CheckpointStatus checkpoint={status?.checkpoint ?? null} />
       <AuditFilters studies={studies} scope={scope} onScope={setScope} />
 
       <div className={side === null ? 'audit-layout' : 'audit-layout with-side'}>

@@ -2,7 +2,9 @@
 // bar fed by the pushed 'export.progress' event, see where the packet was written and its hashes,
 // and verify it. The packet is written to the data folder's exports/ directory in both hosts; the
 // browser host then offers it as a download, the desktop app as "Save a copy as…" (a save dialog).
-import { useEffect, useState } from 'react';
+// Export and verify run in a worker thread in main (issue 24), so either can be cancelled: the
+// Cancel button takes the focus while a job runs, and a cancelled export leaves no file.
+import { useEffect, useRef, useState } from 'react';
 import type { ExportProgress, PacketVerification, ResponseOf } from '../../../shared/contract';
 import { api, subscribe, transport } from '../common/api';
 import { messageOf } from '../common/messageOf';
@@ -27,13 +29,47 @@ export function ExportPanel() {
   const [to, setTo] = useState('');
   const [allowBroken, setAllowBroken] = useState(false);
   const [progress, setProgress] = useState<ExportProgress | null>(null);
-  const [busy, setBusy] = useState(false);
+  /** The job running in main's worker, if any. */
+  const [job, setJob] = useState<'export' | 'verify' | null>(null);
+  const busy = job !== null;
+  const cancelRequested = useRef(false);
+  const cancelButton = useRef<HTMLButtonElement>(null);
+  const [notice, setNotice] = useState<string | null>(null);
   const [result, setResult] = useState<ResponseOf<'export.packet'> | null>(null);
   const [check, setCheck] = useState<PacketVerification | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [savedTo, setSavedTo] = useState<string | null>(null);
 
   useEffect(() => subscribe('export.progress', setProgress), []);
+  // The button that started the job is disabled now: the keyboard goes on from Cancel.
+  useEffect(() => {
+    if (job) cancelButton.current?.focus();
+  }, [job]);
+
+  /** Runs one job; a cancel the person asked for is a notice, not an error. */
+  const runJob = async (kind: 'export' | 'verify', work: () => Promise<void>, cancelled: string) => {
+    cancelRequested.current = false;
+    setProgress(null);
+    setJob(kind);
+    setError(null);
+    setNotice(null);
+    try {
+      await work();
+    } catch (caught) {
+      if (cancelRequested.current) setNotice(cancelled);
+      else setError(messageOf(caught));
+    } finally {
+      setJob(null);
+    }
+  };
+  const cancel = async () => {
+    cancelRequested.current = true;
+    try {
+      await api['export.cancel']({});
+    } catch (caught) {
+      setError(messageOf(caught));
+    }
+  };
 
   const scope = () =>
     kind === 'study'
@@ -43,35 +79,33 @@ export function ExportPanel() {
         : { kind, stagingIds: value.split(/[\s,]+/).filter(Boolean) };
 
   const exportPacket = async () => {
-    setBusy(true);
-    setError(null);
     setResult(null);
     setCheck(null);
     setSavedTo(null);
-    try {
-      setResult(
-        await api['export.packet']({
-          scope: scope(),
-          from: from || null,
-          to: to || null,
-          allowBrokenChain: allowBroken,
-        }),
-      );
-    } catch (caught) {
-      setError(messageOf(caught));
-    } finally {
-      setBusy(false);
-    }
+    await runJob(
+      'export',
+      async () =>
+        setResult(
+          await api['export.packet']({
+            scope: scope(),
+            from: from || null,
+            to: to || null,
+            allowBrokenChain: allowBroken,
+          }),
+        ),
+      'Export cancelled; nothing was written.',
+    );
   };
 
   const fileName = result?.path.split(/[\\/]/).at(-1) ?? '';
   const verify = async () => {
     if (!result) return;
-    try {
-      setCheck(await api['export.verify']({ fileName }));
-    } catch (caught) {
-      setError(messageOf(caught));
-    }
+    setCheck(null);
+    await runJob(
+      'verify',
+      async () => setCheck(await api['export.verify']({ fileName })),
+      'Verification cancelled.',
+    );
   };
   const saveAs = async () => {
     setError(null);
@@ -135,12 +169,28 @@ export function ExportPanel() {
           Export packet
         </button>
       </div>
-      {busy && progress && (
-        <div>
-          <progress max={1} value={fraction} aria-label="Export progress" /> {progress.stage}
-          {progress.total > 1 ? ` ${progress.done} of ${progress.total}` : ''}
+      {busy && (
+        <div className="export-progress">
+          <progress
+            max={1}
+            value={fraction}
+            aria-label={job === 'verify' ? 'Verification progress' : 'Export progress'}
+          />{' '}
+          <span aria-live="polite">
+            {progress ? progress.stage : 'starting'}
+            {progress && progress.total > 1 ? ` ${progress.done} of ${progress.total}` : ''}
+          </span>{' '}
+          <button
+            ref={cancelButton}
+            type="button"
+            className="button button-quiet"
+            onClick={() => void cancel()}
+          >
+            {job === 'verify' ? 'Cancel verification' : 'Cancel export'}
+          </button>
         </div>
       )}
+      {notice && <p role="status">{notice}</p>}
       {error && <p role="alert">{error}</p>}
       {result && (
         <div className="export-result">
@@ -163,7 +213,7 @@ export function ExportPanel() {
               Save a copy as…
             </button>
           )}{' '}
-          <button type="button" className="button button-quiet" onClick={() => void verify()}>
+          <button type="button" className="button button-quiet" disabled={busy} onClick={() => void verify()}>
             Verify packet
           </button>
           {savedTo && <p role="status">Saved a copy to {savedTo}.</p>}

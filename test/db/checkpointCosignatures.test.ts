@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Database } from 'better-sqlite3-multiple-ciphers';
 import { afterAll, describe, expect, it } from 'vitest';
-import { checkpointOf } from '../../src/main/cache/auditTree';
+import { advanceAuditTree, checkpointOf } from '../../src/main/cache/auditTree';
 import type { Checkpoint, Ed25519Signer } from '../../src/main/checkpoint/checkpoint';
 import { writeCheckpointNow } from '../../src/main/checkpoint/checkpointArchive';
 import { readCheckpointFile } from '../../src/main/checkpoint/checkpointFile';
@@ -39,6 +39,7 @@ const newSigner = (): Ed25519Signer => ed25519SignerOf(generateKeyPairSync('ed25
 async function syncAndCosign(cache: Database, server: SyncServer, signer: Ed25519Signer, userId: string) {
   await pullAll(cache, server);
   const chain = verifyChainFrom(cache);
+  advanceAuditTree(cache);
   const outcome = await cosignAfterVerifiedSync({
     db: cache,
     server,

@@ -11,7 +11,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import type { Database } from 'better-sqlite3-multiple-ciphers';
 import { canonicalJson } from '../../shared/canonicalJson';
-import { auditSubtrees, auditTreeSize, rootAt, subjectMapAt } from '../cache/auditTree';
+import { advanceAuditTree, auditSubtrees, auditTreeSize, rootAt, subjectMapAt } from '../cache/auditTree';
 import {
   type Checkpoint,
   type Cosignature,
@@ -121,7 +121,7 @@ export async function buildPacket(db: Database, options: ExportOptions): Promise
   const now = options.now ?? new Date();
   await progress({ stage: 'verifying chain', done: 0, total: 1 });
   // New entries since the verified head only; the head and the tree follow what verified.
-  let chain = verifyChainFrom(db, { now: () => now });
+  let chain = verifiedWithTree(db, false, now);
   if (chain.verifiedThroughSeq === 0 && chain.checked === 0) {
     throw new ExportRefusedError(
       'Your cache holds no audit trail, so nothing in a packet could be checked against it. Packets are exported by people who may read the audit trail (QA inspector, administrator), after a sync.',
@@ -135,10 +135,10 @@ export async function buildPacket(db: Database, options: ExportOptions): Promise
       assembled = await proofPacket(db, options, chain, now, timeZoneOf(options), progress);
     } catch (error) {
       if (!(error instanceof CarriedEntryChanged)) throw error;
-      chain = verifyChainFrom(db, { fromGenesis: true, now: () => now });
+      chain = verifiedWithTree(db, true, now);
     }
   }
-  if (!chain.ok) chain = verifyChainFrom(db, { fromGenesis: true, now: () => now });
+  if (!chain.ok) chain = verifiedWithTree(db, true, now);
   if (!chain.ok && !options.allowBrokenChain) {
     throw new ExportRefusedError(
       `Export refused: the audit chain in your cache is broken at seq ${chain.firstBadSeq} (${chain.problem}). Sync again from the server and verify the chain; to hand over what the cache holds with the break flagged on every page, export with --allow-broken-chain.`,
@@ -222,6 +222,13 @@ async function genesisPacket(
  */
 export function wholeStudies(scope: PacketScope): boolean {
   return scope.selector.kind === 'study' && scope.from === null && scope.to === null;
+}
+
+/** The chain verified (from the head, or from genesis) and the checkpoint tree brought up to it. */
+function verifiedWithTree(db: Database, fromGenesis: boolean, now: Date): ChainVerification {
+  const chain = verifyChainFrom(db, { fromGenesis, now: () => now });
+  advanceAuditTree(db);
+  return chain;
 }
 
 /** A signer for one packet, when the caller has no workstation key. */

@@ -7,7 +7,6 @@
 import { hash } from 'node:crypto';
 import type { Database } from 'better-sqlite3-multiple-ciphers';
 import { genesisPrevHash } from '../../shared/auditChain';
-import { advanceAuditTree } from '../cache/auditTree';
 
 export interface ChainVerification {
   ok: boolean;
@@ -101,8 +100,6 @@ export function verifyChainFrom(
     `insert into chain_head (id, seq, entry_hash, verified_at) values (1, ?, ?, ?)
        on conflict (id) do update set seq = excluded.seq, entry_hash = excluded.entry_hash, verified_at = excluded.verified_at`,
   ).run(lastSeq, lastHash, verifiedAt);
-  // The checkpoint tree follows the verified head (issue 24): incremental, a rebuild if it moved back.
-  advanceAuditTree(db);
   return {
     ok: firstBadSeq === null,
     verifiedThroughSeq: lastSeq,

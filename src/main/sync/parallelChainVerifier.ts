@@ -10,7 +10,6 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Database } from 'better-sqlite3-multiple-ciphers';
 import { genesisPrevHash } from '../../shared/auditChain';
-import { advanceAuditTree } from '../cache/auditTree';
 import { cacheKeyPragmas, openKeyedSource } from '../cache/cacheKey';
 import { type ChainVerification, verifyChainFrom } from './chainVerifier';
 
@@ -170,8 +169,6 @@ export async function verifyChainParallel(
     `insert into chain_head (id, seq, entry_hash, verified_at) values (1, ?, ?, ?)
        on conflict (id) do update set seq = excluded.seq, entry_hash = excluded.entry_hash, verified_at = excluded.verified_at`,
   ).run(lastSeq, lastHash, verifiedAt);
-  // The checkpoint tree follows the verified head (issue 24): incremental, a rebuild if it moved back.
-  advanceAuditTree(db);
   return {
     ok: firstBadSeq === null,
     verifiedThroughSeq: lastSeq,

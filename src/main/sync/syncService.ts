@@ -21,7 +21,7 @@ import type pg from 'pg';
 import type { SyncStatus } from '../../shared/contract';
 import { connectAsPerson, type ServerAddress } from '../backend/postgres/personConnection';
 import type { SessionIdentity } from '../backend/postgres/postgresSession';
-import { AuditTreeError } from '../cache/auditTree';
+import { AuditTreeError, advanceAuditTree } from '../cache/auditTree';
 import type { CacheKeyStore } from '../cache/cacheKeyStore';
 import { type BackendAddress, backendIdFor, cacheFilePath } from '../cache/cacheLocation';
 import { refreshChangeSummaries } from '../cache/changeSummaries';
@@ -508,6 +508,9 @@ export class SyncService {
           else if (sent.sent + events.sent + events.conflicts > 0) await pullAll(db, server);
           refreshChangeSummaries(db);
           this.chain = verifyChainFrom(db, { now: this.now });
+          // The checkpoint tree and subject map follow the verified head (issue 24), apart from the
+          // verifier itself so that a chain check costs only the chain check.
+          advanceAuditTree(db);
           this.lastError =
             sent.conflicts + sent.failed + events.conflicts + events.failed > 0
               ? 'Some diary entries or annotations need your decision (outbox).'
@@ -658,6 +661,7 @@ export class SyncService {
           packedSql: packedEntrySql,
         })
       : verifyChainFrom(db, { fromGenesis: full, now: this.now });
+    advanceAuditTree(db);
     this.emit();
     return this.chain;
   }

@@ -52,7 +52,7 @@ describe('packet export and verify in a worker thread', () => {
   const exportOnce = (dataDir: string, jobs: PacketJobs, onProgress: (p: ExportProgress) => void) =>
     exportPacketToDataDir(cache, { dataDir, request, identity, jobs, log: noLog, onProgress });
 
-  it('[WORKER-EXPORT] writes a packet that verifies, through the worker, and writes nothing to the cache', async () => {
+  it('writes a packet that verifies, through the worker, and writes nothing to the cache [WORKER-EXPORT]', async () => {
     const dataDir = join(dir, 'export');
     const jobs = new PacketJobs();
     const stages = new Set<string>();
@@ -76,7 +76,7 @@ describe('packet export and verify in a worker thread', () => {
     expect(jobs.busy).toBe(false);
   });
 
-  it('[WORKER-CANCEL] a cancel in the middle of rendering leaves no file, and the next export runs', async () => {
+  it('a cancel in the middle of rendering leaves no file, and the next export runs [WORKER-CANCEL]', async () => {
     const dataDir = join(dir, 'cancel');
     const jobs = new PacketJobs();
     let cancelledAt: string | null = null;
@@ -102,7 +102,7 @@ describe('packet export and verify in a worker thread', () => {
     expect(readdirSync(exportsDir(dataDir))).toEqual([again.path.split('/').at(-1)]);
   });
 
-  it('[WORKER-NO-PARTIAL] removes temporaries a killed process left, and one export runs at a time', async () => {
+  it('removes temporaries a killed process left, and one export runs at a time [WORKER-NO-PARTIAL]', async () => {
     const dataDir = join(dir, 'stale');
     const exports = exportsDir(dataDir);
     const jobs = new PacketJobs();
@@ -119,7 +119,7 @@ describe('packet export and verify in a worker thread', () => {
 
   // `npm test` builds before the suite runs; the desktop app starts out/main/exportWorker.js.
   it.skipIf(!existsSync(builtWorker))(
-    "[WORKER-EXPORT] the build's worker (out/main/exportWorker.js) exports and verifies the same way",
+    "the build's worker (out/main/exportWorker.js) exports and verifies the same way [WORKER-EXPORT]",
     async () => {
       const dataDir = join(dir, 'built');
       const jobs = new PacketJobs({ entry: builtWorker });
@@ -139,7 +139,7 @@ describe('packet export and verify in a worker thread', () => {
     },
   );
 
-  it('[WORKER-NO-PARTIAL] a refused export crosses as the same message and leaves no file', async () => {
+  it('a refused export crosses as the same message and leaves no file [WORKER-NO-PARTIAL]', async () => {
     const dataDir = join(dir, 'refused');
     const empty = openCache({
       path: join(dir, 'empty.sqlite'),
@@ -185,7 +185,7 @@ describe('the main thread during a 10,000-record export', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('[WORKER-LAG] keeps the event-loop delay p99 under 100 ms, and its timers fire through every long stage', async () => {
+  it('keeps the event-loop delay p99 under 100 ms, and its timers fire through every long stage [WORKER-LAG]', async () => {
     const dataDir = join(dir, 'data');
     const jobs = new PacketJobs();
     let stage = 'starting';

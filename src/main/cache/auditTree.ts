@@ -282,6 +282,22 @@ export interface SubjectMap {
   leaves: Map<string, { index: number; seqs: number[] }>;
 }
 
+/** The map's tree over its leaf hashes (in subject order), with the leaves asked for. */
+function subjectMapOf(
+  size: number,
+  hashes: Buffer[],
+  leaves: Map<string, { index: number; seqs: number[] }>,
+): SubjectMap {
+  const tree = memoryTree(hashes);
+  return {
+    treeSize: size,
+    root: tree.root.toString('hex'),
+    count: hashes.length,
+    subtree: tree.subtree,
+    leaves,
+  };
+}
+
 /**
  * The subject map at size: every subject with the sorted seqs ≤ size about it, in subject order, as an
  * RFC 9162 tree (one indexed scan of audit_subject). `wanted` names the subjects whose leaves the
@@ -306,14 +322,7 @@ export function subjectMapAt(
         leaves.set(subject, { index: hashes.length, seqs: seqsAbout(db, subject as AuditSubject, size) });
       hashes.push(hash);
     }
-    const tree = memoryTree(hashes);
-    return {
-      treeSize: size,
-      root: tree.root.toString('hex'),
-      count: hashes.length,
-      subtree: tree.subtree,
-      leaves,
-    };
+    return subjectMapOf(size, hashes, leaves);
   }
   // Below the head: one pass over the (subject, seq) index, aggregated by SQLite: a row per subject with its seqs in
   // order, so JavaScript builds each leaf from one string (a quarter of the rows of a per-entry scan).
@@ -330,14 +339,7 @@ export function subjectMapAt(
     if (wanted.has(subject)) leaves.set(subject, { index: hashes.length, seqs: seqs.split(',').map(Number) });
     hashes.push(subjectLeafHashOfList(subject, seqs));
   }
-  const tree = memoryTree(hashes);
-  return {
-    treeSize: size,
-    root: tree.root.toString('hex'),
-    count: hashes.length,
-    subtree: tree.subtree,
-    leaves,
-  };
+  return subjectMapOf(size, hashes, leaves);
 }
 
 /** The subject map's root at size, remembered for the tree's current size. */

@@ -7,7 +7,8 @@
 // standard fonts have no other glyphs); packet.json holds the exact values.
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../../shared/canonicalJson';
-import { buildName, type PacketBuild } from './packetBuilds';
+import { BuildNames } from './buildNames';
+import { buildName } from './packetBuilds';
 import type { PacketContent, PacketDiaryRecord, PacketStagingRecord } from './packetContent';
 
 export interface PdfLine {
@@ -64,30 +65,6 @@ function wrap(text: string, indent: string): string[] {
 const show = (value: unknown) => (typeof value === 'string' ? value : canonicalJson(value ?? null));
 /** "Name (id)" when the packet names the person, else the id alone (and packets made before names). */
 const named = (name: string | null | undefined, id: string) => (name ? `${name} (${id})` : id);
-
-/**
- * How a value's build is written beside it: "B2 (2.0)", marked when a later build has superseded
- * it; nothing at all in a packet made before builds (format 1).
- */
-class BuildNames {
-  private readonly byId: Map<string, PacketBuild> | null;
-  constructor(content: PacketContent) {
-    this.byId = Array.isArray(content.builds) ? new Map(content.builds.map((b) => [b.id, b])) : null;
-  }
-  get shown(): boolean {
-    return this.byId !== null;
-  }
-  of(id: string | null | undefined): string {
-    if (!id) return 'none recorded';
-    const build = this.byId?.get(id);
-    if (!build) return id;
-    return build.superseded ? `${build.number} (${build.version}; superseded)` : buildName(build);
-  }
-  /** " [build B2 (2.0)]" after a line, or nothing before builds. */
-  suffix(id: string | null | undefined): string {
-    return this.shown ? ` [build ${this.of(id)}]` : '';
-  }
-}
 
 /** The diff's arrows and minus signs in Latin-1, so that the standard fonts can show them. */
 const latinDiff = (text: string) => text.replaceAll('\u2192', '->').replaceAll('\u2212', '-');

@@ -109,10 +109,11 @@ function firstDifferentLine(expected: string, actual: string): number {
   return 0;
 }
 
-export function verifyPacket(bytes: Buffer, options: VerifyOptions = {}): VerifyReport {
-  const report: VerifyReport = {
+/** A report before any check (verifyPacket's, and verify --record's). */
+export function emptyVerifyReport(packetSha256: string): VerifyReport {
+  return {
     ok: false,
-    packetSha256: options.bytesCheckedElsewhere ? '' : sha256(bytes),
+    packetSha256,
     documentHash: null,
     files: [],
     chain: { entries: 0, linksChecked: 0, headSeq: null, headHash: null, ok: false, links: [] },
@@ -123,6 +124,10 @@ export function verifyPacket(bytes: Buffer, options: VerifyOptions = {}): Verify
     declaredChainBreak: null,
     problems: [],
   };
+}
+
+export function verifyPacket(bytes: Buffer, options: VerifyOptions = {}): VerifyReport {
+  const report = emptyVerifyReport(options.bytesCheckedElsewhere ? '' : sha256(bytes));
   const problem = (where: string, what: string) => {
     if (report.problems.length < 200) report.problems.push({ where, what });
   };

@@ -9,7 +9,7 @@ import { diarySubject, stagingSubject } from '../checkpoint/auditSubjects';
 import type { PacketContent } from './packetContent';
 import { chainFilePath, manifestFormat, type PacketManifest, proofsFilePath } from './packetManifest';
 import { readStoredZip, type ZipEntry } from './storedZip';
-import { checkContentAgainstChain, type VerifyProblem, type VerifyReport } from './verifyPacket';
+import { checkContentAgainstChain, emptyVerifyReport, type VerifyProblem } from './verifyPacket';
 import { checkProvenChain, type ProofsReport, parseJson } from './verifyPacketProofs';
 
 export interface RecordVerifyReport {
@@ -23,22 +23,6 @@ export interface RecordVerifyReport {
 }
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
-
-function emptyReport(): VerifyReport {
-  return {
-    ok: false,
-    packetSha256: '',
-    documentHash: null,
-    files: [],
-    chain: { entries: 0, linksChecked: 0, headSeq: null, headHash: null, ok: false, links: [] },
-    signatures: [],
-    records: { staging: 0, diary: 0, eventsMatched: 0, buildsChecked: 0 },
-    builds: [],
-    pages: { count: 0, ok: false },
-    declaredChainBreak: null,
-    problems: [],
-  };
-}
 
 export function verifyPacketRecord(bytes: Buffer, recordId: string): RecordVerifyReport {
   const result: RecordVerifyReport = {
@@ -106,7 +90,7 @@ export function verifyPacketRecord(bytes: Buffer, recordId: string): RecordVerif
   const chain = checkProvenChain(byPath, manifestData, manifest, only, problem, new Set([subject]));
   result.proofs = chain.proofs;
   result.entries = chain.proofs.entriesProven;
-  const report = emptyReport();
+  const report = emptyVerifyReport('');
   checkContentAgainstChain(
     only,
     chain.entries,

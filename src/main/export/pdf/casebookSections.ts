@@ -5,7 +5,8 @@
 // (values, versions, annotations, other audit entries). Every string from the packet is drawn as
 // text only: nothing here makes a link, an action or an annotation.
 import { canonicalJson } from '../../../shared/canonicalJson';
-import { buildName, type PacketBuild } from '../packetBuilds';
+import { BuildNames } from '../buildNames';
+import { buildName } from '../packetBuilds';
 import type { PacketContent, PacketDiaryRecord, PacketStagingRecord } from '../packetContent';
 import { localTime } from '../packetTime';
 import type { PageFlow, Row } from './pageFlow';
@@ -19,29 +20,6 @@ export interface CasebookPart {
 
 const show = (value: unknown): string => (typeof value === 'string' ? value : canonicalJson(value ?? null));
 const named = (name: string | null | undefined, id: string) => (name ? `${name} (${id})` : id);
-
-/** How a value's build is written beside it: "B2 (2.0)", marked when superseded; nothing in format 1. */
-class BuildNames {
-  private readonly byId: Map<string, PacketBuild> | null;
-  constructor(content: PacketContent) {
-    this.byId = Array.isArray(content.builds) ? new Map(content.builds.map((b) => [b.id, b])) : null;
-  }
-  get shown(): boolean {
-    return this.byId !== null;
-  }
-  of(id: string | null | undefined): string {
-    if (!id) return 'none recorded';
-    const build = this.byId?.get(id);
-    if (!build) return id;
-    return build.superseded ? `${build.number} (${build.version}; superseded)` : buildName(build);
-  }
-  note(id: string | null | undefined): string | undefined {
-    return this.shown ? `build ${this.of(id)}` : undefined;
-  }
-  suffix(id: string | null | undefined): string {
-    return this.shown ? ` [build ${this.of(id)}]` : '';
-  }
-}
 
 export function coverPage(flow: PageFlow, content: PacketContent, documentHash: string): void {
   const c = content.cover;
